@@ -1,0 +1,415 @@
+//! Input events: the typed form of every event type of `spec/events.md`.
+//!
+//! [`decode`] is the only reader of input JSON. It turns raw bytes into an
+//! [`Event`] or a [`Rejection`] naming the field at fault; it never panics.
+//! The JSON Schemas in `schemas/` describe the same contract, and a test checks
+//! that the two agree on a corpus of valid and invalid messages.
+
+mod decode;
+
+pub use decode::{decode, Decoder};
+
+use crate::calendar::Date;
+use crate::config::{LaIdx, UnitIdx};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A point in time, normalised to UTC (clarification C7): seconds and nanoseconds.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct Instant {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub seconds: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+/// An exact non-negative decimal with six decimal places (FTE, miles), in millionths.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct Fixed6(pub i64);
+
+impl Fixed6 {
+    /// One whole unit in millionths.
+    pub const ONE: i64 = 1_000_000;
+
+    /// Builds from whole units.
+    pub fn from_units(units: i64) -> Fixed6 {
+        Fixed6(units * Fixed6::ONE)
+    }
+}
+
+/// Who a surviving event belongs to: a child (events keyed by child) or a unit.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub enum Owner {
+    /// A child of an authority.
+    Child(LaIdx, String),
+    /// A unit (unit-level events: audits, staffing).
+    Unit(UnitIdx),
+}
+
+/// One decoded input event: the envelope and its typed body.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Event {
+    /// Identity of the recorded fact.
+    pub id: String,
+    /// Revision; higher replaces lower wholesale.
+    pub revision: u64,
+    /// The fact was recorded in error and counts for nothing.
+    pub void: bool,
+    /// The authority.
+    pub la: LaIdx,
+    /// The child, for child events (and optionally on case audits).
+    pub child_id: Option<String>,
+    /// The date the fact happened.
+    pub date: Date,
+    /// When the source system recorded it.
+    pub recorded_at: Option<Instant>,
+    /// The unit named on the event, when it has one.
+    pub unit: Option<UnitIdx>,
+    /// The type-specific fields.
+    pub body: Body,
+}
+
+impl Event {
+    /// The owner whose log keeps this event.
+    pub fn owner(&self) -> Owner {
+        if self.body.is_unit_level() {
+            Owner::Unit(self.unit.expect("unit-level events carry a unit"))
+        } else {
+            Owner::Child(self.la, self.child_id.clone().expect("child events carry a child"))
+        }
+    }
+
+    /// The order of a child's (or unit's) events within a day: date, then
+    /// `recorded_at` (absent first), then `event_id` by code point.
+    pub fn order_key(&self) -> (Date, Option<Instant>, &str) {
+        (self.date, self.recorded_at, self.id.as_str())
+    }
+}
+
+/// The visit types.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum VisitType {
+    /// Child in need visit.
+    Cin,
+    /// Child protection visit.
+    Cp,
+    /// Child in care visit.
+    Cic,
+    /// Any other visit.
+    Other,
+}
+
+/// Why a period of care ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum CareEndReason {
+    /// Adopted.
+    Adopted,
+    /// Special guardianship order.
+    Sgo,
+    /// Returned home.
+    ReturnedHome,
+    /// Turned 18.
+    Age18,
+    /// Any other reason.
+    Other,
+}
+
+/// Placement types.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum PlacementType {
+    /// In-house foster carers.
+    FosterInhouse,
+    /// Relative or friend foster carers.
+    FosterRelativeFriend,
+    /// Agency foster carers.
+    FosterAgency,
+    /// Residential.
+    Residential,
+    /// Placed for adoption.
+    PlacedForAdoption,
+    /// Placed with parents.
+    PlacedWithParents,
+    /// Independent living.
+    IndependentLiving,
+    /// Other.
+    Other,
+}
+
+/// Health assessment kinds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum HealthKind {
+    /// Initial health assessment.
+    Initial,
+    /// Review health assessment.
+    Review,
+}
+
+/// Case file audit grades.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum AuditGrade {
+    /// Outstanding.
+    Outstanding,
+    /// Good.
+    Good,
+    /// Requires improvement.
+    RequiresImprovement,
+    /// Inadequate.
+    Inadequate,
+}
+
+/// The type-specific part of an event; one variant per event type.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum Body {
+    ChildDetails { date_of_birth: Date, uasc: bool },
+    Referral,
+    CaseTransferred,
+    CaseClosed { reason: Option<String> },
+    WorkerAllocated { worker_id: String, qualified: bool },
+    WorkerUnallocated,
+    Visit { visit_type: VisitType },
+    AssessmentCompleted { started: Date, child_seen: bool },
+    S47Completed { started: Date, child_seen: bool },
+    IcpcHeld { s47_started: Date },
+    CpPlanStarted { category: Option<String> },
+    CpPlanEnded { plan_id: String },
+    CpReviewHeld { plan_id: String },
+    CicStarted { legal_status: Option<String> },
+    CicEnded { period_id: String, reason: CareEndReason },
+    PlacementStarted { period_id: String, placement_type: PlacementType, distance_miles: Option<Fixed6> },
+    PlacementArrangementMeeting { placement_id: String },
+    CicReviewHeld { period_id: String, participated: bool },
+    HealthAssessment { period_id: String, kind: HealthKind },
+    IhaReferral { period_id: String },
+    DentalCheck { period_id: String },
+    PlacementOrderGranted { period_id: String },
+    AdoptionMatch { period_id: String },
+    MissingStarted,
+    MissingEnded { episode_id: String },
+    ReturnInterviewHeld { episode_id: String },
+    CareLeaverContact { in_touch: bool, accommodation_suitable: Option<bool>, eet: Option<bool> },
+    CaseAuditCompleted { grade: AuditGrade },
+    StaffingSnapshot { establishment_fte: Fixed6, caseholding_fte: Fixed6, permanent_qsw_fte: Fixed6, agency_fte: Fixed6 },
+}
+
+impl Body {
+    /// Unit-level events have no child; they belong to their unit.
+    pub fn is_unit_level(&self) -> bool {
+        matches!(self, Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. })
+    }
+
+    /// The event type name as it appears in `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Body::ChildDetails { .. } => "child_details",
+            Body::Referral => "referral",
+            Body::CaseTransferred => "case_transferred",
+            Body::CaseClosed { .. } => "case_closed",
+            Body::WorkerAllocated { .. } => "worker_allocated",
+            Body::WorkerUnallocated => "worker_unallocated",
+            Body::Visit { .. } => "visit",
+            Body::AssessmentCompleted { .. } => "assessment_completed",
+            Body::S47Completed { .. } => "s47_completed",
+            Body::IcpcHeld { .. } => "icpc_held",
+            Body::CpPlanStarted { .. } => "cp_plan_started",
+            Body::CpPlanEnded { .. } => "cp_plan_ended",
+            Body::CpReviewHeld { .. } => "cp_review_held",
+            Body::CicStarted { .. } => "cic_started",
+            Body::CicEnded { .. } => "cic_ended",
+            Body::PlacementStarted { .. } => "placement_started",
+            Body::PlacementArrangementMeeting { .. } => "placement_arrangement_meeting",
+            Body::CicReviewHeld { .. } => "cic_review_held",
+            Body::HealthAssessment { .. } => "health_assessment",
+            Body::IhaReferral { .. } => "iha_referral",
+            Body::DentalCheck { .. } => "dental_check",
+            Body::PlacementOrderGranted { .. } => "placement_order_granted",
+            Body::AdoptionMatch { .. } => "adoption_match",
+            Body::MissingStarted => "missing_started",
+            Body::MissingEnded { .. } => "missing_ended",
+            Body::ReturnInterviewHeld { .. } => "return_interview_held",
+            Body::CareLeaverContact { .. } => "care_leaver_contact",
+            Body::CaseAuditCompleted { .. } => "case_audit_completed",
+            Body::StaffingSnapshot { .. } => "staffing_snapshot",
+        }
+    }
+}
+
+/// Every event type name, in the order of `spec/events.md`.
+pub const EVENT_TYPES: [&str; 29] = [
+    "child_details",
+    "referral",
+    "case_transferred",
+    "case_closed",
+    "worker_allocated",
+    "worker_unallocated",
+    "visit",
+    "assessment_completed",
+    "s47_completed",
+    "icpc_held",
+    "cp_plan_started",
+    "cp_plan_ended",
+    "cp_review_held",
+    "cic_started",
+    "cic_ended",
+    "placement_started",
+    "placement_arrangement_meeting",
+    "cic_review_held",
+    "health_assessment",
+    "iha_referral",
+    "dental_check",
+    "placement_order_granted",
+    "adoption_match",
+    "missing_started",
+    "missing_ended",
+    "return_interview_held",
+    "care_leaver_contact",
+    "case_audit_completed",
+    "staffing_snapshot",
+];
+
+/// Why a message was rejected: a closed set, usable as a metric label.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum RejectionCode {
+    /// Over the size limit.
+    TooLarge,
+    /// Not UTF-8.
+    NotUtf8,
+    /// Not JSON (blank, NaN, truncated, ...).
+    NotJson,
+    /// JSON but not an object.
+    NotObject,
+    /// `type` names no known event type.
+    UnknownType,
+    /// A required field is absent.
+    MissingField,
+    /// A field has the wrong JSON type (including `null`).
+    WrongType,
+    /// A field has the right type but an impossible value.
+    InvalidValue,
+    /// A unit configuration does not know.
+    UnknownUnit,
+    /// A known unit that is not a leaf.
+    NotLeafUnit,
+    /// An authority configuration does not know.
+    UnknownLa,
+    /// `started` (or `s47_started`) after `date`.
+    StartedAfterDate,
+    /// The JSON Schema refused it (only with `processing.schema_validation`).
+    SchemaViolation,
+}
+
+impl RejectionCode {
+    /// Every code, for metrics initialisation and documentation.
+    pub const ALL: [RejectionCode; 13] = [
+        RejectionCode::TooLarge,
+        RejectionCode::NotUtf8,
+        RejectionCode::NotJson,
+        RejectionCode::NotObject,
+        RejectionCode::UnknownType,
+        RejectionCode::MissingField,
+        RejectionCode::WrongType,
+        RejectionCode::InvalidValue,
+        RejectionCode::UnknownUnit,
+        RejectionCode::NotLeafUnit,
+        RejectionCode::UnknownLa,
+        RejectionCode::StartedAfterDate,
+        RejectionCode::SchemaViolation,
+    ];
+
+    /// The snake_case label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::TooLarge => "too_large",
+            RejectionCode::NotUtf8 => "not_utf8",
+            RejectionCode::NotJson => "not_json",
+            RejectionCode::NotObject => "not_object",
+            RejectionCode::UnknownType => "unknown_type",
+            RejectionCode::MissingField => "missing_field",
+            RejectionCode::WrongType => "wrong_type",
+            RejectionCode::InvalidValue => "invalid_value",
+            RejectionCode::UnknownUnit => "unknown_unit",
+            RejectionCode::NotLeafUnit => "not_leaf_unit",
+            RejectionCode::UnknownLa => "unknown_la",
+            RejectionCode::StartedAfterDate => "started_after_date",
+            RejectionCode::SchemaViolation => "schema_violation",
+        }
+    }
+}
+
+/// A rejected message: the reason code, the field at fault and a sentence.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Rejection {
+    /// The closed-set reason.
+    pub code: RejectionCode,
+    /// The field at fault, if the problem is in one field.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub detail: String,
+}
+
+impl Rejection {
+    pub(crate) fn new(code: RejectionCode, field: Option<&str>, detail: impl Into<String>) -> Rejection {
+        Rejection {
+            code,
+            field: field.map(str::to_string),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.detail),
+            None => write!(f, "message: {}", self.detail),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// Where a raw message came from.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Position {
+    /// A line of a JSON Lines file (1-based).
+    File {
+        /// The file path.
+        path: String,
+        /// The line number, from 1.
+        line: u64,
+    },
+    /// A Kafka message.
+    Kafka {
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// Offset.
+        offset: i64,
+        /// The message key, if any (lossy UTF-8).
+        key: Option<String>,
+    },
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::File { path, line } => write!(f, "{path}:{line}"),
+            Position::Kafka {
+                topic,
+                partition,
+                offset,
+                ..
+            } => write!(f, "{topic}[{partition}]@{offset}"),
+        }
+    }
+}
+
+/// A raw input message with its position.
+#[derive(Clone, Debug)]
+pub struct RawMessage {
+    /// The bytes as received.
+    pub bytes: Vec<u8>,
+    /// Where they came from.
+    pub position: Position,
+}

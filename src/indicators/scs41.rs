@@ -1,0 +1,42 @@
+//! SCS41 — % of case-holding posts filled by agency staff.
+//!
+//! Catalogue: percent, SS, summed over the unit and the units below it; per
+//! leaf the latest `staffing_snapshot` dated <= D, leaves without one adding
+//! nothing (C21); numerator `agency_fte`, denominator `establishment_fte`, both
+//! exact decimal sums. Target and floor 15.0 / 20.0.
+
+use super::{Emit, Indicator, Kind, Polarity, Query};
+use crate::calendar::Window;
+use crate::config::{UascFilter, UnitIdx};
+use crate::event::Fixed6;
+use crate::fold::UnitFacts;
+
+pub(super) static DEF: Indicator = Indicator {
+    id: "SCS41",
+    name: "% of case-holding posts filled by agency staff",
+    section: "STAFFING",
+    kind: Kind::Percent,
+    window: Window::Ss,
+    polarity: Polarity::Low,
+    default_uasc: UascFilter::All,
+    num_scale: Fixed6::ONE,
+    den_scale: Fixed6::ONE,
+    numerator: "agency_fte",
+    denominator: "establishment_fte",
+    default_target: "15.0 / 20.0",
+    child: None,
+    unit: Some(contribute),
+    query: Query::Plain,
+};
+
+fn contribute(unit: UnitIdx, facts: &UnitFacts, out: &mut Emit) {
+    for snapshot in &facts.staffing {
+        out.span(
+            unit,
+            snapshot.span.from,
+            snapshot.span.to,
+            snapshot.agency_fte.0,
+            snapshot.establishment_fte.0,
+        );
+    }
+}

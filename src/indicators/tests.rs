@@ -1,0 +1,1 @@
+//! Indicator tests live in `tests/indicators.rs` (through the whole engine).

@@ -1,0 +1,32 @@
+//! ragline: a stream processor that turns children's social care case events
+//! into live performance scorecards.
+//!
+//! Data path, one module per step:
+//!
+//! ```text
+//! source -> event::decode -> ledger -> fold (per child) -> indicators -> contrib (dated, diffed)
+//!   -> series -> scorecard (windows, RAG, DOT, month close) -> outbox -> sink
+//! ```
+//!
+//! The invariant everything serves: every value reported for a unit and date
+//! equals a from-scratch computation over the surviving events, whatever the
+//! arrival order, duplicates, revisions and voids. See `ARCHITECTURE.md`.
+
+#![warn(missing_docs)]
+
+pub mod calendar;
+pub mod config;
+pub mod store;
+pub mod event;
+pub mod ledger;
+pub mod fold;
+pub mod contrib;
+pub mod indicators;
+pub mod series;
+pub mod scorecard;
+pub mod report;
+pub mod outbox;
+pub mod pipeline;
+pub mod source;
+pub mod sink;
+pub mod generate;

@@ -1,0 +1,376 @@
+//! The `ragline` command line: wiring and the clock, no logic.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use ragline::calendar::Month;
+use ragline::config::{Config, UnitIdx};
+use ragline::pipeline::{BatchOutcome, Engine, Mode};
+use ragline::report;
+use ragline::sink::files::FileSink;
+use ragline::source::file::FileSource;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "ragline", version, about = "Children's social care case events to live performance scorecards")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic event history (JSON Lines) for the configured units.
+    Generate(GenerateArgs),
+    /// Apply a JSON Lines event file to a state directory.
+    Replay(ReplayArgs),
+    /// Write the month-end scorecard of one unit or all units.
+    Report(ReportArgs),
+    /// Validate a configuration file.
+    CheckConfig {
+        /// Configuration file.
+        #[arg(long, default_value = "config/kent.toml")]
+        config: PathBuf,
+    },
+    /// List the anomalies of one child.
+    Anomalies {
+        /// Configuration file.
+        #[arg(long, default_value = "config/kent.toml")]
+        config: PathBuf,
+        /// State directory.
+        #[arg(long)]
+        state: PathBuf,
+        /// The child id.
+        #[arg(long)]
+        child: String,
+        /// The authority (default: the configured default).
+        #[arg(long)]
+        la: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Small,
+    Kent,
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of months of history.
+    #[arg(long, default_value_t = 24)]
+    months: u32,
+    /// Volume.
+    #[arg(long, value_enum, default_value = "small")]
+    scale: ScaleArg,
+    /// First month (YYYY-MM).
+    #[arg(long, default_value = "2016-04")]
+    start: String,
+    /// Output file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Deliver the same surviving facts wrapped in noise.
+    #[arg(long)]
+    messy: bool,
+    /// Configuration giving the units.
+    #[arg(long, default_value = "config/kent.toml")]
+    config: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Configuration file.
+    #[arg(long, default_value = "config/kent.toml")]
+    config: PathBuf,
+    /// JSON Lines event file.
+    #[arg(long)]
+    input: PathBuf,
+    /// State directory (RocksDB).
+    #[arg(long)]
+    state: PathBuf,
+    /// Dead-letter file (default: <state>/dead-letters.jsonl).
+    #[arg(long)]
+    dead_letters: Option<PathBuf>,
+    /// Also write live values, RAG changes, scorecards and restatements as
+    /// JSON Lines files in this directory.
+    #[arg(long)]
+    outputs: Option<PathBuf>,
+    /// Events per batch (default from configuration).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Configuration file.
+    #[arg(long, default_value = "config/kent.toml")]
+    config: PathBuf,
+    /// State directory.
+    #[arg(long)]
+    state: PathBuf,
+    /// Month (YYYY-MM).
+    #[arg(long)]
+    month: String,
+    /// One unit.
+    #[arg(long, conflicts_with = "all_units")]
+    unit: Option<String>,
+    /// Every unit (the default).
+    #[arg(long)]
+    all_units: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => generate(args),
+        Command::Replay(args) => replay(args),
+        Command::Report(args) => report_command(args),
+        Command::CheckConfig { config } => check_config(&config),
+        Command::Anomalies {
+            config,
+            state,
+            child,
+            la,
+        } => anomalies(&config, &state, &child, la),
+    };
+    if let Err(error) = result {
+        eprintln!("ragline: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load_config(path: &Path) -> Result<Arc<Config>> {
+    Ok(Arc::new(Config::load(path)?))
+}
+
+fn check_config(path: &Path) -> Result<()> {
+    let config = load_config(path)?;
+    let catalogue = ragline::indicators::Catalogue::from_config(&config)?;
+    println!(
+        "{}: ok ({} authorities, {} units, {} indicators, {} bank holidays)",
+        path.display(),
+        config.authorities.len(),
+        config.units.len(),
+        catalogue.reported().count(),
+        config.calendar.holidays().len()
+    );
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    let config = load_config(&args.config)?;
+    let start = Month::parse(&args.start)
+        .with_context(|| format!("--start: '{}' is not a month (YYYY-MM)", args.start))?
+        .first_day()
+        .to_naive();
+    let leaves: Vec<ragline::generate::GenUnit> = config
+        .units
+        .iter()
+        .filter(|unit| unit.is_leaf())
+        .map(|unit| ragline::generate::GenUnit {
+            id: unit.id.clone(),
+            kind: unit.kind.clone(),
+            la: config.authorities[unit.la.0 as usize].id.clone(),
+        })
+        .collect();
+    let options = ragline::generate::GenOptions {
+        seed: args.seed,
+        start,
+        months: args.months,
+        scale: match args.scale {
+            ScaleArg::Small => ragline::generate::Scale::Small,
+            ScaleArg::Kent => ragline::generate::Scale::Kent,
+        },
+        messy: args.messy,
+    };
+    let file = std::fs::File::create(&args.out).with_context(|| format!("{}", args.out.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    let started = Instant::now();
+    let stats = ragline::generate::generate(&options, &leaves, &mut writer)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    writer.flush().with_context(|| format!("{}", args.out.display()))?;
+    println!(
+        "wrote {} lines ({} facts, {} children) to {} in {:.2} s",
+        stats.lines,
+        stats.facts,
+        stats.children,
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    if args.messy {
+        println!(
+            "noise: {} duplicates, {} revisions, {} voided extras, {} malformed lines",
+            stats.noise_duplicates, stats.noise_revisions, stats.noise_voided, stats.noise_malformed
+        );
+    }
+    Ok(())
+}
+
+fn replay(args: ReplayArgs) -> Result<()> {
+    let config = load_config(&args.config)?;
+    let batch_size = args.batch.unwrap_or(config.processing.batch_max_events).max(1);
+    let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
+    engine.set_emit_outputs(args.outputs.is_some());
+    let dead_letters = args
+        .dead_letters
+        .clone()
+        .unwrap_or_else(|| args.state.join("dead-letters.jsonl"));
+    let mut sink = FileSink::new(&dead_letters, args.outputs.as_deref())?;
+    let mut source =
+        FileSource::open(&args.input).with_context(|| format!("--input {}", args.input.display()))?;
+    let started = Instant::now();
+    let mut total = BatchOutcome::default();
+    loop {
+        let batch = source
+            .next_batch(batch_size)
+            .with_context(|| format!("reading {}", args.input.display()))?;
+        if batch.is_empty() {
+            break;
+        }
+        let outcome = engine.run_batch(&batch, None)?;
+        total.consumed += outcome.consumed;
+        total.applied += outcome.applied;
+        total.duplicates += outcome.duplicates;
+        total.refolded += outcome.refolded;
+        total.restatements += outcome.restatements;
+        total.outputs += outcome.outputs;
+        total.months_closed.extend(outcome.months_closed);
+        for (code, count) in outcome.rejected {
+            *total.rejected.entry(code).or_default() += count;
+        }
+        sink.drain(&engine)?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = total.consumed as f64 / elapsed.max(1e-9);
+    let rejected: BTreeMap<&str, u64> = total.rejected.iter().map(|(code, count)| (code.as_str(), *count)).collect();
+    let rejected_total: u64 = rejected.values().sum();
+    total.months_closed.sort_unstable();
+    let clock = engine.clock();
+    if args.json {
+        let summary = serde_json::json!({
+            "input": args.input.display().to_string(),
+            "state": args.state.display().to_string(),
+            "messages": total.consumed,
+            "applied": total.applied,
+            "duplicates": total.duplicates,
+            "rejected": rejected_total,
+            "rejected_by_reason": rejected,
+            "months_closed": total.months_closed.len(),
+            "first_month_closed": total.months_closed.first().map(|month| month.to_string()),
+            "last_month_closed": clock.last_closed.map(|month| month.to_string()),
+            "restatements": total.restatements,
+            "current_date": clock.current().map(|date| date.to_string()),
+            "elapsed_seconds": elapsed,
+            "events_per_second": rate,
+            "dead_letters": dead_letters.display().to_string(),
+        });
+        println!("{summary}");
+    } else {
+        println!("replayed {} into {}", args.input.display(), args.state.display());
+        println!("  messages        {:>12}", total.consumed);
+        println!("  applied         {:>12}", total.applied);
+        println!("  duplicates      {:>12}", total.duplicates);
+        println!("  rejected        {:>12}  -> {}", rejected_total, dead_letters.display());
+        for (code, count) in &rejected {
+            println!("    {code:<22}{count:>8}");
+        }
+        match (total.months_closed.first(), clock.last_closed) {
+            (Some(first), Some(last)) => println!(
+                "  months closed   {:>12}  ({first} .. {last})",
+                total.months_closed.len()
+            ),
+            _ => println!("  months closed   {:>12}", 0),
+        }
+        println!("  restatements    {:>12}", total.restatements);
+        if let Some(current) = clock.current() {
+            println!("  current date    {:>12}", current.to_string());
+        }
+        println!("  elapsed         {elapsed:>10.2} s  ({rate:.0} events/s)");
+    }
+    Ok(())
+}
+
+fn selected_units(config: &Config, unit: Option<&str>) -> Result<Vec<UnitIdx>> {
+    match unit {
+        Some(id) => match config.unit_by_id(id) {
+            Some(unit) => Ok(vec![unit]),
+            None => bail!("--unit: '{id}' is not a configured unit"),
+        },
+        None => Ok((0..config.units.len()).map(|index| UnitIdx(index as u32)).collect()),
+    }
+}
+
+fn report_command(args: ReportArgs) -> Result<()> {
+    let config = load_config(&args.config)?;
+    let month = Month::parse(&args.month)
+        .with_context(|| format!("--month: '{}' is not a month (YYYY-MM)", args.month))?;
+    let units = selected_units(&config, args.unit.as_deref())?;
+    let _ = args.all_units;
+    let engine = Engine::open(config, &args.state, Mode::Replay)?;
+    let reader = engine.reader();
+    let text = match args.format {
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&report::report_json(&reader, &units, month))?;
+            text.push('\n');
+            text
+        }
+        Format::Csv => report::report_csv(&reader, &units, month),
+        Format::Html => report::report_html(&reader, &units, month),
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn anomalies(config: &Path, state: &Path, child: &str, la: Option<String>) -> Result<()> {
+    let config = load_config(config)?;
+    let la = la.unwrap_or_else(|| config.authorities[config.default_la.0 as usize].id.clone());
+    let engine = Engine::open(config, state, Mode::Replay)?;
+    match engine.child_anomalies(&la, child)? {
+        None => bail!("no child '{child}' of authority '{la}' in {}", state.display()),
+        Some(list) => {
+            let rows: Vec<serde_json::Value> = list
+                .iter()
+                .map(|anomaly| {
+                    serde_json::json!({
+                        "reason": anomaly.reason.as_str(),
+                        "event_id": anomaly.event_id,
+                        "date": anomaly.date.to_string(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+    }
+    Ok(())
+}

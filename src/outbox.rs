@@ -1,0 +1,129 @@
+//! Output records waiting for delivery, with deterministic ids.
+//!
+//! Records are written to the `outbox` column family in the same batch as the
+//! state change that caused them and removed only once a sink has delivered
+//! them, so a crash loses no output. Each carries an id that is the same
+//! however often it is produced, so consumers can drop redeliveries.
+
+use crate::event::{Position, Rejection};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Which output a record goes to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum OutputTopic {
+    /// Live indicator values (compacted by `indicator/unit`).
+    Values,
+    /// Live RAG changes.
+    RagChanges,
+    /// Month-end scorecards.
+    Scorecards,
+    /// Changed values of closed months.
+    Restatements,
+    /// Rejected input.
+    DeadLetters,
+}
+
+impl OutputTopic {
+    /// Every topic.
+    pub const ALL: [OutputTopic; 5] = [
+        OutputTopic::Values,
+        OutputTopic::RagChanges,
+        OutputTopic::Scorecards,
+        OutputTopic::Restatements,
+        OutputTopic::DeadLetters,
+    ];
+
+    /// Lower-case name (metric label and file stem).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputTopic::Values => "indicator_values",
+            OutputTopic::RagChanges => "rag_changes",
+            OutputTopic::Scorecards => "scorecards",
+            OutputTopic::Restatements => "restatements",
+            OutputTopic::DeadLetters => "dead_letters",
+        }
+    }
+}
+
+/// One pending output.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Destination.
+    pub topic: OutputTopic,
+    /// Message key (`indicator/unit`, `unit/month`, ...).
+    pub key: String,
+    /// Deterministic id.
+    pub id: String,
+    /// JSON payload (includes `id`).
+    pub payload: String,
+}
+
+impl OutboxRecord {
+    /// Builds a record; the payload must be a JSON object and gets `id` added first.
+    pub fn new(topic: OutputTopic, key: String, id: String, payload: Value) -> OutboxRecord {
+        let mut object = serde_json::Map::new();
+        object.insert("id".into(), Value::String(id.clone()));
+        if let Value::Object(fields) = payload {
+            object.extend(fields);
+        }
+        OutboxRecord {
+            topic,
+            key,
+            id,
+            payload: Value::Object(object).to_string(),
+        }
+    }
+
+    /// Encodes for the store.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("in-memory records always encode")
+    }
+
+    /// Decodes from the store.
+    pub fn decode(bytes: &[u8]) -> Option<OutboxRecord> {
+        postcard::from_bytes(bytes).ok()
+    }
+}
+
+/// The outbox key of a sequence number.
+pub fn outbox_key(sequence: u64) -> Vec<u8> {
+    sequence.to_be_bytes().to_vec()
+}
+
+/// The sequence number of an outbox key.
+pub fn outbox_sequence(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+/// A dead-letter record for a rejected message.
+pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> OutboxRecord {
+    let (raw_field, raw_value) = match std::str::from_utf8(raw) {
+        Ok(text) => ("raw", Value::String(text.to_string())),
+        Err(_) => (
+            "raw_base64",
+            Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+        ),
+    };
+    let (source, key) = match position {
+        Position::File { path, line } => (json!({"file": path, "line": line}), format!("{path}:{line}")),
+        Position::Kafka {
+            topic,
+            partition,
+            offset,
+            key,
+        } => (
+            json!({"topic": topic, "partition": partition, "offset": offset, "key": key}),
+            key.clone().unwrap_or_default(),
+        ),
+    };
+    let mut payload = json!({
+        "source": source,
+        "reason": rejection.to_string(),
+        "code": rejection.code.as_str(),
+        "field": rejection.field,
+    });
+    payload[raw_field] = raw_value;
+    OutboxRecord::new(OutputTopic::DeadLetters, key, format!("dead/{position}"), payload)
+}

@@ -1,0 +1,372 @@
+//! Month-end scorecards as JSON, CSV and HTML, laid out like the published one.
+//!
+//! The JSON form is an object keyed by unit id, each an object keyed by
+//! indicator id holding `num`, `den`, `value`, `rag`, `target`, `floor`,
+//! `small_den`, `one_month_ago`, `one_year_ago`, `dot` and, for R12M
+//! indicators, `r3m`; plus a `summary` counting indicators by RAG (the
+//! published "LATEST PERFORMANCE RAG RATING"). Numerators and denominators are
+//! exact; `value` is unrounded (C27).
+
+use crate::calendar::{Date, Month};
+use crate::config::{TargetSpec, UnitIdx};
+use crate::contrib::Slot;
+use crate::indicators::Kind;
+use crate::scorecard::{amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader, Row};
+use serde_json::{json, Map, Value};
+use std::fmt::Write as _;
+
+/// Counts of indicators by rating.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Rated green.
+    pub green: u32,
+    /// Rated amber.
+    pub amber: u32,
+    /// Rated red.
+    pub red: u32,
+    /// Not rated.
+    pub none: u32,
+}
+
+impl Summary {
+    /// Counts the rows' ratings.
+    pub fn of(rows: &[Row]) -> Summary {
+        let mut summary = Summary::default();
+        for row in rows {
+            match row.now.rag {
+                Some(Rag::Green) => summary.green += 1,
+                Some(Rag::Amber) => summary.amber += 1,
+                Some(Rag::Red) => summary.red += 1,
+                None => summary.none += 1,
+            }
+        }
+        summary
+    }
+
+    /// As JSON.
+    pub fn to_json(self) -> Value {
+        json!({"green": self.green, "amber": self.amber, "red": self.red, "none": self.none})
+    }
+}
+
+/// Every reported row of a unit for a month.
+pub fn unit_rows(reader: &Reader, unit: UnitIdx, month: Month) -> Vec<Row> {
+    reader
+        .catalogue
+        .reported()
+        .map(|(slot, _)| reader.month_row(slot, unit, month))
+        .collect()
+}
+
+/// Every reported row of a unit as at a date (live values).
+pub fn unit_rows_at(reader: &Reader, unit: UnitIdx, date: Date) -> Vec<Row> {
+    let month = date.month();
+    reader
+        .catalogue
+        .reported()
+        .map(|(slot, _)| reader.row_at(slot, unit, date, month))
+        .collect()
+}
+
+fn target_json(spec: Option<&TargetSpec>, object: &mut Map<String, Value>) {
+    match spec {
+        None => {
+            object.insert("target".into(), Value::Null);
+            object.insert("floor".into(), Value::Null);
+        }
+        Some(TargetSpec::Bound { target, floor }) => {
+            object.insert("target".into(), decimal_json(*target));
+            object.insert("floor".into(), decimal_json(*floor));
+        }
+        Some(TargetSpec::Range {
+            target,
+            target_range,
+            floor_range,
+        }) => {
+            object.insert("target".into(), decimal_json(*target));
+            object.insert("floor".into(), Value::Null);
+            object.insert(
+                "target_range".into(),
+                json!([decimal_json(target_range.0), decimal_json(target_range.1)]),
+            );
+            object.insert(
+                "floor_range".into(),
+                json!([decimal_json(floor_range.0), decimal_json(floor_range.1)]),
+            );
+        }
+    }
+}
+
+/// One row as a JSON object.
+pub fn row_json(reader: &Reader, row: &Row) -> Value {
+    let slot_def = &reader.catalogue.slots[row.slot as usize];
+    let def = slot_def.def;
+    let mut object = Map::new();
+    object.insert("name".into(), json!(display_name(reader, row.slot)));
+    object.insert("kind".into(), json!(def.kind.as_str()));
+    object.insert("polarity".into(), json!(def.polarity.code()));
+    object.insert("period".into(), json!(def.window.code()));
+    object.insert("num".into(), amount_json(row.now.reading.num, def.num_scale));
+    if def.kind != Kind::Count {
+        object.insert("den".into(), amount_json(row.now.reading.den, def.den_scale));
+    }
+    object.insert("value".into(), value_json(def, row.now.value));
+    object.insert("rag".into(), rag_json(row.now.rag));
+    target_json(reader.target(row.slot, row.date), &mut object);
+    object.insert("small_den".into(), json!(small_denominator(def, row.now.reading)));
+    object.insert("one_month_ago".into(), value_json(def, row.month_ago));
+    object.insert("one_year_ago".into(), value_json(def, row.year_ago));
+    object.insert("dot".into(), row.dot.map(|dot| json!(dot.as_str())).unwrap_or(Value::Null));
+    if let Some(r3m) = &row.r3m {
+        let mut short = Map::new();
+        short.insert("num".into(), amount_json(r3m.reading.num, def.num_scale));
+        short.insert("den".into(), amount_json(r3m.reading.den, def.den_scale));
+        short.insert("value".into(), value_json(def, r3m.value));
+        short.insert("rag".into(), rag_json(r3m.rag));
+        object.insert("r3m".into(), Value::Object(short));
+    }
+    Value::Object(object)
+}
+
+fn rag_json(rag: Option<Rag>) -> Value {
+    rag.map(|rag| json!(rag.as_str())).unwrap_or(Value::Null)
+}
+
+/// The name a report shows for a slot.
+pub fn display_name(reader: &Reader, slot: Slot) -> String {
+    let slot_def = &reader.catalogue.slots[slot as usize];
+    slot_def
+        .entry
+        .and_then(|entry| reader.config.indicators[entry].name.clone())
+        .unwrap_or_else(|| slot_def.def.name.to_string())
+}
+
+fn section(reader: &Reader, slot: Slot) -> String {
+    let slot_def = &reader.catalogue.slots[slot as usize];
+    slot_def
+        .entry
+        .and_then(|entry| reader.config.indicators[entry].section.clone())
+        .unwrap_or_else(|| slot_def.def.section.to_string())
+}
+
+/// A unit's scorecard object: indicator id to row, plus `summary`.
+pub fn unit_json(reader: &Reader, rows: &[Row]) -> Value {
+    let mut object = Map::new();
+    for row in rows {
+        object.insert(reader.catalogue.slots[row.slot as usize].id.clone(), row_json(reader, row));
+    }
+    object.insert("summary".into(), Summary::of(rows).to_json());
+    Value::Object(object)
+}
+
+/// The JSON report for the given units and month.
+pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
+    let mut object = Map::new();
+    for unit in units {
+        let rows = unit_rows(reader, *unit, month);
+        object.insert(reader.config.unit(*unit).id.clone(), unit_json(reader, &rows));
+    }
+    Value::Object(object)
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
+    match spec {
+        None => (String::new(), String::new()),
+        Some(TargetSpec::Bound { target, floor }) => (target.to_string(), floor.to_string()),
+        Some(TargetSpec::Range {
+            target_range,
+            floor_range,
+            ..
+        }) => (
+            format!("{}-{}", target_range.0, target_range.1),
+            format!("{}-{}", floor_range.0, floor_range.1),
+        ),
+    }
+}
+
+const CSV_HEADER: &str = "unit,unit_name,month,section,indicator,name,polarity,period,result,rag,num,den,target,floor,small_den,one_month_ago,one_year_ago,dot,r3m_result,r3m_rag,r3m_num,r3m_den";
+
+/// The CSV report: one line per unit and indicator, then a summary line per unit.
+pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
+    let mut out = String::new();
+    out.push_str(CSV_HEADER);
+    out.push('\n');
+    for unit in units {
+        let rows = unit_rows(reader, *unit, month);
+        let node = reader.config.unit(*unit);
+        for row in &rows {
+            let def = reader.def(row.slot);
+            let (target, floor) = target_text(reader.target(row.slot, row.date));
+            let den = if def.kind == Kind::Count {
+                String::new()
+            } else {
+                amount_text(row.now.reading.den, def.den_scale)
+            };
+            let (r3m_result, r3m_rag, r3m_num, r3m_den) = match &row.r3m {
+                Some(r3m) => (
+                    value_text(def, r3m.value),
+                    r3m.rag.map(|rag| rag.as_str().to_uppercase()).unwrap_or_default(),
+                    amount_text(r3m.reading.num, def.num_scale),
+                    amount_text(r3m.reading.den, def.den_scale),
+                ),
+                None => Default::default(),
+            };
+            let fields = [
+                node.id.clone(),
+                node.name.clone(),
+                month.to_string(),
+                section(reader, row.slot),
+                reader.catalogue.slots[row.slot as usize].id.clone(),
+                display_name(reader, row.slot),
+                def.polarity.code().to_string(),
+                def.window.code().to_string(),
+                value_text(def, row.now.value),
+                row.now.rag.map(|rag| rag.as_str().to_uppercase()).unwrap_or_default(),
+                amount_text(row.now.reading.num, def.num_scale),
+                den,
+                target,
+                floor,
+                small_denominator(def, row.now.reading).to_string(),
+                value_text(def, row.month_ago),
+                value_text(def, row.year_ago),
+                row.dot.map(|dot| dot.as_str().to_string()).unwrap_or_default(),
+                r3m_result,
+                r3m_rag,
+                r3m_num,
+                r3m_den,
+            ];
+            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+        let summary = Summary::of(&rows);
+        let _ = writeln!(
+            out,
+            "{},{},{},LATEST PERFORMANCE RAG RATING,summary,GREEN {} AMBER {} RED {} NONE {},,,,,,,,,,,,,,,,",
+            csv_field(&node.id),
+            csv_field(&node.name),
+            month,
+            summary.green,
+            summary.amber,
+            summary.red,
+            summary.none
+        );
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:Arial,Helvetica,sans-serif;margin:1.5em;color:#222}\
+table{border-collapse:collapse;margin-bottom:2em;font-size:13px}\
+th,td{border:1px solid #999;padding:3px 6px}th{background:#1f3864;color:#fff}\
+td.num{text-align:right}tr.section td{background:#d9e1f2;font-weight:bold}\
+.green{background:#00b050;color:#fff}.amber{background:#ffc000}.red{background:#c00000;color:#fff}\
+.small{background:#ddebf7}.dot-improved{color:#00b050}.dot-same{color:#ffc000}.dot-worsened{color:#c00000}\
+.summary td{font-weight:bold;text-align:center;min-width:5em}";
+
+/// The CSS class of a rating.
+pub fn rag_class(rag: Option<Rag>) -> &'static str {
+    rag.map(Rag::as_str).unwrap_or("")
+}
+
+/// The DOT arrow and its CSS class.
+pub fn dot_arrow(dot: Option<crate::scorecard::Dot>) -> (&'static str, &'static str) {
+    match dot {
+        Some(crate::scorecard::Dot::Improved) => ("&#9650;", "dot-improved"),
+        Some(crate::scorecard::Dot::Same) => ("&#9654;", "dot-same"),
+        Some(crate::scorecard::Dot::Worsened) => ("&#9660;", "dot-worsened"),
+        None => ("", ""),
+    }
+}
+
+/// One unit's scorecard table (shared by the HTML report and the live page).
+pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "<h2>{}</h2>\n<table class=\"scorecard\" data-unit=\"{}\">\n", escape(title), escape(&reader.config.unit(unit).id));
+    out.push_str("<tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th></tr>\n");
+    let mut current_section = String::new();
+    for row in rows {
+        let def = reader.def(row.slot);
+        let heading = section(reader, row.slot);
+        if heading != current_section {
+            let _ = writeln!(out, "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>", escape(&heading));
+            current_section = heading;
+        }
+        let (target, floor) = target_text(reader.target(row.slot, row.date));
+        let den = if def.kind == Kind::Count {
+            "-".to_string()
+        } else {
+            amount_text(row.now.reading.den, def.den_scale)
+        };
+        let small = if small_denominator(def, row.now.reading) { " small" } else { "" };
+        let (arrow, arrow_class) = dot_arrow(row.dot);
+        let r3m = match &row.r3m {
+            Some(r3m) => format!(
+                "<td class=\"num {}\">{}</td>",
+                rag_class(r3m.rag),
+                escape(&value_text(def, r3m.value))
+            ),
+            None => "<td></td>".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr data-indicator=\"{id}\"><td>{name}</td><td>{polarity}</td><td>{period}</td><td class=\"num {rag}\" data-rag=\"{rag}\">{value}</td><td class=\"num\">{num}</td><td class=\"num{small}\">{den}</td><td class=\"num\">{target}</td><td class=\"num\">{floor}</td><td class=\"num\">{month_ago}</td><td class=\"num\">{year_ago}</td><td class=\"{arrow_class}\">{arrow}</td>{r3m}</tr>",
+            id = escape(&reader.catalogue.slots[row.slot as usize].id),
+            name = escape(&display_name(reader, row.slot)),
+            polarity = def.polarity.code(),
+            period = def.window.code(),
+            rag = rag_class(row.now.rag),
+            value = escape(&value_text(def, row.now.value)),
+            num = amount_text(row.now.reading.num, def.num_scale),
+            target = escape(&target),
+            floor = escape(&floor),
+            month_ago = escape(&value_text(def, row.month_ago)),
+            year_ago = escape(&value_text(def, row.year_ago)),
+        );
+    }
+    out.push_str("</table>\n");
+    let summary = Summary::of(rows);
+    let _ = writeln!(
+        out,
+        "<table class=\"summary\"><tr><th colspan=\"4\">LATEST PERFORMANCE RAG RATING</th></tr><tr><td class=\"green\">GREEN<br>{}</td><td class=\"amber\">AMBER<br>{}</td><td class=\"red\">RED<br>{}</td><td>NONE<br>{}</td></tr></table>",
+        summary.green, summary.amber, summary.red, summary.none
+    );
+    out
+}
+
+/// The HTML report, one table per unit.
+pub fn report_html(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Scorecard {month}</title><style>{STYLE}</style></head><body>\n<h1>Scorecard &ndash; {month}</h1>\n<p>Rolling 12 months: {} to {}</p>\n",
+        crate::calendar::Window::R12M.start(month.last_day()),
+        month.last_day()
+    );
+    for unit in units {
+        let rows = unit_rows(reader, *unit, month);
+        let title = format!("Scorecard - {} {month}", reader.config.unit(*unit).name);
+        out.push_str(&unit_table_html(reader, *unit, &rows, &title));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The page style, for other HTML pages.
+pub fn style() -> &'static str {
+    STYLE
+}

@@ -1,0 +1,266 @@
+//! Dated delta series per (indicator slot, unit), with prefix sums.
+//!
+//! Every contribution point lands on its unit and on every unit above it, so
+//! a unit's series covers all the children it or any unit below it is
+//! responsible for. A flow value over a window is a difference of two prefix
+//! sums; a snapshot value at D is the prefix sum through D. Series live in
+//! memory; the pipeline persists the months that changed, in chunks of one
+//! calendar month per (slot, unit).
+
+use crate::calendar::{Date, Month};
+use crate::config::{Config, UnitIdx};
+use crate::contrib::{Point, Slot};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// Identifies one series.
+pub type SeriesKey = (Slot, UnitIdx);
+
+/// Numerator and denominator sums (scaled as the indicator declares).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Sums {
+    /// Numerator.
+    pub num: i64,
+    /// Denominator.
+    pub den: i64,
+}
+
+impl std::ops::Add for Sums {
+    type Output = Sums;
+    fn add(self, other: Sums) -> Sums {
+        Sums {
+            num: self.num + other.num,
+            den: self.den + other.den,
+        }
+    }
+}
+
+impl std::ops::Sub for Sums {
+    type Output = Sums;
+    fn sub(self, other: Sums) -> Sums {
+        Sums {
+            num: self.num - other.num,
+            den: self.den - other.den,
+        }
+    }
+}
+
+/// One series: sorted dated deltas and their running totals.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    dates: Vec<Date>,
+    deltas: Vec<Sums>,
+    totals: Vec<Sums>,
+}
+
+impl Series {
+    /// The sum of every delta dated on or before `date`.
+    pub fn through(&self, date: Date) -> Sums {
+        let index = self.dates.partition_point(|day| *day <= date);
+        if index == 0 {
+            Sums::default()
+        } else {
+            self.totals[index - 1]
+        }
+    }
+
+    /// The sum of deltas dated `from..=to`.
+    pub fn between(&self, from: Date, to: Date) -> Sums {
+        if to < from {
+            return Sums::default();
+        }
+        self.through(to) - self.through(from.add_days(-1))
+    }
+
+    /// Number of dated points.
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// Whether the series holds no point.
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+
+    /// The points of one month, as (day of month, deltas).
+    pub fn month_points(&self, month: Month) -> Vec<(u8, Sums)> {
+        let first = month.first_day();
+        let last = month.last_day();
+        let start = self.dates.partition_point(|day| *day < first);
+        let end = self.dates.partition_point(|day| *day <= last);
+        (start..end)
+            .map(|index| (self.dates[index].ymd().2 as u8, self.deltas[index]))
+            .collect()
+    }
+
+    /// Merges sorted (date, delta) pairs in and rebuilds the totals.
+    fn merge(&mut self, incoming: &[(Date, Sums)]) {
+        let mut dates = Vec::with_capacity(self.dates.len() + incoming.len());
+        let mut deltas = Vec::with_capacity(self.dates.len() + incoming.len());
+        let (mut left, mut right) = (0usize, 0usize);
+        while left < self.dates.len() || right < incoming.len() {
+            let (date, delta) = if right == incoming.len()
+                || (left < self.dates.len() && self.dates[left] < incoming[right].0)
+            {
+                left += 1;
+                (self.dates[left - 1], self.deltas[left - 1])
+            } else if left == self.dates.len() || incoming[right].0 < self.dates[left] {
+                right += 1;
+                incoming[right - 1]
+            } else {
+                left += 1;
+                right += 1;
+                (self.dates[left - 1], self.deltas[left - 1] + incoming[right - 1].1)
+            };
+            if dates.last() == Some(&date) {
+                let last = deltas.len() - 1;
+                deltas[last] = deltas[last] + delta;
+            } else {
+                dates.push(date);
+                deltas.push(delta);
+            }
+        }
+        let mut keep_dates = Vec::with_capacity(dates.len());
+        let mut keep_deltas = Vec::with_capacity(dates.len());
+        for (date, delta) in dates.into_iter().zip(deltas) {
+            if delta != Sums::default() {
+                keep_dates.push(date);
+                keep_deltas.push(delta);
+            }
+        }
+        let mut running = Sums::default();
+        self.totals = keep_deltas
+            .iter()
+            .map(|delta| {
+                running = running + *delta;
+                running
+            })
+            .collect();
+        self.dates = keep_dates;
+        self.deltas = keep_deltas;
+    }
+
+    /// Replaces one month's points (used when loading from the store).
+    fn load_month(&mut self, month: Month, points: &[(u8, Sums)]) {
+        let (year, number) = month.year_month();
+        let incoming: Vec<(Date, Sums)> = points
+            .iter()
+            .filter_map(|(day, sums)| Date::from_ymd(year, number, u32::from(*day)).map(|date| (date, *sums)))
+            .collect();
+        self.merge(&incoming);
+    }
+}
+
+/// Every series, plus what changed since the last [`SeriesStore::take_changes`].
+#[derive(Default)]
+pub struct SeriesStore {
+    series: FxHashMap<SeriesKey, Series>,
+    earliest_change: FxHashMap<SeriesKey, Date>,
+    dirty_months: FxHashSet<(SeriesKey, Month)>,
+}
+
+impl SeriesStore {
+    /// An empty store.
+    pub fn new() -> SeriesStore {
+        SeriesStore::default()
+    }
+
+    /// Applies contribution deltas to their unit and every unit above it.
+    pub fn apply(&mut self, config: &Config, deltas: &[Point]) {
+        let mut grouped: FxHashMap<SeriesKey, Vec<(Date, Sums)>> = FxHashMap::default();
+        for point in deltas {
+            let sums = Sums {
+                num: point.num,
+                den: point.den,
+            };
+            for unit in &config.unit(point.unit).path_to_root {
+                grouped
+                    .entry((point.slot, *unit))
+                    .or_default()
+                    .push((point.date, sums));
+            }
+        }
+        for (key, mut points) in grouped {
+            points.sort_unstable_by_key(|(date, _)| *date);
+            for (date, _) in &points {
+                self.dirty_months.insert((key, date.month()));
+            }
+            let earliest = points[0].0;
+            self.earliest_change
+                .entry(key)
+                .and_modify(|date| *date = (*date).min(earliest))
+                .or_insert(earliest);
+            self.series.entry(key).or_default().merge(&points);
+        }
+    }
+
+    /// Loads a stored month chunk.
+    pub fn load_chunk(&mut self, key: SeriesKey, month: Month, points: &[(u8, Sums)]) {
+        self.series.entry(key).or_default().load_month(month, points);
+    }
+
+    /// The series of a slot at a unit (empty when nothing was ever counted).
+    pub fn get(&self, key: SeriesKey) -> Option<&Series> {
+        self.series.get(&key)
+    }
+
+    /// Sum through `date`.
+    pub fn through(&self, key: SeriesKey, date: Date) -> Sums {
+        self.series.get(&key).map(|series| series.through(date)).unwrap_or_default()
+    }
+
+    /// Sum over `from..=to`.
+    pub fn between(&self, key: SeriesKey, from: Date, to: Date) -> Sums {
+        self.series
+            .get(&key)
+            .map(|series| series.between(from, to))
+            .unwrap_or_default()
+    }
+
+    /// The series changed since the last call, each with its earliest changed
+    /// date, and the month chunks to persist.
+    pub fn take_changes(&mut self) -> (FxHashMap<SeriesKey, Date>, Vec<(SeriesKey, Month)>) {
+        let changed = std::mem::take(&mut self.earliest_change);
+        let mut months: Vec<(SeriesKey, Month)> = self.dirty_months.drain().collect();
+        months.sort_unstable();
+        (changed, months)
+    }
+
+    /// Number of series and of dated points, for the state-size metric.
+    pub fn size(&self) -> (usize, usize) {
+        (self.series.len(), self.series.values().map(Series::len).sum())
+    }
+
+    /// Every series key.
+    pub fn keys(&self) -> impl Iterator<Item = &SeriesKey> {
+        self.series.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    #[test]
+    fn merge_sums_and_prefixes() {
+        let mut series = Series::default();
+        series.merge(&[
+            (d("2017-01-05"), Sums { num: 1, den: 1 }),
+            (d("2017-02-01"), Sums { num: 0, den: 1 }),
+        ]);
+        series.merge(&[
+            (d("2017-01-05"), Sums { num: -1, den: -1 }),
+            (d("2017-01-20"), Sums { num: 2, den: 2 }),
+        ]);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series.through(d("2017-01-19")), Sums::default());
+        assert_eq!(series.through(d("2017-01-20")), Sums { num: 2, den: 2 });
+        assert_eq!(series.through(d("2017-12-31")), Sums { num: 2, den: 3 });
+        assert_eq!(series.between(d("2017-01-21"), d("2017-02-01")), Sums { num: 0, den: 1 });
+        assert_eq!(series.month_points(Month::new(2017, 1).unwrap()), vec![(20, Sums { num: 2, den: 2 })]);
+    }
+}

@@ -1,0 +1,118 @@
+//! The real engine behind the same questions the model answers: events in,
+//! (num, den) out, through decode, ledger, fold, contributions, series and
+//! RocksDB.
+
+use crate::model::{ModelConfig, UascFilter, Window};
+use chrono::NaiveDate;
+use ragline::calendar::{Date, Window as EngineWindow};
+use ragline::config::Config;
+use ragline::event::{Position, RawMessage};
+use ragline::indicators::REGISTRY;
+use ragline::pipeline::{BatchOutcome, Engine, Mode};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Configuration text for a model unit tree: every catalogue indicator three
+/// times (all children, excluding UASC, UASC only).
+pub fn config_text(cfg: &ModelConfig) -> String {
+    let root = cfg.units.iter().find(|unit| unit.parent.is_none()).expect("a root");
+    let mut text = String::new();
+    let _ = writeln!(text, "[[authority]]\nid = \"test\"\nname = \"Test\"\nroot = \"{}\"\n", root.id);
+    for unit in &cfg.units {
+        let _ = writeln!(text, "[[unit]]\nid = \"{}\"\nname = \"{}\"\nkind = \"{}\"", unit.id, unit.id, unit.kind);
+        if let Some(parent) = &unit.parent {
+            let _ = writeln!(text, "parent = \"{parent}\"");
+        }
+        text.push('\n');
+    }
+    for indicator in REGISTRY {
+        for (suffix, filter) in [("", "all"), ("~EXC", "exclude"), ("~ONLY", "only")] {
+            let _ = writeln!(
+                text,
+                "[[indicator]]\nid = \"{}{suffix}\"\nbase = \"{}\"\nuasc = \"{filter}\"\n",
+                indicator.id, indicator.id
+            );
+        }
+    }
+    let holidays: Vec<String> = cfg.bank_holidays.iter().map(|day| format!("\"{day}\"")).collect();
+    let _ = writeln!(text, "[calendar]\nbank_holidays = [{}]", holidays.join(", "));
+    text
+}
+
+/// An engine fed with events, over a temporary state directory.
+pub struct Harness {
+    pub engine: Engine,
+    _directory: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Builds the engine and feeds `events` in order, `batch` messages per commit.
+    pub fn new(cfg: &ModelConfig, events: &[Value], batch: usize) -> Harness {
+        let config = Config::parse(&config_text(cfg), Path::new("test.toml")).expect("test config parses");
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let engine = Engine::open(Arc::new(config), directory.path(), Mode::Replay).expect("engine opens");
+        let mut harness = Harness {
+            engine,
+            _directory: directory,
+        };
+        harness.feed(events, batch);
+        harness
+    }
+
+    /// Feeds more events.
+    pub fn feed(&mut self, events: &[Value], batch: usize) -> BatchOutcome {
+        let messages: Vec<RawMessage> = events
+            .iter()
+            .enumerate()
+            .map(|(line, event)| RawMessage {
+                bytes: event.to_string().into_bytes(),
+                position: Position::File {
+                    path: "test".into(),
+                    line: line as u64 + 1,
+                },
+            })
+            .collect();
+        let mut total = BatchOutcome::default();
+        for chunk in messages.chunks(batch.max(1)) {
+            let outcome = self.engine.run_batch(chunk, None).expect("batch commits");
+            for (code, count) in outcome.rejected {
+                panic!("test event rejected ({count} x {code:?}): {:?}", String::from_utf8_lossy(&chunk[0].bytes));
+            }
+            total.applied += outcome.applied;
+        }
+        total
+    }
+
+    /// (num, den) in reported units, like the model's `ModelValue`.
+    pub fn value(&self, indicator: &str, filter: UascFilter, unit: &str, date: NaiveDate, window: Window) -> (f64, f64) {
+        let suffix = match filter {
+            UascFilter::All => "",
+            UascFilter::Exclude => "~EXC",
+            UascFilter::Only => "~ONLY",
+        };
+        let reader = self.engine.reader();
+        let slot = self
+            .engine
+            .catalogue()
+            .slot_of(&format!("{indicator}{suffix}"))
+            .unwrap_or_else(|| panic!("no slot for {indicator}"));
+        let unit = self.engine.config().unit_by_id(unit).expect("a test unit");
+        let window = match window {
+            Window::R12M => EngineWindow::R12M,
+            Window::R3M => EngineWindow::R3M,
+            Window::Ytd => EngineWindow::Ytd,
+            Window::M => EngineWindow::M,
+            Window::Ss => EngineWindow::Ss,
+        };
+        let reading = reader.reading(slot, unit, Date::from_naive(date), window);
+        let def = reader.def(slot);
+        let den = if def.query == ragline::indicators::Query::Population {
+            0.0
+        } else {
+            reading.den as f64 / def.den_scale as f64
+        };
+        (reading.num as f64 / def.num_scale as f64, den)
+    }
+}
