@@ -120,6 +120,14 @@ proptest! {
         let arrivals = messy(&facts, seed);
         compare(&facts, &arrivals, seed, batch)?;
     }
+
+    /// The same on histories whose dates sit on the spec's boundaries.
+    #[test]
+    fn engine_equals_model_on_boundary_dates(seed in any::<u64>(), batch in 1usize..300) {
+        let facts = boundary_history(seed, 10, 30);
+        let arrivals = messy(&facts, seed);
+        compare(&facts, &arrivals, seed, batch)?;
+    }
 }
 
 /// Fixed cases found by the property test, kept as regressions.
