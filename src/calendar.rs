@@ -93,11 +93,9 @@ impl Date {
         } else {
             naive.checked_sub_months(Months::new(months.unsigned_abs()))
         };
-        moved.map(Date::from_naive).unwrap_or(if months >= 0 {
-            Date::MAX
-        } else {
-            Date::MIN
-        })
+        moved
+            .map(Date::from_naive)
+            .unwrap_or(if months >= 0 { Date::MAX } else { Date::MIN })
     }
 
     /// The calendar month holding this date.
@@ -207,11 +205,11 @@ impl Month {
 
     /// The last day of the month.
     pub fn last_day(self) -> Date {
-        self.add(1).first_day().add_days(-1)
+        self.plus(1).first_day().add_days(-1)
     }
 
     /// The month `months` later (earlier when negative).
-    pub fn add(self, months: i32) -> Month {
+    pub fn plus(self, months: i32) -> Month {
         Month(self.0 + months)
     }
 }
@@ -322,7 +320,7 @@ impl Window {
 /// `months` months earlier (clamped).
 pub fn rolling_start(date: Date, months: i32) -> Date {
     if date.is_month_end() {
-        date.month().add(1 - months).first_day()
+        date.month().plus(1 - months).first_day()
     } else {
         date.add_months(-months).add_days(1)
     }
@@ -408,7 +406,10 @@ mod tests {
     fn sentinels_are_the_extreme_four_digit_years() {
         assert_eq!(Date::MIN, d("0001-01-01"));
         assert_eq!(Date::MAX, d("9999-12-31"));
-        assert_eq!(Date::MAX.add_days(-1).add_months(12), Date::from_ymd(10000, 12, 30).unwrap());
+        assert_eq!(
+            Date::MAX.add_days(-1).add_months(12),
+            Date::from_ymd(10000, 12, 30).unwrap()
+        );
         assert_eq!(Date::MAX.add_months(1), Date::MAX);
     }
 
@@ -456,14 +457,29 @@ mod tests {
         // 2017-08-28 is the Summer bank holiday (a Monday).
         let calendar = WorkingCalendar::new(vec![d("2017-08-28")]);
         // Friday 25 August + 1 working day = Tuesday 29 August.
-        assert_eq!(calendar.add_working_days(d("2017-08-25"), 1), d("2017-08-29"));
+        assert_eq!(
+            calendar.add_working_days(d("2017-08-25"), 1),
+            d("2017-08-29")
+        );
         // Saturday + 1 = Tuesday as well.
-        assert_eq!(calendar.add_working_days(d("2017-08-26"), 1), d("2017-08-29"));
+        assert_eq!(
+            calendar.add_working_days(d("2017-08-26"), 1),
+            d("2017-08-29")
+        );
         // Thursday 24 August + 5 = Friday 1 September.
-        assert_eq!(calendar.add_working_days(d("2017-08-24"), 5), d("2017-09-01"));
-        assert_eq!(calendar.add_working_days(d("2017-08-24"), 0), d("2017-08-24"));
+        assert_eq!(
+            calendar.add_working_days(d("2017-08-24"), 5),
+            d("2017-09-01")
+        );
+        assert_eq!(
+            calendar.add_working_days(d("2017-08-24"), 0),
+            d("2017-08-24")
+        );
         // Outside the table the slow path gives the same answer shape.
-        assert_eq!(calendar.add_working_days(d("1980-01-04"), 1), d("1980-01-07"));
+        assert_eq!(
+            calendar.add_working_days(d("1980-01-04"), 1),
+            d("1980-01-07")
+        );
     }
 
     #[test]

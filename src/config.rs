@@ -464,7 +464,10 @@ impl Config {
 
         // Authorities.
         if raw.authorities.is_empty() {
-            return Err(fail("authority", "at least one authority is required".into()));
+            return Err(fail(
+                "authority",
+                "at least one authority is required".into(),
+            ));
         }
         let mut la_index = HashMap::new();
         let mut authorities = Vec::new();
@@ -480,7 +483,10 @@ impl Config {
             if parents[root.0 as usize].is_some() {
                 return Err(fail(
                     &format!("{key}.root"),
-                    format!("'{}' has a parent; an authority's root has none", authority.root),
+                    format!(
+                        "'{}' has a parent; an authority's root has none",
+                        authority.root
+                    ),
                 ));
             }
             if la_index
@@ -592,7 +598,8 @@ impl Config {
             if seen.insert(indicator.id.clone(), position).is_some() {
                 return Err(fail(&key, "duplicate indicator id".into()));
             }
-            let default_target = parse_target(&indicator.target).map_err(|problem| fail(&key, problem))?;
+            let default_target =
+                parse_target(&indicator.target).map_err(|problem| fail(&key, problem))?;
             let mut years = BTreeMap::new();
             for (year, target) in &indicator.years {
                 let year_key = format!("{key}.years.{year}");
@@ -604,7 +611,10 @@ impl Config {
             }
             indicators.push(IndicatorEntry {
                 id: indicator.id.clone(),
-                base: indicator.base.clone().unwrap_or_else(|| indicator.id.clone()),
+                base: indicator
+                    .base
+                    .clone()
+                    .unwrap_or_else(|| indicator.id.clone()),
                 name: indicator.name.clone(),
                 uasc: indicator.uasc,
                 section: indicator.section.clone(),
@@ -626,13 +636,20 @@ impl Config {
 
         let processing = &raw.processing;
         if processing.batch_max_events == 0 {
-            return Err(fail("processing.batch_max_events", "must be at least 1".into()));
+            return Err(fail(
+                "processing.batch_max_events",
+                "must be at least 1".into(),
+            ));
         }
         if processing.max_message_bytes == 0 {
-            return Err(fail("processing.max_message_bytes", "must be at least 1".into()));
+            return Err(fail(
+                "processing.max_message_bytes",
+                "must be at least 1".into(),
+            ));
         }
         let kafka = &raw.kafka;
-        let env = |name: &str, value: &String| std::env::var(name).unwrap_or_else(|_| value.clone());
+        let env =
+            |name: &str, value: &String| std::env::var(name).unwrap_or_else(|_| value.clone());
         Ok(Config {
             path: path.to_path_buf(),
             authorities,
@@ -759,14 +776,22 @@ fn parse_target(target: &FileTarget) -> Result<Option<TargetSpec>, String> {
         }
         return Ok(None);
     }
-    match (target.target, target.floor, target.target_range, target.floor_range) {
+    match (
+        target.target,
+        target.floor,
+        target.target_range,
+        target.floor_range,
+    ) {
         (None, None, None, None) => Ok(None),
         (Some(value), Some(floor), None, None) => Ok(Some(TargetSpec::Bound {
             target: decimal(value, "target")?,
             floor: decimal(floor, "floor")?,
         })),
         (Some(value), None, Some(range), Some(floor_range)) => {
-            let target_range = (decimal(range[0], "target_range")?, decimal(range[1], "target_range")?);
+            let target_range = (
+                decimal(range[0], "target_range")?,
+                decimal(range[1], "target_range")?,
+            );
             let floor_range = (
                 decimal(floor_range[0], "floor_range")?,
                 decimal(floor_range[1], "floor_range")?,
@@ -783,7 +808,9 @@ fn parse_target(target: &FileTarget) -> Result<Option<TargetSpec>, String> {
                 floor_range,
             }))
         }
-        (Some(_), None, None, None) => Err("target without floor (or target_range and floor_range)".into()),
+        (Some(_), None, None, None) => {
+            Err("target without floor (or target_range and floor_range)".into())
+        }
         (None, Some(_), _, _) => Err("floor without target".into()),
         _ => Err("give target and floor, or target with target_range and floor_range".into()),
     }
@@ -876,26 +903,40 @@ bank_holidays = ["2017-08-28"]
 
     #[test]
     fn errors_name_file_key_and_problem() {
-        let error = parse(&MINIMAL.replace("parent = \"top\"", "parent = \"nowhere\"")).unwrap_err();
+        let error =
+            parse(&MINIMAL.replace("parent = \"top\"", "parent = \"nowhere\"")).unwrap_err();
         assert_eq!(
             error.to_string(),
             "test.toml: unit[1] (team-a).parent: 'nowhere' is not a configured unit"
         );
         let error = parse(&MINIMAL.replace("floor = 30.0", "flor = 30.0")).unwrap_err();
-        assert!(error.to_string().contains("unknown field `flor`"), "{error}");
+        assert!(
+            error.to_string().contains("unknown field `flor`"),
+            "{error}"
+        );
         assert!(error.to_string().starts_with("test.toml: line "), "{error}");
         let error = parse(&MINIMAL.replace("\"2017-08-28\"", "\"2017-02-30\"")).unwrap_err();
-        assert!(error.to_string().contains("calendar.bank_holidays[0]"), "{error}");
+        assert!(
+            error.to_string().contains("calendar.bank_holidays[0]"),
+            "{error}"
+        );
         let error = parse(&MINIMAL.replace("floor = 30.0\n", "")).unwrap_err();
-        assert!(error.to_string().contains("target without floor"), "{error}");
+        assert!(
+            error.to_string().contains("target without floor"),
+            "{error}"
+        );
     }
 
     #[test]
     fn fingerprint_ignores_targets_but_not_units() {
         let base = parse(MINIMAL).unwrap().state_fingerprint();
-        let retargeted = parse(&MINIMAL.replace("25.0", "26.0")).unwrap().state_fingerprint();
+        let retargeted = parse(&MINIMAL.replace("25.0", "26.0"))
+            .unwrap()
+            .state_fingerprint();
         assert_eq!(base, retargeted);
-        let renamed = parse(&MINIMAL.replace("team-a", "team-b")).unwrap().state_fingerprint();
+        let renamed = parse(&MINIMAL.replace("team-a", "team-b"))
+            .unwrap()
+            .state_fingerprint();
         assert_ne!(base, renamed);
     }
 }

@@ -57,8 +57,10 @@ pub fn normalise(points: &mut Vec<Point>) {
 pub fn diff(old: &[Point], new: &[Point], out: &mut Vec<Point>) {
     let (mut left, mut right) = (0usize, 0usize);
     while left < old.len() || right < new.len() {
-        let take_old = right == new.len() || (left < old.len() && old[left].key() < new[right].key());
-        let take_new = left == old.len() || (right < new.len() && new[right].key() < old[left].key());
+        let take_old =
+            right == new.len() || (left < old.len() && old[left].key() < new[right].key());
+        let take_new =
+            left == old.len() || (right < new.len() && new[right].key() < old[left].key());
         if take_old {
             let point = old[left];
             out.push(Point {
@@ -101,7 +103,12 @@ mod tests {
 
     #[test]
     fn normalise_merges_and_drops_zeros() {
-        let mut points = vec![point(1, 5, 1, 1), point(0, 3, 1, 0), point(1, 5, -1, -1), point(0, 3, 2, 1)];
+        let mut points = vec![
+            point(1, 5, 1, 1),
+            point(0, 3, 1, 0),
+            point(1, 5, -1, -1),
+            point(0, 3, 2, 1),
+        ];
         normalise(&mut points);
         assert_eq!(points, vec![point(0, 3, 3, 1)]);
     }
@@ -112,7 +119,10 @@ mod tests {
         let new = vec![point(0, 2, 1, 0), point(0, 3, 1, 1), point(1, 1, 4, 5)];
         let mut delta = Vec::new();
         diff(&old, &new, &mut delta);
-        assert_eq!(delta, vec![point(0, 1, -1, -1), point(0, 3, 1, 1), point(1, 1, -1, 0)]);
+        assert_eq!(
+            delta,
+            vec![point(0, 1, -1, -1), point(0, 3, 1, 1), point(1, 1, -1, 0)]
+        );
         let mut rebuilt = old.clone();
         rebuilt.extend(delta);
         normalise(&mut rebuilt);

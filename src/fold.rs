@@ -10,9 +10,7 @@
 
 use crate::calendar::Date;
 use crate::config::UnitIdx;
-use crate::event::{
-    AuditGrade, Body, CareEndReason, Event, Fixed6, HealthKind, PlacementType,
-};
+use crate::event::{AuditGrade, Body, CareEndReason, Event, Fixed6, HealthKind, PlacementType};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -293,7 +291,9 @@ impl ChildFacts {
 
     /// The current period of care at `date`: the earliest-started open one (C6).
     pub fn period_at(&self, date: Date) -> Option<&CarePeriod> {
-        self.periods.iter().find(|period| period.span().contains(date))
+        self.periods
+            .iter()
+            .find(|period| period.span().contains(date))
     }
 
     /// Age in whole years at `date`, if the date of birth is known (C14).
@@ -352,7 +352,9 @@ pub fn sort_events(events: &mut [Event]) {
 
 /// Folds a child's surviving events (sorted with [`sort_events`]) into facts.
 pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts {
-    debug_assert!(events.windows(2).all(|pair| pair[0].order_key() <= pair[1].order_key()));
+    debug_assert!(events
+        .windows(2)
+        .all(|pair| pair[0].order_key() <= pair[1].order_key()));
     let mut facts = ChildFacts::default();
     let mut plan_index: HashMap<&str, usize> = HashMap::new();
     let mut period_index: HashMap<&str, usize> = HashMap::new();
@@ -435,7 +437,10 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
     let mut latest_details: Option<(Date, bool)> = None;
     for event in events {
         match &event.body {
-            Body::ChildDetails { date_of_birth, uasc } => latest_details = Some((*date_of_birth, *uasc)),
+            Body::ChildDetails {
+                date_of_birth,
+                uasc,
+            } => latest_details = Some((*date_of_birth, *uasc)),
             Body::Referral => {
                 let unit = event.unit.expect("decode requires a unit on referrals");
                 facts.referrals.push(Referral {
@@ -534,15 +539,19 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
                 period_id,
                 participated,
             } => match period_index.get(period_id.as_str()) {
-                Some(&period) => facts.periods[period].reviews.push((event.date, *participated)),
-                None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
-            },
-            Body::HealthAssessment { period_id, kind } => match period_index.get(period_id.as_str()) {
                 Some(&period) => facts.periods[period]
-                    .health_assessments
-                    .push((event.date, *kind)),
+                    .reviews
+                    .push((event.date, *participated)),
                 None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
             },
+            Body::HealthAssessment { period_id, kind } => {
+                match period_index.get(period_id.as_str()) {
+                    Some(&period) => facts.periods[period]
+                        .health_assessments
+                        .push((event.date, *kind)),
+                    None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
+                }
+            }
             Body::IhaReferral { period_id }
             | Body::DentalCheck { period_id }
             | Body::PlacementOrderGranted { period_id }
@@ -573,10 +582,12 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
                 }
                 None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
             },
-            Body::ReturnInterviewHeld { episode_id } => match episode_index.get(episode_id.as_str()) {
-                Some(&episode) => facts.episodes[episode].interviews.push(event.date),
-                None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
-            },
+            Body::ReturnInterviewHeld { episode_id } => {
+                match episode_index.get(episode_id.as_str()) {
+                    Some(&episode) => facts.episodes[episode].interviews.push(event.date),
+                    None => anomaly(anomalies, AnomalyReason::UnresolvedReference, event),
+                }
+            }
             Body::CareLeaverContact {
                 in_touch,
                 accommodation_suitable,

@@ -92,7 +92,10 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("in-memory records always encode")
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, CorruptRecord> {
+fn decode<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, CorruptRecord> {
     postcard::from_bytes(bytes).map_err(|error| CorruptRecord {
         what,
         detail: error.to_string(),
@@ -138,7 +141,8 @@ impl Ledger {
         let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
         for (id, value) in ids.iter().zip(store.multi_get(Family::Ledger, &keys)?) {
             if let Some(bytes) = value {
-                self.entries.insert(id.to_string(), decode("ledger", &bytes)?);
+                self.entries
+                    .insert(id.to_string(), decode("ledger", &bytes)?);
             }
         }
         let mut owners: Vec<Owner> = events.iter().map(|event| event.owner()).collect();
@@ -152,7 +156,10 @@ impl Ledger {
         owners.dedup();
         owners.retain(|owner| !self.owners.contains_key(owner));
         let keys: Vec<Vec<u8>> = owners.iter().map(owner_key).collect();
-        for (owner, value) in owners.into_iter().zip(store.multi_get(Family::Owners, &keys)?) {
+        for (owner, value) in owners
+            .into_iter()
+            .zip(store.multi_get(Family::Owners, &keys)?)
+        {
             let record = match value {
                 Some(bytes) => decode("owner", &bytes)?,
                 None => OwnerRecord::default(),
@@ -186,7 +193,11 @@ impl Ledger {
         );
         self.dirty_entries.insert(event.id.clone());
         if !event.void {
-            self.owners.entry(owner.clone()).or_default().events.push(event);
+            self.owners
+                .entry(owner.clone())
+                .or_default()
+                .events
+                .push(event);
         }
         self.touched.insert(owner);
         Admission::Applied

@@ -16,17 +16,17 @@
 
 pub mod calendar;
 pub mod config;
-pub mod store;
-pub mod event;
-pub mod ledger;
-pub mod fold;
 pub mod contrib;
+pub mod event;
+pub mod fold;
+pub mod generate;
 pub mod indicators;
-pub mod series;
-pub mod scorecard;
-pub mod report;
+pub mod ledger;
 pub mod outbox;
 pub mod pipeline;
-pub mod source;
+pub mod report;
+pub mod scorecard;
+pub mod series;
 pub mod sink;
-pub mod generate;
+pub mod source;
+pub mod store;

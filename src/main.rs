@@ -15,7 +15,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "ragline", version, about = "Children's social care case events to live performance scorecards")]
+#[command(
+    name = "ragline",
+    version,
+    about = "Children's social care case events to live performance scorecards"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -211,12 +215,15 @@ fn generate(args: GenerateArgs) -> Result<()> {
         },
         messy: args.messy,
     };
-    let file = std::fs::File::create(&args.out).with_context(|| format!("{}", args.out.display()))?;
+    let file =
+        std::fs::File::create(&args.out).with_context(|| format!("{}", args.out.display()))?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
     let started = Instant::now();
     let stats = ragline::generate::generate(&options, &leaves, &mut writer)
         .with_context(|| format!("writing {}", args.out.display()))?;
-    writer.flush().with_context(|| format!("{}", args.out.display()))?;
+    writer
+        .flush()
+        .with_context(|| format!("{}", args.out.display()))?;
     println!(
         "wrote {} lines ({} facts, {} children) to {} in {:.2} s",
         stats.lines,
@@ -228,7 +235,10 @@ fn generate(args: GenerateArgs) -> Result<()> {
     if args.messy {
         println!(
             "noise: {} duplicates, {} revisions, {} voided extras, {} malformed lines",
-            stats.noise_duplicates, stats.noise_revisions, stats.noise_voided, stats.noise_malformed
+            stats.noise_duplicates,
+            stats.noise_revisions,
+            stats.noise_voided,
+            stats.noise_malformed
         );
     }
     Ok(())
@@ -236,7 +246,10 @@ fn generate(args: GenerateArgs) -> Result<()> {
 
 fn replay(args: ReplayArgs) -> Result<()> {
     let config = load_config(&args.config)?;
-    let batch_size = args.batch.unwrap_or(config.processing.batch_max_events).max(1);
+    let batch_size = args
+        .batch
+        .unwrap_or(config.processing.batch_max_events)
+        .max(1);
     let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
     engine.set_emit_outputs(args.outputs.is_some());
     let dead_letters = args
@@ -244,8 +257,8 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| args.state.join("dead-letters.jsonl"));
     let mut sink = FileSink::new(&dead_letters, args.outputs.as_deref())?;
-    let mut source =
-        FileSource::open(&args.input).with_context(|| format!("--input {}", args.input.display()))?;
+    let mut source = FileSource::open(&args.input)
+        .with_context(|| format!("--input {}", args.input.display()))?;
     let started = Instant::now();
     let mut total = BatchOutcome::default();
     loop {
@@ -263,6 +276,9 @@ fn replay(args: ReplayArgs) -> Result<()> {
         total.restatements += outcome.restatements;
         total.outputs += outcome.outputs;
         total.months_closed.extend(outcome.months_closed);
+        for (total_phase, phase) in total.phase_seconds.iter_mut().zip(outcome.phase_seconds) {
+            *total_phase += phase;
+        }
         for (code, count) in outcome.rejected {
             *total.rejected.entry(code).or_default() += count;
         }
@@ -270,7 +286,11 @@ fn replay(args: ReplayArgs) -> Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let rate = total.consumed as f64 / elapsed.max(1e-9);
-    let rejected: BTreeMap<&str, u64> = total.rejected.iter().map(|(code, count)| (code.as_str(), *count)).collect();
+    let rejected: BTreeMap<&str, u64> = total
+        .rejected
+        .iter()
+        .map(|(code, count)| (code.as_str(), *count))
+        .collect();
     let rejected_total: u64 = rejected.values().sum();
     total.months_closed.sort_unstable();
     let clock = engine.clock();
@@ -291,14 +311,23 @@ fn replay(args: ReplayArgs) -> Result<()> {
             "elapsed_seconds": elapsed,
             "events_per_second": rate,
             "dead_letters": dead_letters.display().to_string(),
+            "phase_seconds": ragline::pipeline::PHASES.iter().zip(total.phase_seconds).map(|(name, seconds)| (name.to_string(), serde_json::json!(seconds))).collect::<serde_json::Map<_, _>>(),
         });
         println!("{summary}");
     } else {
-        println!("replayed {} into {}", args.input.display(), args.state.display());
+        println!(
+            "replayed {} into {}",
+            args.input.display(),
+            args.state.display()
+        );
         println!("  messages        {:>12}", total.consumed);
         println!("  applied         {:>12}", total.applied);
         println!("  duplicates      {:>12}", total.duplicates);
-        println!("  rejected        {:>12}  -> {}", rejected_total, dead_letters.display());
+        println!(
+            "  rejected        {:>12}  -> {}",
+            rejected_total,
+            dead_letters.display()
+        );
         for (code, count) in &rejected {
             println!("    {code:<22}{count:>8}");
         }
@@ -314,6 +343,12 @@ fn replay(args: ReplayArgs) -> Result<()> {
             println!("  current date    {:>12}", current.to_string());
         }
         println!("  elapsed         {elapsed:>10.2} s  ({rate:.0} events/s)");
+        let phases: Vec<String> = ragline::pipeline::PHASES
+            .iter()
+            .zip(total.phase_seconds)
+            .map(|(name, seconds)| format!("{name} {seconds:.2}"))
+            .collect();
+        println!("  phases (s)      {}", phases.join(", "));
     }
     Ok(())
 }
@@ -324,7 +359,9 @@ fn selected_units(config: &Config, unit: Option<&str>) -> Result<Vec<UnitIdx>> {
             Some(unit) => Ok(vec![unit]),
             None => bail!("--unit: '{id}' is not a configured unit"),
         },
-        None => Ok((0..config.units.len()).map(|index| UnitIdx(index as u32)).collect()),
+        None => Ok((0..config.units.len())
+            .map(|index| UnitIdx(index as u32))
+            .collect()),
     }
 }
 
@@ -338,7 +375,8 @@ fn report_command(args: ReportArgs) -> Result<()> {
     let reader = engine.reader();
     let text = match args.format {
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(&report::report_json(&reader, &units, month))?;
+            let mut text =
+                serde_json::to_string_pretty(&report::report_json(&reader, &units, month))?;
             text.push('\n');
             text
         }
@@ -346,7 +384,9 @@ fn report_command(args: ReportArgs) -> Result<()> {
         Format::Html => report::report_html(&reader, &units, month),
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?
+        }
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     Ok(())
@@ -357,7 +397,10 @@ fn anomalies(config: &Path, state: &Path, child: &str, la: Option<String>) -> Re
     let la = la.unwrap_or_else(|| config.authorities[config.default_la.0 as usize].id.clone());
     let engine = Engine::open(config, state, Mode::Replay)?;
     match engine.child_anomalies(&la, child)? {
-        None => bail!("no child '{child}' of authority '{la}' in {}", state.display()),
+        None => bail!(
+            "no child '{child}' of authority '{la}' in {}",
+            state.display()
+        ),
         Some(list) => {
             let rows: Vec<serde_json::Value> = list
                 .iter()

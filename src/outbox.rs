@@ -107,7 +107,10 @@ pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> Ou
         ),
     };
     let (source, key) = match position {
-        Position::File { path, line } => (json!({"file": path, "line": line}), format!("{path}:{line}")),
+        Position::File { path, line } => (
+            json!({"file": path, "line": line}),
+            format!("{path}:{line}"),
+        ),
         Position::Kafka {
             topic,
             partition,
@@ -125,5 +128,10 @@ pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> Ou
         "field": rejection.field,
     });
     payload[raw_field] = raw_value;
-    OutboxRecord::new(OutputTopic::DeadLetters, key, format!("dead/{position}"), payload)
+    OutboxRecord::new(
+        OutputTopic::DeadLetters,
+        key,
+        format!("dead/{position}"),
+        payload,
+    )
 }

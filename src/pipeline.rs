@@ -131,7 +131,7 @@ pub struct Totals {
 }
 
 /// What one batch did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchOutcome {
     /// Messages in the batch.
     pub consumed: u64,
@@ -149,7 +149,12 @@ pub struct BatchOutcome {
     pub restatements: u64,
     /// Output records written to the outbox.
     pub outputs: u64,
+    /// Seconds spent per phase: decode, ledger, fold, series, scorecard, commit.
+    pub phase_seconds: [f64; 6],
 }
+
+/// Names of the phases of [`BatchOutcome::phase_seconds`].
+pub const PHASES: [&str; 6] = ["decode", "ledger", "fold", "series", "scorecard", "commit"];
 
 const META_FORMAT: &[u8] = b"format_version";
 const META_FINGERPRINT: &[u8] = b"config_fingerprint";
@@ -180,7 +185,10 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("in-memory records always encode")
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, CorruptRecord> {
+fn decode<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, CorruptRecord> {
     postcard::from_bytes(bytes).map_err(|error| CorruptRecord {
         what,
         detail: error.to_string(),
@@ -218,7 +226,10 @@ fn position_key(position: &Position) -> (String, i64) {
             partition,
             offset,
             ..
-        } => (format!("{POSITION_PREFIX}kafka/{topic}/{partition}"), *offset + 1),
+        } => (
+            format!("{POSITION_PREFIX}kafka/{topic}/{partition}"),
+            *offset + 1,
+        ),
     }
 }
 
@@ -242,8 +253,16 @@ impl Engine {
                     return Err(incompatible("state without a format version".into()));
                 }
                 let mut batch = Batch::new();
-                batch.put(Family::Meta, META_FORMAT.to_vec(), store::FORMAT_VERSION.to_string().into_bytes());
-                batch.put(Family::Meta, META_FINGERPRINT.to_vec(), fingerprint.clone().into_bytes());
+                batch.put(
+                    Family::Meta,
+                    META_FORMAT.to_vec(),
+                    store::FORMAT_VERSION.to_string().into_bytes(),
+                );
+                batch.put(
+                    Family::Meta,
+                    META_FINGERPRINT.to_vec(),
+                    fingerprint.clone().into_bytes(),
+                );
                 store.write(batch, true)?;
             }
             Some(version) => {
@@ -299,7 +318,8 @@ impl Engine {
             }
             let slot = u16::from_be_bytes([key[0], key[1]]);
             let unit = UnitIdx(u32::from_be_bytes([key[2], key[3], key[4], key[5]]));
-            let month = Month::from_index(store::from_ordered_i32([key[6], key[7], key[8], key[9]]));
+            let month =
+                Month::from_index(store::from_ordered_i32([key[6], key[7], key[8], key[9]]));
             match decode::<Vec<(u8, Sums)>>("series", value) {
                 Ok(points) => {
                     series.load_chunk((slot, unit), month, &points);
@@ -318,7 +338,8 @@ impl Engine {
             if key.len() != 10 {
                 return true;
             }
-            let month = Month::from_index(store::from_ordered_i32([key[0], key[1], key[2], key[3]]));
+            let month =
+                Month::from_index(store::from_ordered_i32([key[0], key[1], key[2], key[3]]));
             let unit = UnitIdx(u32::from_be_bytes([key[4], key[5], key[6], key[7]]));
             let slot = u16::from_be_bytes([key[8], key[9]]);
             match decode::<Recorded>("recorded", value) {
@@ -435,8 +456,14 @@ impl Engine {
     }
 
     /// The anomalies of one child, read from the state.
-    pub fn child_anomalies(&self, la: &str, child_id: &str) -> Result<Option<Vec<fold::Anomaly>>, EngineError> {
-        let Some(la) = self.config.la_by_id(la) else { return Ok(None) };
+    pub fn child_anomalies(
+        &self,
+        la: &str,
+        child_id: &str,
+    ) -> Result<Option<Vec<fold::Anomaly>>, EngineError> {
+        let Some(la) = self.config.la_by_id(la) else {
+            return Ok(None);
+        };
         let owner = Owner::Child(la, child_id.to_string());
         if let Some(record) = self.ledger.record(&owner) {
             return Ok(Some(record.anomalies.clone()));
@@ -446,12 +473,22 @@ impl Engine {
 
     /// Processes one batch of raw messages and commits it. `today` is the
     /// wall-clock date when live (`None` in replay).
-    pub fn run_batch(&mut self, messages: &[RawMessage], today: Option<Date>) -> Result<BatchOutcome, EngineError> {
+    pub fn run_batch(
+        &mut self,
+        messages: &[RawMessage],
+        today: Option<Date>,
+    ) -> Result<BatchOutcome, EngineError> {
         let mut outcome = BatchOutcome {
             consumed: messages.len() as u64,
             ..BatchOutcome::default()
         };
         let mut outputs: Vec<OutboxRecord> = Vec::new();
+        let mut phase_start = std::time::Instant::now();
+        let mut lap = |outcome: &mut BatchOutcome, phase: usize| {
+            let now = std::time::Instant::now();
+            outcome.phase_seconds[phase] += (now - phase_start).as_secs_f64();
+            phase_start = now;
+        };
 
         // 1. Decode.
         let decoder = Decoder::new(&self.config, self.schema.as_ref());
@@ -461,13 +498,19 @@ impl Engine {
                 Ok(event) => events.push(event),
                 Err(rejection) => {
                     *outcome.rejected.entry(rejection.code).or_default() += 1;
-                    outputs.push(outbox::dead_letter(&message.bytes, &message.position, &rejection));
+                    outputs.push(outbox::dead_letter(
+                        &message.bytes,
+                        &message.position,
+                        &rejection,
+                    ));
                 }
             }
             let (key, offset) = position_key(&message.position);
             let entry = self.positions.entry(key).or_insert(offset);
             *entry = (*entry).max(offset);
         }
+
+        lap(&mut outcome, 0);
 
         // 2. Ledger.
         let references: Vec<&Event> = events.iter().collect();
@@ -485,6 +528,7 @@ impl Engine {
 
         // 3. Re-fold touched owners, diff, apply.
         let touched = self.ledger.take_touched();
+        lap(&mut outcome, 1);
         outcome.refolded = touched.len() as u64;
         let mut deltas: Vec<Point> = Vec::new();
         let mut points: Vec<Point> = Vec::new();
@@ -499,11 +543,13 @@ impl Engine {
                 Owner::Child(la, _) => {
                     let facts = fold::fold_child(&record.events, &mut anomalies);
                     let root = self.config.root_of(*la);
-                    self.catalogue.contribute_child(&self.config, root, &facts, &mut points);
+                    self.catalogue
+                        .contribute_child(&self.config, root, &facts, &mut points);
                 }
                 Owner::Unit(unit) => {
                     let facts = fold::fold_unit(&record.events);
-                    self.catalogue.contribute_unit(&self.config, *unit, &facts, &mut points);
+                    self.catalogue
+                        .contribute_unit(&self.config, *unit, &facts, &mut points);
                 }
             }
             contrib::normalise(&mut points);
@@ -517,8 +563,10 @@ impl Engine {
             record.points.clone_from(&points);
             record.anomalies.clone_from(&anomalies);
         }
+        lap(&mut outcome, 2);
         self.series.apply(&self.config, &deltas);
         let (changed, dirty_months) = self.series.take_changes();
+        lap(&mut outcome, 3);
 
         // 4. Clock.
         let before = self.clock;
@@ -529,7 +577,8 @@ impl Engine {
         let previously_closed = self.closed_range();
         if let Some(earliest) = earliest {
             let month = earliest.month();
-            self.clock.first_month = Some(self.clock.first_month.map_or(month, |held| held.min(month)));
+            self.clock.first_month =
+                Some(self.clock.first_month.map_or(month, |held| held.min(month)));
         }
         let mut batch = Batch::new();
 
@@ -539,10 +588,16 @@ impl Engine {
             for (slot, unit, from) in checks {
                 let mut month = from.max(first);
                 while month <= last {
-                    if let Some(record) = self.restate(slot, unit, month, &mut outputs, &mut outcome) {
-                        batch.put(Family::Recorded, recorded_key(month, unit, slot), encode(&record));
+                    if let Some(record) =
+                        self.restate(slot, unit, month, &mut outputs, &mut outcome)
+                    {
+                        batch.put(
+                            Family::Recorded,
+                            recorded_key(month, unit, slot),
+                            encode(&record),
+                        );
                     }
-                    month = month.add(1);
+                    month = month.plus(1);
                 }
             }
         }
@@ -553,19 +608,21 @@ impl Engine {
                 Mode::Replay => self.config.processing.grace_days_replay,
                 Mode::Live => self.config.processing.grace_days_live,
             };
-            let closeable = current.add_days(-(grace as i32)).month().add(-1);
+            let closeable = current.add_days(-(grace as i32)).month().plus(-1);
             if let Some(first) = self.clock.first_month {
                 let mut month = first;
                 while month <= closeable {
-                    let already = previously_closed.is_some_and(|(from, to)| from <= month && month <= to);
+                    let already =
+                        previously_closed.is_some_and(|(from, to)| from <= month && month <= to);
                     if !already {
                         self.close_month(month, &mut batch, &mut outputs);
                         outcome.months_closed.push(month);
                     }
-                    month = month.add(1);
+                    month = month.plus(1);
                 }
                 if first <= closeable {
-                    self.clock.last_closed = Some(closeable.max(self.clock.last_closed.unwrap_or(closeable)));
+                    self.clock.last_closed =
+                        Some(closeable.max(self.clock.last_closed.unwrap_or(closeable)));
                 }
             }
         }
@@ -577,6 +634,8 @@ impl Engine {
                 self.live_updates(current, all, &changed, messages, &mut batch, &mut outputs);
             }
         }
+
+        lap(&mut outcome, 4);
 
         // 8. Commit: state, positions, outputs, in one batch.
         self.ledger.write(&touched, &mut batch);
@@ -597,26 +656,51 @@ impl Engine {
         self.totals.applied += outcome.applied;
         self.totals.duplicates += outcome.duplicates;
         for (code, count) in &outcome.rejected {
-            *self.totals.rejected.entry(code.as_str().to_string()).or_default() += count;
+            *self
+                .totals
+                .rejected
+                .entry(code.as_str().to_string())
+                .or_default() += count;
         }
         for (reason, change) in anomaly_change {
-            *self.totals.anomalies.entry(reason.as_str().to_string()).or_default() += change;
+            *self
+                .totals
+                .anomalies
+                .entry(reason.as_str().to_string())
+                .or_default() += change;
         }
         self.totals.restatements += outcome.restatements;
         outcome.outputs = outputs.len() as u64;
         for record in outputs {
-            *self.totals.outputs.entry(record.topic.as_str().to_string()).or_default() += 1;
-            batch.put(Family::Outbox, outbox::outbox_key(self.outbox_next), record.encode());
+            *self
+                .totals
+                .outputs
+                .entry(record.topic.as_str().to_string())
+                .or_default() += 1;
+            batch.put(
+                Family::Outbox,
+                outbox::outbox_key(self.outbox_next),
+                record.encode(),
+            );
             self.outbox_next += 1;
         }
-        batch.put(Family::Meta, META_OUTBOX_NEXT.to_vec(), encode(&self.outbox_next));
+        batch.put(
+            Family::Meta,
+            META_OUTBOX_NEXT.to_vec(),
+            encode(&self.outbox_next),
+        );
         batch.put(Family::Meta, META_CLOCK.to_vec(), encode(&self.clock));
         batch.put(Family::Meta, META_TOTALS.to_vec(), encode(&self.totals));
         for (key, offset) in &self.positions {
-            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes().to_vec());
+            batch.put(
+                Family::Meta,
+                key.clone().into_bytes(),
+                offset.to_be_bytes().to_vec(),
+            );
         }
         self.store.write(batch, self.mode == Mode::Live)?;
         self.ledger.trim();
+        lap(&mut outcome, 5);
         Ok(outcome)
     }
 
@@ -628,7 +712,11 @@ impl Engine {
     }
 
     /// Which reported (slot, unit) pairs to re-check, from which month.
-    fn restatement_checks(&self, changed: &FxHashMap<(Slot, UnitIdx), Date>, first: Month) -> Vec<(Slot, UnitIdx, Month)> {
+    fn restatement_checks(
+        &self,
+        changed: &FxHashMap<(Slot, UnitIdx), Date>,
+        first: Month,
+    ) -> Vec<(Slot, UnitIdx, Month)> {
         let mut checks: FxHashMap<(Slot, UnitIdx), Month> = FxHashMap::default();
         let mut caseload_from: Option<Month> = None;
         for (&(slot, unit), date) in changed {
@@ -652,7 +740,10 @@ impl Engine {
                 }
             }
         }
-        let mut list: Vec<(Slot, UnitIdx, Month)> = checks.into_iter().map(|((slot, unit), month)| (slot, unit, month)).collect();
+        let mut list: Vec<(Slot, UnitIdx, Month)> = checks
+            .into_iter()
+            .map(|((slot, unit), month)| (slot, unit, month))
+            .collect();
         list.sort_unstable();
         list
     }
@@ -680,11 +771,15 @@ impl Engine {
         outcome: &mut BatchOutcome,
     ) -> Option<Recorded> {
         let (main, r3m) = self.readings(slot, unit, month);
-        let old = self.recorded.get(&(month, unit, slot)).copied().unwrap_or(Recorded {
-            main: Reading::default(),
-            r3m: Reading::default(),
-            restatements: 0,
-        });
+        let old = self
+            .recorded
+            .get(&(month, unit, slot))
+            .copied()
+            .unwrap_or(Recorded {
+                main: Reading::default(),
+                r3m: Reading::default(),
+                restatements: 0,
+            });
         if old.main == main && old.r3m == r3m {
             return None;
         }
@@ -746,7 +841,11 @@ impl Engine {
                         .unwrap_or(0),
                 };
                 self.recorded.insert((month, unit, slot), record);
-                batch.put(Family::Recorded, recorded_key(month, unit, slot), encode(&record));
+                batch.put(
+                    Family::Recorded,
+                    recorded_key(month, unit, slot),
+                    encode(&record),
+                );
             }
             if self.emit_live {
                 let reader = self.reader();
@@ -779,7 +878,10 @@ impl Engine {
         let mut pairs: Vec<(Slot, UnitIdx)> = Vec::new();
         let caseload_touched = changed.keys().any(|(slot, _)| {
             Some(*slot) == self.catalogue.gate
-                || matches!(self.catalogue.slots[*slot as usize].def.query, Query::Caseload { .. })
+                || matches!(
+                    self.catalogue.slots[*slot as usize].def.query,
+                    Query::Caseload { .. }
+                )
         });
         for (slot, slot_def) in self.catalogue.reported() {
             let caseload = matches!(slot_def.def.query, Query::Caseload { .. });
@@ -802,7 +904,9 @@ impl Engine {
                 }
                 let row = reader.row_at(slot, unit, current, month);
                 let previous = self.live.get(&(slot, unit)).copied();
-                if previous.is_some_and(|live| live.reading == row.now.reading && live.rag == row.now.rag) {
+                if previous
+                    .is_some_and(|live| live.reading == row.now.reading && live.rag == row.now.rag)
+                {
                     continue;
                 }
                 if previous.is_none() && row.now.reading == Reading::default() {
@@ -818,7 +922,10 @@ impl Engine {
                     object.insert("unit".into(), json!(unit_id));
                     object.insert("as_of".into(), json!(current.to_string()));
                     object.insert("sequence".into(), json!(sequence));
-                    object.insert("cause".into(), json!({"last_input": cause, "batch_messages": messages.len()}));
+                    object.insert(
+                        "cause".into(),
+                        json!({"last_input": cause, "batch_messages": messages.len()}),
+                    );
                 }
                 outputs.push(OutboxRecord::new(
                     OutputTopic::Values,
@@ -827,7 +934,9 @@ impl Engine {
                     payload,
                 ));
                 let old_rag = previous.and_then(|live| live.rag);
-                if previous.is_some() && old_rag != row.now.rag || previous.is_none() && row.now.rag.is_some() {
+                if previous.is_some() && old_rag != row.now.rag
+                    || previous.is_none() && row.now.rag.is_some()
+                {
                     let def = reader.def(slot);
                     outputs.push(OutboxRecord::new(
                         OutputTopic::RagChanges,

@@ -11,7 +11,10 @@ use crate::calendar::{Date, Month};
 use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
 use crate::indicators::Kind;
-use crate::scorecard::{amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader, Row};
+use crate::scorecard::{
+    amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader,
+    Row,
+};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 
@@ -106,17 +109,31 @@ pub fn row_json(reader: &Reader, row: &Row) -> Value {
     object.insert("kind".into(), json!(def.kind.as_str()));
     object.insert("polarity".into(), json!(def.polarity.code()));
     object.insert("period".into(), json!(def.window.code()));
-    object.insert("num".into(), amount_json(row.now.reading.num, def.num_scale));
+    object.insert(
+        "num".into(),
+        amount_json(row.now.reading.num, def.num_scale),
+    );
     if def.kind != Kind::Count {
-        object.insert("den".into(), amount_json(row.now.reading.den, def.den_scale));
+        object.insert(
+            "den".into(),
+            amount_json(row.now.reading.den, def.den_scale),
+        );
     }
     object.insert("value".into(), value_json(def, row.now.value));
     object.insert("rag".into(), rag_json(row.now.rag));
     target_json(reader.target(row.slot, row.date), &mut object);
-    object.insert("small_den".into(), json!(small_denominator(def, row.now.reading)));
+    object.insert(
+        "small_den".into(),
+        json!(small_denominator(def, row.now.reading)),
+    );
     object.insert("one_month_ago".into(), value_json(def, row.month_ago));
     object.insert("one_year_ago".into(), value_json(def, row.year_ago));
-    object.insert("dot".into(), row.dot.map(|dot| json!(dot.as_str())).unwrap_or(Value::Null));
+    object.insert(
+        "dot".into(),
+        row.dot
+            .map(|dot| json!(dot.as_str()))
+            .unwrap_or(Value::Null),
+    );
     if let Some(r3m) = &row.r3m {
         let mut short = Map::new();
         short.insert("num".into(), amount_json(r3m.reading.num, def.num_scale));
@@ -153,7 +170,10 @@ fn section(reader: &Reader, slot: Slot) -> String {
 pub fn unit_json(reader: &Reader, rows: &[Row]) -> Value {
     let mut object = Map::new();
     for row in rows {
-        object.insert(reader.catalogue.slots[row.slot as usize].id.clone(), row_json(reader, row));
+        object.insert(
+            reader.catalogue.slots[row.slot as usize].id.clone(),
+            row_json(reader, row),
+        );
     }
     object.insert("summary".into(), Summary::of(rows).to_json());
     Value::Object(object)
@@ -164,7 +184,10 @@ pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
     let mut object = Map::new();
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
-        object.insert(reader.config.unit(*unit).id.clone(), unit_json(reader, &rows));
+        object.insert(
+            reader.config.unit(*unit).id.clone(),
+            unit_json(reader, &rows),
+        );
     }
     Value::Object(object)
 }
@@ -213,7 +236,9 @@ pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
             let (r3m_result, r3m_rag, r3m_num, r3m_den) = match &row.r3m {
                 Some(r3m) => (
                     value_text(def, r3m.value),
-                    r3m.rag.map(|rag| rag.as_str().to_uppercase()).unwrap_or_default(),
+                    r3m.rag
+                        .map(|rag| rag.as_str().to_uppercase())
+                        .unwrap_or_default(),
                     amount_text(r3m.reading.num, def.num_scale),
                     amount_text(r3m.reading.den, def.den_scale),
                 ),
@@ -229,7 +254,10 @@ pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
                 def.polarity.code().to_string(),
                 def.window.code().to_string(),
                 value_text(def, row.now.value),
-                row.now.rag.map(|rag| rag.as_str().to_uppercase()).unwrap_or_default(),
+                row.now
+                    .rag
+                    .map(|rag| rag.as_str().to_uppercase())
+                    .unwrap_or_default(),
                 amount_text(row.now.reading.num, def.num_scale),
                 den,
                 target,
@@ -237,7 +265,9 @@ pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
                 small_denominator(def, row.now.reading).to_string(),
                 value_text(def, row.month_ago),
                 value_text(def, row.year_ago),
-                row.dot.map(|dot| dot.as_str().to_string()).unwrap_or_default(),
+                row.dot
+                    .map(|dot| dot.as_str().to_string())
+                    .unwrap_or_default(),
                 r3m_result,
                 r3m_rag,
                 r3m_num,
@@ -296,14 +326,23 @@ pub fn dot_arrow(dot: Option<crate::scorecard::Dot>) -> (&'static str, &'static 
 /// One unit's scorecard table (shared by the HTML report and the live page).
 pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str) -> String {
     let mut out = String::new();
-    let _ = write!(out, "<h2>{}</h2>\n<table class=\"scorecard\" data-unit=\"{}\">\n", escape(title), escape(&reader.config.unit(unit).id));
+    let _ = write!(
+        out,
+        "<h2>{}</h2>\n<table class=\"scorecard\" data-unit=\"{}\">\n",
+        escape(title),
+        escape(&reader.config.unit(unit).id)
+    );
     out.push_str("<tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th></tr>\n");
     let mut current_section = String::new();
     for row in rows {
         let def = reader.def(row.slot);
         let heading = section(reader, row.slot);
         if heading != current_section {
-            let _ = writeln!(out, "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>", escape(&heading));
+            let _ = writeln!(
+                out,
+                "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>",
+                escape(&heading)
+            );
             current_section = heading;
         }
         let (target, floor) = target_text(reader.target(row.slot, row.date));
@@ -312,7 +351,11 @@ pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str
         } else {
             amount_text(row.now.reading.den, def.den_scale)
         };
-        let small = if small_denominator(def, row.now.reading) { " small" } else { "" };
+        let small = if small_denominator(def, row.now.reading) {
+            " small"
+        } else {
+            ""
+        };
         let (arrow, arrow_class) = dot_arrow(row.dot);
         let r3m = match &row.r3m {
             Some(r3m) => format!(

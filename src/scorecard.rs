@@ -166,7 +166,10 @@ impl<'a> Reader<'a> {
                 }
             }
             Query::Caseload { leaf_kind } => {
-                let gate = self.catalogue.gate.expect("caseload slots come with a gate");
+                let gate = self
+                    .catalogue
+                    .gate
+                    .expect("caseload slots come with a gate");
                 let mut total = Sums::default();
                 for leaf in self.config.leaves_of_kind_under(unit, leaf_kind) {
                     if self.series.through((gate, leaf), date).num > 0 {
@@ -187,7 +190,11 @@ impl<'a> Reader<'a> {
         let reading = self.reading(slot, unit, date, window);
         let value = value_of(def, reading);
         let rag = rag(def, self.target(slot, date), reading, value);
-        Evaluation { reading, value, rag }
+        Evaluation {
+            reading,
+            value,
+            rag,
+        }
     }
 
     /// The target in force for the financial year of `date`.
@@ -208,8 +215,8 @@ impl<'a> Reader<'a> {
         let def = slot_def.def;
         let window = def.window;
         let now = self.evaluate(slot, unit, date, window);
-        let month_ago = self.evaluate(slot, unit, month.add(-1).last_day(), window);
-        let year_ago = self.evaluate(slot, unit, month.add(-12).last_day(), window);
+        let month_ago = self.evaluate(slot, unit, month.plus(-1).last_day(), window);
+        let year_ago = self.evaluate(slot, unit, month.plus(-12).last_day(), window);
         let target = self.target(slot, date);
         let dot = dot(def.polarity, target, now.value, month_ago.value);
         let r3m = (window == Window::R12M).then(|| self.evaluate(slot, unit, date, Window::R3M));
@@ -274,7 +281,12 @@ pub fn small_denominator(def: &Indicator, reading: Reading) -> bool {
 
 /// The RAG rating (`spec/scorecard.md`): none without polarity, value, target,
 /// or with a denominator below 5 (C24); on the value rounded to one decimal.
-pub fn rag(def: &Indicator, target: Option<&TargetSpec>, reading: Reading, value: Option<Ratio>) -> Option<Rag> {
+pub fn rag(
+    def: &Indicator,
+    target: Option<&TargetSpec>,
+    reading: Reading,
+    value: Option<Ratio>,
+) -> Option<Rag> {
     let value = value?;
     let target = target?;
     if def.kind != Kind::Count && reading.den < 5 * def.den_scale {
@@ -317,7 +329,12 @@ pub fn rag(def: &Indicator, target: Option<&TargetSpec>, reading: Reading, value
 /// Direction of travel from `before` to `now`, judged by polarity on values
 /// rounded to one decimal; for T, closer to the middle of the target range is
 /// better.
-pub fn dot(polarity: Polarity, target: Option<&TargetSpec>, now: Option<Ratio>, before: Option<Ratio>) -> Option<Dot> {
+pub fn dot(
+    polarity: Polarity,
+    target: Option<&TargetSpec>,
+    now: Option<Ratio>,
+    before: Option<Ratio>,
+) -> Option<Dot> {
     let (now, before) = (now?.tenths(), before?.tenths());
     if now == before {
         return Some(Dot::Same);
@@ -327,7 +344,9 @@ pub fn dot(polarity: Polarity, target: Option<&TargetSpec>, now: Option<Ratio>, 
         Polarity::Low => now < before,
         Polarity::Target => {
             let middle = match target? {
-                TargetSpec::Range { target_range, .. } => (target_range.0 + target_range.1) / Decimal::from(2),
+                TargetSpec::Range { target_range, .. } => {
+                    (target_range.0 + target_range.1) / Decimal::from(2)
+                }
                 TargetSpec::Bound { target, .. } => *target,
             };
             let distance = |tenths: i128| (Decimal::from_i128_with_scale(tenths, 1) - middle).abs();
@@ -348,7 +367,8 @@ pub fn amount_json(amount: i64, scale: i64) -> serde_json::Value {
     if scale == 1 {
         serde_json::Value::from(amount)
     } else {
-        let decimal = Decimal::from_i128_with_scale(i128::from(amount), scale_digits(scale)).normalize();
+        let decimal =
+            Decimal::from_i128_with_scale(i128::from(amount), scale_digits(scale)).normalize();
         serde_json::Value::Number(
             serde_json::Number::from_f64(decimal.to_string().parse::<f64>().unwrap_or(0.0))
                 .unwrap_or_else(|| serde_json::Number::from(0)),
@@ -392,7 +412,9 @@ pub fn value_json(def: &Indicator, value: Option<Ratio>) -> serde_json::Value {
 
 /// Renders a value rounded to its shown precision ("22.0%", "339.6", "3").
 pub fn value_text(def: &Indicator, value: Option<Ratio>) -> String {
-    let Some(ratio) = value else { return "-".into() };
+    let Some(ratio) = value else {
+        return "-".into();
+    };
     if def.kind == Kind::Count && ratio.denominator == 1 {
         return ratio.numerator.to_string();
     }
@@ -444,24 +466,62 @@ mod tests {
     fn percent_values_and_rag_bands() {
         let scs03 = by_id("SCS03").unwrap(); // L, 25 / 30
         let target = bound("25.0", "30.0");
-        let reading = Reading { num: 3930, den: 17847 };
+        let reading = Reading {
+            num: 3930,
+            den: 17847,
+        };
         let value = value_of(scs03, reading).unwrap();
         assert_eq!(value.tenths(), 220); // 22.0%, as the August 2017 scorecard
-        assert_eq!(rag(scs03, Some(&target), reading, Some(value)), Some(Rag::Green));
-        let amber = Reading { num: 2501, den: 10000 }; // 25.01 rounds to 25.0: still green
-        assert_eq!(rag(scs03, Some(&target), amber, value_of(scs03, amber)), Some(Rag::Green));
-        let amber = Reading { num: 2506, den: 10000 }; // 25.06 -> 25.1: amber
-        assert_eq!(rag(scs03, Some(&target), amber, value_of(scs03, amber)), Some(Rag::Amber));
-        let red = Reading { num: 3006, den: 10000 }; // 30.06 -> 30.1: red
-        assert_eq!(rag(scs03, Some(&target), red, value_of(scs03, red)), Some(Rag::Red));
-        let at_floor = Reading { num: 3004, den: 10000 }; // 30.04 -> 30.0: amber
-        assert_eq!(rag(scs03, Some(&target), at_floor, value_of(scs03, at_floor)), Some(Rag::Amber));
+        assert_eq!(
+            rag(scs03, Some(&target), reading, Some(value)),
+            Some(Rag::Green)
+        );
+        let amber = Reading {
+            num: 2501,
+            den: 10000,
+        }; // 25.01 rounds to 25.0: still green
+        assert_eq!(
+            rag(scs03, Some(&target), amber, value_of(scs03, amber)),
+            Some(Rag::Green)
+        );
+        let amber = Reading {
+            num: 2506,
+            den: 10000,
+        }; // 25.06 -> 25.1: amber
+        assert_eq!(
+            rag(scs03, Some(&target), amber, value_of(scs03, amber)),
+            Some(Rag::Amber)
+        );
+        let red = Reading {
+            num: 3006,
+            den: 10000,
+        }; // 30.06 -> 30.1: red
+        assert_eq!(
+            rag(scs03, Some(&target), red, value_of(scs03, red)),
+            Some(Rag::Red)
+        );
+        let at_floor = Reading {
+            num: 3004,
+            den: 10000,
+        }; // 30.04 -> 30.0: amber
+        assert_eq!(
+            rag(scs03, Some(&target), at_floor, value_of(scs03, at_floor)),
+            Some(Rag::Amber)
+        );
         // High polarity: "Below 70% = Red, 70% to 80% = Amber, 80% and above = Green".
         let as01 = by_id("AS01").unwrap();
         let bands = bound("80.0", "70.0");
-        for (num, expected) in [(80, Rag::Green), (79, Rag::Amber), (70, Rag::Amber), (69, Rag::Red)] {
+        for (num, expected) in [
+            (80, Rag::Green),
+            (79, Rag::Amber),
+            (70, Rag::Amber),
+            (69, Rag::Red),
+        ] {
             let reading = Reading { num, den: 100 };
-            assert_eq!(rag(as01, Some(&bands), reading, value_of(as01, reading)), Some(expected));
+            assert_eq!(
+                rag(as01, Some(&bands), reading, value_of(as01, reading)),
+                Some(expected)
+            );
         }
     }
 
@@ -473,7 +533,10 @@ mod tests {
         assert_eq!(rag(as01, Some(&target), small, value_of(as01, small)), None);
         assert!(small_denominator(as01, small));
         let five = Reading { num: 5, den: 5 };
-        assert_eq!(rag(as01, Some(&target), five, value_of(as01, five)), Some(Rag::Green));
+        assert_eq!(
+            rag(as01, Some(&target), five, value_of(as01, five)),
+            Some(Rag::Green)
+        );
         assert!(!small_denominator(as01, Reading { num: 5, den: 10 }));
         assert_eq!(rag(as01, None, five, value_of(as01, five)), None);
         assert_eq!(value_of(as01, Reading { num: 0, den: 0 }), None);
@@ -483,10 +546,22 @@ mod tests {
     fn fte_denominators_rate_from_five() {
         let scs41 = by_id("SCS41").unwrap(); // L 15 / 20, FTE in millionths
         let target = bound("15.0", "20.0");
-        let rated = Reading { num: 1_000_000, den: 11_900_000 }; // 1 / 11.9 FTE = 8.4%
-        assert_eq!(rag(scs41, Some(&target), rated, value_of(scs41, rated)), Some(Rag::Green));
-        let unrated = Reading { num: 1_000_000, den: 4_500_000 };
-        assert_eq!(rag(scs41, Some(&target), unrated, value_of(scs41, unrated)), None);
+        let rated = Reading {
+            num: 1_000_000,
+            den: 11_900_000,
+        }; // 1 / 11.9 FTE = 8.4%
+        assert_eq!(
+            rag(scs41, Some(&target), rated, value_of(scs41, rated)),
+            Some(Rag::Green)
+        );
+        let unrated = Reading {
+            num: 1_000_000,
+            den: 4_500_000,
+        };
+        assert_eq!(
+            rag(scs41, Some(&target), unrated, value_of(scs41, unrated)),
+            None
+        );
         assert!(small_denominator(scs41, unrated));
     }
 
@@ -495,22 +570,53 @@ mod tests {
         let scs13 = by_id("SCS13").unwrap();
         let range = TargetSpec::Range {
             target: Decimal::from(20),
-            target_range: (Decimal::from_str("17.5").unwrap(), Decimal::from_str("22.5").unwrap()),
-            floor_range: (Decimal::from_str("12.5").unwrap(), Decimal::from_str("27.5").unwrap()),
+            target_range: (
+                Decimal::from_str("17.5").unwrap(),
+                Decimal::from_str("22.5").unwrap(),
+            ),
+            floor_range: (
+                Decimal::from_str("12.5").unwrap(),
+                Decimal::from_str("27.5").unwrap(),
+            ),
         };
-        for (num, expected) in [(175, Rag::Green), (225, Rag::Green), (174, Rag::Amber), (276, Rag::Red), (124, Rag::Red)] {
+        for (num, expected) in [
+            (175, Rag::Green),
+            (225, Rag::Green),
+            (174, Rag::Amber),
+            (276, Rag::Red),
+            (124, Rag::Red),
+        ] {
             let reading = Reading { num, den: 1000 };
-            assert_eq!(rag(scs13, Some(&range), reading, value_of(scs13, reading)), Some(expected), "{num}");
+            assert_eq!(
+                rag(scs13, Some(&range), reading, value_of(scs13, reading)),
+                Some(expected),
+                "{num}"
+            );
         }
         let percent = |num| value_of(scs13, Reading { num, den: 1000 });
-        assert_eq!(dot(Polarity::Target, Some(&range), percent(210), percent(230)), Some(Dot::Improved));
-        assert_eq!(dot(Polarity::Target, Some(&range), percent(190), percent(210)), Some(Dot::Same));
-        assert_eq!(dot(Polarity::High, None, percent(210), percent(230)), Some(Dot::Worsened));
-        assert_eq!(dot(Polarity::Low, None, percent(210), percent(230)), Some(Dot::Improved));
+        assert_eq!(
+            dot(Polarity::Target, Some(&range), percent(210), percent(230)),
+            Some(Dot::Improved)
+        );
+        assert_eq!(
+            dot(Polarity::Target, Some(&range), percent(190), percent(210)),
+            Some(Dot::Same)
+        );
+        assert_eq!(
+            dot(Polarity::High, None, percent(210), percent(230)),
+            Some(Dot::Worsened)
+        );
+        assert_eq!(
+            dot(Polarity::Low, None, percent(210), percent(230)),
+            Some(Dot::Improved)
+        );
         assert_eq!(dot(Polarity::Low, None, None, percent(230)), None);
         // Equal at one decimal place is "same".
         let fine = |num| value_of(scs13, Reading { num, den: 100_000 });
-        assert_eq!(dot(Polarity::High, None, fine(22_041), fine(22_049)), Some(Dot::Same));
+        assert_eq!(
+            dot(Polarity::High, None, fine(22_041), fine(22_049)),
+            Some(Dot::Same)
+        );
     }
 
     #[test]

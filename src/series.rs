@@ -110,7 +110,10 @@ impl Series {
             } else {
                 left += 1;
                 right += 1;
-                (self.dates[left - 1], self.deltas[left - 1] + incoming[right - 1].1)
+                (
+                    self.dates[left - 1],
+                    self.deltas[left - 1] + incoming[right - 1].1,
+                )
             };
             if dates.last() == Some(&date) {
                 let last = deltas.len() - 1;
@@ -145,7 +148,9 @@ impl Series {
         let (year, number) = month.year_month();
         let incoming: Vec<(Date, Sums)> = points
             .iter()
-            .filter_map(|(day, sums)| Date::from_ymd(year, number, u32::from(*day)).map(|date| (date, *sums)))
+            .filter_map(|(day, sums)| {
+                Date::from_ymd(year, number, u32::from(*day)).map(|date| (date, *sums))
+            })
             .collect();
         self.merge(&incoming);
     }
@@ -196,7 +201,10 @@ impl SeriesStore {
 
     /// Loads a stored month chunk.
     pub fn load_chunk(&mut self, key: SeriesKey, month: Month, points: &[(u8, Sums)]) {
-        self.series.entry(key).or_default().load_month(month, points);
+        self.series
+            .entry(key)
+            .or_default()
+            .load_month(month, points);
     }
 
     /// The series of a slot at a unit (empty when nothing was ever counted).
@@ -206,7 +214,10 @@ impl SeriesStore {
 
     /// Sum through `date`.
     pub fn through(&self, key: SeriesKey, date: Date) -> Sums {
-        self.series.get(&key).map(|series| series.through(date)).unwrap_or_default()
+        self.series
+            .get(&key)
+            .map(|series| series.through(date))
+            .unwrap_or_default()
     }
 
     /// Sum over `from..=to`.
@@ -228,7 +239,10 @@ impl SeriesStore {
 
     /// Number of series and of dated points, for the state-size metric.
     pub fn size(&self) -> (usize, usize) {
-        (self.series.len(), self.series.values().map(Series::len).sum())
+        (
+            self.series.len(),
+            self.series.values().map(Series::len).sum(),
+        )
     }
 
     /// Every series key.
@@ -260,7 +274,13 @@ mod tests {
         assert_eq!(series.through(d("2017-01-19")), Sums::default());
         assert_eq!(series.through(d("2017-01-20")), Sums { num: 2, den: 2 });
         assert_eq!(series.through(d("2017-12-31")), Sums { num: 2, den: 3 });
-        assert_eq!(series.between(d("2017-01-21"), d("2017-02-01")), Sums { num: 0, den: 1 });
-        assert_eq!(series.month_points(Month::new(2017, 1).unwrap()), vec![(20, Sums { num: 2, den: 2 })]);
+        assert_eq!(
+            series.between(d("2017-01-21"), d("2017-02-01")),
+            Sums { num: 0, den: 1 }
+        );
+        assert_eq!(
+            series.month_points(Month::new(2017, 1).unwrap()),
+            vec![(20, Sums { num: 2, den: 2 })]
+        );
     }
 }

@@ -142,9 +142,11 @@ impl Store {
             ColumnFamilyDescriptor::new(family.name(), family_options)
         });
         let display = path.display().to_string();
-        let db = DB::open_cf_descriptors(&options, path, families).map_err(|source| StoreError::Rocks {
-            path: display.clone(),
-            source,
+        let db = DB::open_cf_descriptors(&options, path, families).map_err(|source| {
+            StoreError::Rocks {
+                path: display.clone(),
+                source,
+            }
         })?;
         Ok(Store { db, path: display })
     }
@@ -170,7 +172,11 @@ impl Store {
     }
 
     /// Reads many values at once.
-    pub fn multi_get(&self, family: Family, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    pub fn multi_get(
+        &self,
+        family: Family,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let handle = self.handle(family);
         self.db
             .multi_get_cf(keys.iter().map(|key| (handle, key.as_slice())))
@@ -185,7 +191,10 @@ impl Store {
         family: Family,
         mut visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for item in self.db.iterator_cf(self.handle(family), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.handle(family), IteratorMode::Start)
+        {
             let (key, value) = item.map_err(|error| self.error(error))?;
             if !visit(&key, &value) {
                 break;
@@ -216,7 +225,9 @@ impl Store {
         }
         let mut options = WriteOptions::default();
         options.set_sync(sync);
-        self.db.write_opt(write, &options).map_err(|error| self.error(error))
+        self.db
+            .write_opt(write, &options)
+            .map_err(|error| self.error(error))
     }
 
     /// Approximate bytes on disk (live SST files plus memtables).
@@ -224,7 +235,10 @@ impl Store {
         let mut total = 0u64;
         for family in Family::ALL {
             let handle = self.handle(family);
-            for property in ["rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"] {
+            for property in [
+                "rocksdb.total-sst-files-size",
+                "rocksdb.cur-size-all-mem-tables",
+            ] {
                 if let Ok(Some(value)) = self.db.property_int_value_cf(handle, property) {
                     total += value;
                 }
@@ -269,9 +283,14 @@ mod tests {
         batch.put(Family::Meta, b"x".to_vec(), b"y".to_vec());
         batch.delete(Family::Ledger, b"b".to_vec());
         store.write(batch, false).unwrap();
-        assert_eq!(store.get(Family::Ledger, b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(
-            store.multi_get(Family::Ledger, &[b"a".to_vec(), b"b".to_vec()]).unwrap(),
+            store.get(Family::Ledger, b"a").unwrap(),
+            Some(b"1".to_vec())
+        );
+        assert_eq!(
+            store
+                .multi_get(Family::Ledger, &[b"a".to_vec(), b"b".to_vec()])
+                .unwrap(),
             vec![Some(b"1".to_vec()), None]
         );
         drop(store);
@@ -284,6 +303,8 @@ mod tests {
         let values = [-5, -1, 0, 1, 24_000];
         let encoded: Vec<[u8; 4]> = values.iter().map(|value| ordered_i32(*value)).collect();
         assert!(encoded.windows(2).all(|pair| pair[0] < pair[1]));
-        assert!(values.iter().all(|value| from_ordered_i32(ordered_i32(*value)) == *value));
+        assert!(values
+            .iter()
+            .all(|value| from_ordered_i32(ordered_i32(*value)) == *value));
     }
 }

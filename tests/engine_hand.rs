@@ -15,7 +15,14 @@ fn val(evs: &[serde_json::Value], ind: &str, unit: &str, date: &str) -> (f64, f6
 
 /// (num, den) from the engine: the events go through a fresh state, in
 /// batches of 3 so that re-folds across batches are exercised too.
-fn valw(evs: &[serde_json::Value], ind: &str, f: UascFilter, unit: &str, date: &str, w: Window) -> (f64, f64) {
+fn valw(
+    evs: &[serde_json::Value],
+    ind: &str,
+    f: UascFilter,
+    unit: &str,
+    date: &str,
+    w: Window,
+) -> (f64, f64) {
     let harness = Harness::new(&cfg(), evs, 3);
     harness.value(ind, f, unit, d(date), w)
 }

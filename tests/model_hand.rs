@@ -36,7 +36,10 @@ fn working_days_skip_weekend_and_bank_holiday() {
     assert_eq!(add_working_days(d("2017-08-26"), 1, &hols), d("2017-08-29"));
     assert_eq!(add_working_days(d("2017-08-25"), 0, &hols), d("2017-08-25"));
     // Mon 3 Jul + 45: Jul 7 = 4th, +5 a week: Aug 25 = 39th, (28 BH), Aug 29 = 40, ... Sep 5 = 45.
-    assert_eq!(add_working_days(d("2017-07-03"), 45, &hols), d("2017-09-05"));
+    assert_eq!(
+        add_working_days(d("2017-07-03"), 45, &hols),
+        d("2017-09-05")
+    );
 }
 
 #[test]
@@ -53,19 +56,49 @@ fn age_with_29_february_birthday() {
 #[test]
 fn windows() {
     // Month-end: whole calendar months.
-    assert_eq!(window_range(d("2017-08-31"), Window::R12M), (d("2016-09-01"), d("2017-08-31")));
-    assert_eq!(window_range(d("2017-08-31"), Window::R3M), (d("2017-06-01"), d("2017-08-31")));
-    assert_eq!(window_range(d("2017-02-28"), Window::R12M), (d("2016-03-01"), d("2017-02-28")));
+    assert_eq!(
+        window_range(d("2017-08-31"), Window::R12M),
+        (d("2016-09-01"), d("2017-08-31"))
+    );
+    assert_eq!(
+        window_range(d("2017-08-31"), Window::R3M),
+        (d("2017-06-01"), d("2017-08-31"))
+    );
+    assert_eq!(
+        window_range(d("2017-02-28"), Window::R12M),
+        (d("2016-03-01"), d("2017-02-28"))
+    );
     // Other dates: the day after the same date 12 (3) months before.
-    assert_eq!(window_range(d("2017-08-14"), Window::R12M), (d("2016-08-15"), d("2017-08-14")));
+    assert_eq!(
+        window_range(d("2017-08-14"), Window::R12M),
+        (d("2016-08-15"), d("2017-08-14"))
+    );
     // 2016-02-28 is not a month end in a leap year: 2015-02-28 + 1 day.
-    assert_eq!(window_range(d("2016-02-28"), Window::R12M), (d("2015-03-01"), d("2016-02-28")));
+    assert_eq!(
+        window_range(d("2016-02-28"), Window::R12M),
+        (d("2015-03-01"), d("2016-02-28"))
+    );
     // 2017-05-30 - 3 months = 2017-02-28 (clamped) + 1 = 2017-03-01.
-    assert_eq!(window_range(d("2017-05-30"), Window::R3M), (d("2017-03-01"), d("2017-05-30")));
-    assert_eq!(window_range(d("2017-08-31"), Window::Ytd), (d("2017-04-01"), d("2017-08-31")));
-    assert_eq!(window_range(d("2018-03-31"), Window::Ytd), (d("2017-04-01"), d("2018-03-31")));
-    assert_eq!(window_range(d("2018-04-01"), Window::Ytd), (d("2018-04-01"), d("2018-04-01")));
-    assert_eq!(window_range(d("2017-08-14"), Window::M), (d("2017-08-01"), d("2017-08-14")));
+    assert_eq!(
+        window_range(d("2017-05-30"), Window::R3M),
+        (d("2017-03-01"), d("2017-05-30"))
+    );
+    assert_eq!(
+        window_range(d("2017-08-31"), Window::Ytd),
+        (d("2017-04-01"), d("2017-08-31"))
+    );
+    assert_eq!(
+        window_range(d("2018-03-31"), Window::Ytd),
+        (d("2017-04-01"), d("2018-03-31"))
+    );
+    assert_eq!(
+        window_range(d("2018-04-01"), Window::Ytd),
+        (d("2018-04-01"), d("2018-04-01"))
+    );
+    assert_eq!(
+        window_range(d("2017-08-14"), Window::M),
+        (d("2017-08-01"), d("2017-08-14"))
+    );
 }
 
 // ===========================================================================
@@ -73,7 +106,10 @@ fn windows() {
 // ===========================================================================
 
 fn ids(v: &[serde_json::Value]) -> Vec<String> {
-    let mut x: Vec<String> = v.iter().map(|e| format!("{}:{}", e["event_id"], e["unit"])).collect();
+    let mut x: Vec<String> = v
+        .iter()
+        .map(|e| format!("{}:{}", e["event_id"], e["unit"]))
+        .collect();
     x.sort();
     x
 }
@@ -93,9 +129,7 @@ fn surviving_keeps_highest_revision_and_first_duplicate() {
 
 #[test]
 fn surviving_voids() {
-    let r = |rev: u64, void: bool| {
-        json!({"event_id": "a", "revision": rev, "void": void, "type": "referral", "child_id": "c", "date": "2017-08-01", "unit": "n-cswt"})
-    };
+    let r = |rev: u64, void: bool| json!({"event_id": "a", "revision": rev, "void": void, "type": "referral", "child_id": "c", "date": "2017-08-01", "unit": "n-cswt"});
     let b = referral("b", "c2", "2017-08-01", "n-cswt");
     // Void at rev 1 removes the rev 0 fact.
     assert_eq!(surviving(&[r(0, false), r(1, true), b.clone()]).len(), 1);
@@ -107,9 +141,18 @@ fn surviving_voids() {
     assert_eq!(surviving(&[r(1, true), r(0, false)]).len(), 0);
     // value() applies the same rules: the voided referral is not counted.
     let evs = vec![r(0, false), r(1, true), b];
-    assert_eq!(valw(&evs, "REF-M", UascFilter::All, "la", "2017-08-31", Window::M), (1.0, 0.0));
+    assert_eq!(
+        valw(
+            &evs,
+            "REF-M",
+            UascFilter::All,
+            "la",
+            "2017-08-31",
+            Window::M
+        ),
+        (1.0, 0.0)
+    );
 }
-
 
 /// (num, den) from the reference model, filter All, window R12M.
 fn val(evs: &[serde_json::Value], ind: &str, unit: &str, date: &str) -> (f64, f64) {
@@ -117,7 +160,14 @@ fn val(evs: &[serde_json::Value], ind: &str, unit: &str, date: &str) -> (f64, f6
 }
 
 /// (num, den) from the reference model.
-fn valw(evs: &[serde_json::Value], ind: &str, f: UascFilter, unit: &str, date: &str, w: Window) -> (f64, f64) {
+fn valw(
+    evs: &[serde_json::Value],
+    ind: &str,
+    f: UascFilter,
+    unit: &str,
+    date: &str,
+    w: Window,
+) -> (f64, f64) {
     let v = value(&cfg(), evs, ind, f, unit, d(date), w);
     (v.num, v.den)
 }

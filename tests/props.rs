@@ -80,17 +80,23 @@ fn dates(seed: u64) -> Vec<chrono::NaiveDate> {
     out
 }
 
-fn compare(facts: &[Value], arrivals: &[Value], seed: u64, batch: usize) -> Result<(), TestCaseError> {
+fn compare(
+    facts: &[Value],
+    arrivals: &[Value],
+    seed: u64,
+    batch: usize,
+) -> Result<(), TestCaseError> {
     let config = cfg();
     let model = Model::new(&config, facts);
     let harness = Harness::new(&config, arrivals, batch);
     for date in dates(seed) {
         for indicator in ALL_INDICATORS {
-            let windows: &[Window] = if ["REF-M", "CPS-M", "CPE-M", "CICS-M", "CICE-M"].contains(indicator) {
-                &[Window::M, Window::Ytd]
-            } else {
-                &[Window::R12M, Window::R3M]
-            };
+            let windows: &[Window] =
+                if ["REF-M", "CPS-M", "CPE-M", "CICS-M", "CICE-M"].contains(indicator) {
+                    &[Window::M, Window::Ytd]
+                } else {
+                    &[Window::R12M, Window::R3M]
+                };
             for &window in windows {
                 for unit in UNITS {
                     for filter in [UascFilter::All, UascFilter::Exclude] {

@@ -110,7 +110,11 @@ fn missing(field: &str) -> Rejection {
 }
 
 fn wrong_type(field: &str, expected: &str) -> Rejection {
-    Rejection::new(RejectionCode::WrongType, Some(field), format!("expected {expected}"))
+    Rejection::new(
+        RejectionCode::WrongType,
+        Some(field),
+        format!("expected {expected}"),
+    )
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> Rejection {
@@ -126,7 +130,8 @@ fn string_field<'a>(raw: &'a RawValue, name: &str) -> Outcome<std::borrow::Cow<'
     if first_byte(raw) != b'"' {
         return Err(wrong_type(name, "a string"));
     }
-    serde_json::from_str::<std::borrow::Cow<'a, str>>(raw.get()).map_err(|_| wrong_type(name, "a string"))
+    serde_json::from_str::<std::borrow::Cow<'a, str>>(raw.get())
+        .map_err(|_| wrong_type(name, "a string"))
 }
 
 impl<'a> Field<'a> {
@@ -168,7 +173,8 @@ impl<'a> Field<'a> {
 
     fn date(self, name: &str) -> Outcome<Option<Date>> {
         let Some(raw) = self.0 else { return Ok(None) };
-        let text = string_field(raw, name).map_err(|_| wrong_type(name, "a date string (YYYY-MM-DD)"))?;
+        let text =
+            string_field(raw, name).map_err(|_| wrong_type(name, "a date string (YYYY-MM-DD)"))?;
         Date::parse(&text)
             .map(Some)
             .ok_or_else(|| invalid(name, format!("'{text}' is not a date (YYYY-MM-DD)")))
@@ -188,7 +194,10 @@ impl<'a> Field<'a> {
             .map(|(_, value)| Some(*value))
             .ok_or_else(|| {
                 let allowed: Vec<&str> = values.iter().map(|(label, _)| *label).collect();
-                invalid(name, format!("'{text}' is not one of {}", allowed.join(", ")))
+                invalid(
+                    name,
+                    format!("'{text}' is not one of {}", allowed.join(", ")),
+                )
             })
     }
 
@@ -246,12 +255,16 @@ impl<'c> Decoder<'c> {
     pub fn decode(&self, bytes: &[u8]) -> Result<Event, Rejection> {
         let event = decode(self.config, bytes)?;
         if let Some(schema) = self.schema {
-            let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| {
-                Rejection::new(RejectionCode::NotJson, None, "not JSON")
-            })?;
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|_| Rejection::new(RejectionCode::NotJson, None, "not JSON"))?;
             let first = schema.iter_errors(&value).next().map(|error| {
                 let path = error.instance_path.to_string();
-                let field = path.trim_start_matches('/').split('/').next().unwrap_or("").to_string();
+                let field = path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
                 (field, error.to_string())
             });
             if let Some((field, detail)) = first {
@@ -277,8 +290,9 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Event, Rejection> {
             format!("{} bytes, over the {limit}-byte limit", bytes.len()),
         ));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|error| Rejection::new(RejectionCode::NotUtf8, None, format!("not UTF-8 ({error})")))?;
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        Rejection::new(RejectionCode::NotUtf8, None, format!("not UTF-8 ({error})"))
+    })?;
     if !text.trim_start().starts_with('{') {
         // serde would read a JSON array as a struct's fields in order.
         return Err(match serde_json::from_str::<IgnoredAny>(text) {
@@ -286,7 +300,8 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Event, Rejection> {
             Err(error) => not_json(text, &error),
         });
     }
-    let raw: RawEvent = serde_json::from_str(text).map_err(|error| classify_json_error(text, error))?;
+    let raw: RawEvent =
+        serde_json::from_str(text).map_err(|error| classify_json_error(text, error))?;
     decode_fields(config, &raw)
 }
 
@@ -332,7 +347,10 @@ const END_REASONS: [(&str, CareEndReason); 5] = [
 ];
 const PLACEMENT_TYPES: [(&str, PlacementType); 8] = [
     ("foster_inhouse", PlacementType::FosterInhouse),
-    ("foster_relative_friend", PlacementType::FosterRelativeFriend),
+    (
+        "foster_relative_friend",
+        PlacementType::FosterRelativeFriend,
+    ),
     ("foster_agency", PlacementType::FosterAgency),
     ("residential", PlacementType::Residential),
     ("placed_for_adoption", PlacementType::PlacedForAdoption),
@@ -340,7 +358,10 @@ const PLACEMENT_TYPES: [(&str, PlacementType); 8] = [
     ("independent_living", PlacementType::IndependentLiving),
     ("other", PlacementType::Other),
 ];
-const HEALTH_KINDS: [(&str, HealthKind); 2] = [("initial", HealthKind::Initial), ("review", HealthKind::Review)];
+const HEALTH_KINDS: [(&str, HealthKind); 2] = [
+    ("initial", HealthKind::Initial),
+    ("review", HealthKind::Review),
+];
 const GRADES: [(&str, AuditGrade); 4] = [
     ("outstanding", AuditGrade::Outstanding),
     ("good", AuditGrade::Good),
@@ -374,10 +395,17 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
     let la = match raw.la.string("la", 1, usize::MAX)? {
         None => config.default_la,
         Some(name) => config.la_by_id(&name).ok_or_else(|| {
-            Rejection::new(RejectionCode::UnknownLa, Some("la"), format!("unknown authority '{name}'"))
+            Rejection::new(
+                RejectionCode::UnknownLa,
+                Some("la"),
+                format!("unknown authority '{name}'"),
+            )
         })?,
     };
-    let unit_level = matches!(type_name.as_str(), "case_audit_completed" | "staffing_snapshot");
+    let unit_level = matches!(
+        type_name.as_str(),
+        "case_audit_completed" | "staffing_snapshot"
+    );
     if !unit_level && super::EVENT_TYPES.contains(&type_name.as_str()) {
         raw.child_id.required("child_id")?;
     }
@@ -388,7 +416,10 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
         Some(value) => {
             let text = string_field(value, "recorded_at")?;
             Some(parse_instant(&text).ok_or_else(|| {
-                invalid("recorded_at", format!("'{text}' is not an RFC 3339 timestamp"))
+                invalid(
+                    "recorded_at",
+                    format!("'{text}' is not an RFC 3339 timestamp"),
+                )
             })?)
         }
     };
@@ -421,7 +452,9 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
         },
         "worker_unallocated" => Body::WorkerUnallocated,
         "visit" => Body::Visit {
-            visit_type: raw.visit_type.required_enumeration("visit_type", &VISIT_TYPES)?,
+            visit_type: raw
+                .visit_type
+                .required_enumeration("visit_type", &VISIT_TYPES)?,
         },
         "assessment_completed" | "s47_completed" => {
             let started = raw.started.required_date("started")?;
@@ -434,9 +467,15 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
                 ));
             }
             if type_name == "assessment_completed" {
-                Body::AssessmentCompleted { started, child_seen }
+                Body::AssessmentCompleted {
+                    started,
+                    child_seen,
+                }
             } else {
-                Body::S47Completed { started, child_seen }
+                Body::S47Completed {
+                    started,
+                    child_seen,
+                }
             }
         }
         "icpc_held" => {
@@ -506,12 +545,15 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
         "care_leaver_contact" => {
             let in_touch = raw.in_touch.required_boolean("in_touch")?;
             if in_touch {
-                raw.accommodation_suitable.required("accommodation_suitable")?;
+                raw.accommodation_suitable
+                    .required("accommodation_suitable")?;
                 raw.eet.required("eet")?;
             }
             Body::CareLeaverContact {
                 in_touch,
-                accommodation_suitable: raw.accommodation_suitable.boolean("accommodation_suitable")?,
+                accommodation_suitable: raw
+                    .accommodation_suitable
+                    .boolean("accommodation_suitable")?,
                 eet: raw.eet.boolean("eet")?,
             }
         }
@@ -570,7 +612,11 @@ fn leaf_unit(config: &Config, la: LaIdx, name: &str) -> Outcome<UnitIdx> {
     })?;
     let node = config.unit(unit);
     if !node.is_leaf() {
-        return Err(Rejection::new(RejectionCode::NotLeafUnit, Some("unit"), "not a leaf unit"));
+        return Err(Rejection::new(
+            RejectionCode::NotLeafUnit,
+            Some("unit"),
+            "not a leaf unit",
+        ));
     }
     if node.la != la {
         return Err(Rejection::new(
@@ -633,9 +679,8 @@ bank_holidays = []
     }
 
     fn check(message: &str) -> Result<Event, String> {
-        decode(&config(), message.as_bytes()).map_err(|rejection| {
-            format!("{} | {}", rejection.code.as_str(), rejection)
-        })
+        decode(&config(), message.as_bytes())
+            .map_err(|rejection| format!("{} | {}", rejection.code.as_str(), rejection))
     }
 
     #[test]
@@ -655,25 +700,73 @@ bank_holidays = []
             ("", "not_json | message: not JSON (blank)"),
             ("NaN", "not_json"),
             ("[1]", "not_object | message: not a JSON object"),
-            (r#"{"event_id":"e","type":"x","date":"2017-01-01"}"#, "unknown_type | type: unknown type 'x'"),
-            (r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-29","unit":"dartford-cswt"}"#, "invalid_value | date: '2017-02-29' is not a date (YYYY-MM-DD)"),
-            (r#"{"event_id":"e","revision":1.0,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#, "wrong_type | revision: expected an integer >= 0"),
-            (r#"{"event_id":"e","revision":-1,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#, "invalid_value | revision: must be >= 0"),
-            (r#"{"event_id":"e","revision":"1","type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#, "wrong_type | revision"),
-            (r#"{"event_id":"e","revision":true,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#, "wrong_type | revision"),
-            (r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"north-kent"}"#, "not_leaf_unit | unit: not a leaf unit"),
-            (r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"atlantis"}"#, "unknown_unit | unit: unknown unit 'atlantis'"),
-            (r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01"}"#, "missing_field | unit: missing"),
-            (r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt","la":"narnia"}"#, "unknown_la | la: unknown authority 'narnia'"),
-            (r#"{"event_id":"e","type":"visit","child_id":"c","date":"2017-02-01","recorded_at":null,"visit_type":"cp"}"#, "wrong_type | recorded_at"),
-            (r#"{"event_id":"e","type":"assessment_completed","child_id":"c","date":"2017-02-01","started":"2017-02-02","child_seen":true}"#, "started_after_date | started: after date"),
-            (r#"{"event_id":"e","type":"care_leaver_contact","child_id":"c","date":"2017-02-01","in_touch":true,"accommodation_suitable":true}"#, "missing_field | eet: missing"),
-            (r#"{"event_id":"e","type":"placement_started","child_id":"c","date":"2017-02-01","period_id":"p","placement_type":"residential","distance_miles":-1}"#, "invalid_value | distance_miles: must be >= 0"),
-            (r#"{"event_id":"e","event_id":"f","type":"missing_started","child_id":"c","date":"2017-02-01"}"#, "invalid_value | event_id: given more than once"),
+            (
+                r#"{"event_id":"e","type":"x","date":"2017-01-01"}"#,
+                "unknown_type | type: unknown type 'x'",
+            ),
+            (
+                r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-29","unit":"dartford-cswt"}"#,
+                "invalid_value | date: '2017-02-29' is not a date (YYYY-MM-DD)",
+            ),
+            (
+                r#"{"event_id":"e","revision":1.0,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#,
+                "wrong_type | revision: expected an integer >= 0",
+            ),
+            (
+                r#"{"event_id":"e","revision":-1,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#,
+                "invalid_value | revision: must be >= 0",
+            ),
+            (
+                r#"{"event_id":"e","revision":"1","type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#,
+                "wrong_type | revision",
+            ),
+            (
+                r#"{"event_id":"e","revision":true,"type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt"}"#,
+                "wrong_type | revision",
+            ),
+            (
+                r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"north-kent"}"#,
+                "not_leaf_unit | unit: not a leaf unit",
+            ),
+            (
+                r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"atlantis"}"#,
+                "unknown_unit | unit: unknown unit 'atlantis'",
+            ),
+            (
+                r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01"}"#,
+                "missing_field | unit: missing",
+            ),
+            (
+                r#"{"event_id":"e","type":"referral","child_id":"c","date":"2017-02-01","unit":"dartford-cswt","la":"narnia"}"#,
+                "unknown_la | la: unknown authority 'narnia'",
+            ),
+            (
+                r#"{"event_id":"e","type":"visit","child_id":"c","date":"2017-02-01","recorded_at":null,"visit_type":"cp"}"#,
+                "wrong_type | recorded_at",
+            ),
+            (
+                r#"{"event_id":"e","type":"assessment_completed","child_id":"c","date":"2017-02-01","started":"2017-02-02","child_seen":true}"#,
+                "started_after_date | started: after date",
+            ),
+            (
+                r#"{"event_id":"e","type":"care_leaver_contact","child_id":"c","date":"2017-02-01","in_touch":true,"accommodation_suitable":true}"#,
+                "missing_field | eet: missing",
+            ),
+            (
+                r#"{"event_id":"e","type":"placement_started","child_id":"c","date":"2017-02-01","period_id":"p","placement_type":"residential","distance_miles":-1}"#,
+                "invalid_value | distance_miles: must be >= 0",
+            ),
+            (
+                r#"{"event_id":"e","event_id":"f","type":"missing_started","child_id":"c","date":"2017-02-01"}"#,
+                "invalid_value | event_id: given more than once",
+            ),
         ];
         for (message, expected) in cases {
             let outcome = check(message).unwrap_err();
-            assert!(outcome.starts_with(expected), "{message}\n  got {outcome}\n  want {expected}");
+            assert!(
+                outcome.starts_with(expected),
+                "{message}\n  got {outcome}\n  want {expected}"
+            );
         }
     }
 
@@ -698,7 +791,13 @@ bank_holidays = []
     fn oversized_and_non_utf8_messages_are_rejected() {
         let config = config();
         let huge = vec![b' '; (1 << 20) + 1];
-        assert_eq!(decode(&config, &huge).unwrap_err().code, RejectionCode::TooLarge);
-        assert_eq!(decode(&config, &[0xff, 0xfe]).unwrap_err().code, RejectionCode::NotUtf8);
+        assert_eq!(
+            decode(&config, &huge).unwrap_err().code,
+            RejectionCode::TooLarge
+        );
+        assert_eq!(
+            decode(&config, &[0xff, 0xfe]).unwrap_err().code,
+            RejectionCode::NotUtf8
+        );
     }
 }

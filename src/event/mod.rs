@@ -6,6 +6,7 @@
 //! that the two agree on a corpus of valid and invalid messages.
 
 mod decode;
+pub mod schema;
 
 pub use decode::{decode, Decoder};
 
@@ -75,7 +76,10 @@ impl Event {
         if self.body.is_unit_level() {
             Owner::Unit(self.unit.expect("unit-level events carry a unit"))
         } else {
-            Owner::Child(self.la, self.child_id.clone().expect("child events carry a child"))
+            Owner::Child(
+                self.la,
+                self.child_id.clone().expect("child events carry a child"),
+            )
         }
     }
 
@@ -161,41 +165,108 @@ pub enum AuditGrade {
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum Body {
-    ChildDetails { date_of_birth: Date, uasc: bool },
+    ChildDetails {
+        date_of_birth: Date,
+        uasc: bool,
+    },
     Referral,
     CaseTransferred,
-    CaseClosed { reason: Option<String> },
-    WorkerAllocated { worker_id: String, qualified: bool },
+    CaseClosed {
+        reason: Option<String>,
+    },
+    WorkerAllocated {
+        worker_id: String,
+        qualified: bool,
+    },
     WorkerUnallocated,
-    Visit { visit_type: VisitType },
-    AssessmentCompleted { started: Date, child_seen: bool },
-    S47Completed { started: Date, child_seen: bool },
-    IcpcHeld { s47_started: Date },
-    CpPlanStarted { category: Option<String> },
-    CpPlanEnded { plan_id: String },
-    CpReviewHeld { plan_id: String },
-    CicStarted { legal_status: Option<String> },
-    CicEnded { period_id: String, reason: CareEndReason },
-    PlacementStarted { period_id: String, placement_type: PlacementType, distance_miles: Option<Fixed6> },
-    PlacementArrangementMeeting { placement_id: String },
-    CicReviewHeld { period_id: String, participated: bool },
-    HealthAssessment { period_id: String, kind: HealthKind },
-    IhaReferral { period_id: String },
-    DentalCheck { period_id: String },
-    PlacementOrderGranted { period_id: String },
-    AdoptionMatch { period_id: String },
+    Visit {
+        visit_type: VisitType,
+    },
+    AssessmentCompleted {
+        started: Date,
+        child_seen: bool,
+    },
+    S47Completed {
+        started: Date,
+        child_seen: bool,
+    },
+    IcpcHeld {
+        s47_started: Date,
+    },
+    CpPlanStarted {
+        category: Option<String>,
+    },
+    CpPlanEnded {
+        plan_id: String,
+    },
+    CpReviewHeld {
+        plan_id: String,
+    },
+    CicStarted {
+        legal_status: Option<String>,
+    },
+    CicEnded {
+        period_id: String,
+        reason: CareEndReason,
+    },
+    PlacementStarted {
+        period_id: String,
+        placement_type: PlacementType,
+        distance_miles: Option<Fixed6>,
+    },
+    PlacementArrangementMeeting {
+        placement_id: String,
+    },
+    CicReviewHeld {
+        period_id: String,
+        participated: bool,
+    },
+    HealthAssessment {
+        period_id: String,
+        kind: HealthKind,
+    },
+    IhaReferral {
+        period_id: String,
+    },
+    DentalCheck {
+        period_id: String,
+    },
+    PlacementOrderGranted {
+        period_id: String,
+    },
+    AdoptionMatch {
+        period_id: String,
+    },
     MissingStarted,
-    MissingEnded { episode_id: String },
-    ReturnInterviewHeld { episode_id: String },
-    CareLeaverContact { in_touch: bool, accommodation_suitable: Option<bool>, eet: Option<bool> },
-    CaseAuditCompleted { grade: AuditGrade },
-    StaffingSnapshot { establishment_fte: Fixed6, caseholding_fte: Fixed6, permanent_qsw_fte: Fixed6, agency_fte: Fixed6 },
+    MissingEnded {
+        episode_id: String,
+    },
+    ReturnInterviewHeld {
+        episode_id: String,
+    },
+    CareLeaverContact {
+        in_touch: bool,
+        accommodation_suitable: Option<bool>,
+        eet: Option<bool>,
+    },
+    CaseAuditCompleted {
+        grade: AuditGrade,
+    },
+    StaffingSnapshot {
+        establishment_fte: Fixed6,
+        caseholding_fte: Fixed6,
+        permanent_qsw_fte: Fixed6,
+        agency_fte: Fixed6,
+    },
 }
 
 impl Body {
     /// Unit-level events have no child; they belong to their unit.
     pub fn is_unit_level(&self) -> bool {
-        matches!(self, Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. })
+        matches!(
+            self,
+            Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. }
+        )
     }
 
     /// The event type name as it appears in `type`.
@@ -348,7 +419,11 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub(crate) fn new(code: RejectionCode, field: Option<&str>, detail: impl Into<String>) -> Rejection {
+    pub(crate) fn new(
+        code: RejectionCode,
+        field: Option<&str>,
+        detail: impl Into<String>,
+    ) -> Rejection {
         Rejection {
             code,
             field: field.map(str::to_string),

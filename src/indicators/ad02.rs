@@ -31,10 +31,13 @@ pub(super) static DEF: Indicator = Indicator {
 
 fn contribute(facts: &ChildFacts, out: &mut Emit) {
     for period in &facts.periods {
-        let Some((end, CareEndReason::Adopted)) = period.end else { continue };
-        if let (Some(order), Some(matched)) =
-            (period.placement_orders.first(), period.adoption_matches.first())
-        {
+        let Some((end, CareEndReason::Adopted)) = period.end else {
+            continue;
+        };
+        if let (Some(order), Some(matched)) = (
+            period.placement_orders.first(),
+            period.adoption_matches.first(),
+        ) {
             out.flow_responsible(facts, end, i64::from(matched.days_since(*order)), 1);
         }
     }

@@ -36,7 +36,11 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
     for period in &facts.periods {
         out.candidate(period.start);
         out.candidate(period.span().to);
-        for placement in period.placements.iter().filter(|placement| !placement.span.is_empty()) {
+        for placement in period
+            .placements
+            .iter()
+            .filter(|placement| !placement.span.is_empty())
+        {
             placements.push(placement.span);
             out.candidate(placement.span.from);
             out.candidate(first_date_r12m_starts_after(placement.span.to.add_days(-1)));

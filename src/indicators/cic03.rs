@@ -32,7 +32,10 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
     for period in &facts.periods {
         for placement in &period.placements {
             let limit = out.working_days_after(placement.start, 5);
-            let held = placement.meetings.first().is_some_and(|first| *first <= limit);
+            let held = placement
+                .meetings
+                .first()
+                .is_some_and(|first| *first <= limit);
             out.flow_responsible(facts, placement.start, one_if(held), 1);
         }
     }

@@ -42,7 +42,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         }
     }
     out.snapshot(facts, |date| {
-        let Some(period) = facts.period_at(date) else { return (0, 0) };
+        let Some(period) = facts.period_at(date) else {
+            return (0, 0);
+        };
         let due = calendar.add_working_days(period.start, 20);
         if date < due {
             return (0, 0);

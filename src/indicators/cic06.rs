@@ -38,7 +38,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         }
     }
     out.snapshot(facts, |date| {
-        let Some(period) = facts.period_at(date) else { return (0, 0) };
+        let Some(period) = facts.period_at(date) else {
+            return (0, 0);
+        };
         if period.start > date.add_months(-12) {
             return (0, 0);
         }

@@ -23,7 +23,8 @@ pub(super) static DEF: Indicator = Indicator {
     default_uasc: UascFilter::All,
     num_scale: 1,
     den_scale: 1,
-    numerator: "initial assessment <= C + 20 working days and the latest within 6 (under 5) or 12 months",
+    numerator:
+        "initial assessment <= C + 20 working days and the latest within 6 (under 5) or 12 months",
     denominator: "children in care at D with D >= C + 20 working days",
     default_target: "90.0 / 85.0",
     child: Some(contribute),
@@ -47,22 +48,27 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         }
     }
     out.snapshot(facts, |date| {
-        let Some(period) = facts.period_at(date) else { return (0, 0) };
+        let Some(period) = facts.period_at(date) else {
+            return (0, 0);
+        };
         let due = calendar.add_working_days(period.start, 20);
         if date < due {
             return (0, 0);
         }
-        let initial_on_time = period
-            .health_assessments
-            .iter()
-            .any(|(assessment, kind)| *kind == HealthKind::Initial && *assessment <= due && *assessment <= date);
+        let initial_on_time = period.health_assessments.iter().any(|(assessment, kind)| {
+            *kind == HealthKind::Initial && *assessment <= due && *assessment <= date
+        });
         let latest = period
             .health_assessments
             .iter()
             .map(|(assessment, _)| *assessment)
             .filter(|assessment| *assessment <= date)
             .max();
-        let months = if facts.age_at(date).is_some_and(|age| age < 5) { 6 } else { 12 };
+        let months = if facts.age_at(date).is_some_and(|age| age < 5) {
+            6
+        } else {
+            12
+        };
         let current = latest.is_some_and(|latest| date <= latest.add_months(months));
         (one_if(initial_on_time && current), 1)
     });

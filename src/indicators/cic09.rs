@@ -44,7 +44,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         out.candidate(first_date_months_after(change.date, 12));
     }
     out.snapshot(facts, |date| {
-        let Some(period) = facts.period_at(date) else { return (0, 0) };
+        let Some(period) = facts.period_at(date) else {
+            return (0, 0);
+        };
         if period.start > date.add_months(-18) {
             return (0, 0);
         }

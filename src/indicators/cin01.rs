@@ -47,7 +47,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         out.candidate(visit.add_days(29));
     }
     out.snapshot(facts, |date| {
-        let Some(case) = facts.case_at(date) else { return (0, 0) };
+        let Some(case) = facts.case_at(date) else {
+            return (0, 0);
+        };
         let in_need = facts.plan_at(date).is_none()
             && facts.period_at(date).is_none()
             && case.from <= date.add_days(-28);

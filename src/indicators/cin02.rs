@@ -37,7 +37,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
     }
     out.snapshot(facts, |date| {
         let open = facts.case_at(date).is_some();
-        let allocated = facts.worker_at(date).is_some_and(|(_, qualified, _)| qualified);
+        let allocated = facts
+            .worker_at(date)
+            .is_some_and(|(_, qualified, _)| qualified);
         (one_if(open && !allocated), 0)
     });
 }

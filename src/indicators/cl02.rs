@@ -28,6 +28,11 @@ pub(super) static DEF: Indicator = Indicator {
 
 fn contribute(facts: &ChildFacts, out: &mut Emit) {
     for contact in facts.contacts.iter().filter(|contact| contact.in_touch) {
-        out.flow_responsible(facts, contact.date, one_if(contact.accommodation_suitable == Some(true)), 1);
+        out.flow_responsible(
+            facts,
+            contact.date,
+            one_if(contact.accommodation_suitable == Some(true)),
+            1,
+        );
     }
 }

@@ -40,7 +40,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         out.candidate(calendar.add_working_days(*visit, 10).add_days(1));
     }
     out.snapshot(facts, |date| {
-        let Some(plan) = facts.plan_at(date) else { return (0, 0) };
+        let Some(plan) = facts.plan_at(date) else {
+            return (0, 0);
+        };
         if date < calendar.add_working_days(plan.start, 10) {
             return (0, 0);
         }

@@ -40,7 +40,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         }
     }
     out.snapshot(facts, |date| {
-        let Some(plan) = facts.plan_at(date) else { return (0, 0) };
+        let Some(plan) = facts.plan_at(date) else {
+            return (0, 0);
+        };
         let due = plan.start.add_months(3);
         if date < due {
             return (0, 0);

@@ -32,7 +32,10 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         let Some(end) = episode.end else { continue };
         if facts.age_at(episode.start).is_some_and(|age| age < 18) {
             let limit = out.working_days_after(end, 3);
-            let timely = episode.interviews.first().is_some_and(|first| *first <= limit);
+            let timely = episode
+                .interviews
+                .first()
+                .is_some_and(|first| *first <= limit);
             out.flow_responsible(facts, end, one_if(timely), 1);
         }
     }

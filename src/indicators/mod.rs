@@ -230,7 +230,10 @@ impl Indicator {
 
 /// Looks a catalogue indicator up by id.
 pub fn by_id(id: &str) -> Option<&'static Indicator> {
-    REGISTRY.iter().copied().find(|indicator| indicator.id == id)
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|indicator| indicator.id == id)
 }
 
 /// One slot of the engine: a configured entry (or an internal helper series).
@@ -272,7 +275,11 @@ impl Catalogue {
                 problem: format!(
                     "'{}' is not a catalogue indicator (set base = one of {})",
                     entry.base,
-                    REGISTRY.iter().map(|indicator| indicator.id).collect::<Vec<_>>().join(", ")
+                    REGISTRY
+                        .iter()
+                        .map(|indicator| indicator.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })?;
             slots.push(SlotDef {
@@ -309,13 +316,23 @@ impl Catalogue {
 
     /// The slot of a reported id.
     pub fn slot_of(&self, id: &str) -> Option<Slot> {
-        self.reported().find(|(_, slot)| slot.id == id).map(|(index, _)| index)
+        self.reported()
+            .find(|(_, slot)| slot.id == id)
+            .map(|(index, _)| index)
     }
 
     /// Appends every child contribution of every slot to `out` (unnormalised).
-    pub fn contribute_child(&self, config: &Config, root: UnitIdx, facts: &ChildFacts, out: &mut Vec<Point>) {
+    pub fn contribute_child(
+        &self,
+        config: &Config,
+        root: UnitIdx,
+        facts: &ChildFacts,
+        out: &mut Vec<Point>,
+    ) {
         for (index, slot) in self.slots.iter().enumerate() {
-            let Some(contribute) = slot.def.child else { continue };
+            let Some(contribute) = slot.def.child else {
+                continue;
+            };
             let keep = match slot.filter {
                 UascFilter::All => true,
                 UascFilter::Exclude => !facts.uasc,
@@ -329,7 +346,13 @@ impl Catalogue {
     }
 
     /// Appends every unit contribution of every slot to `out` (unnormalised).
-    pub fn contribute_unit(&self, config: &Config, unit: UnitIdx, facts: &UnitFacts, out: &mut Vec<Point>) {
+    pub fn contribute_unit(
+        &self,
+        config: &Config,
+        unit: UnitIdx,
+        facts: &UnitFacts,
+        out: &mut Vec<Point>,
+    ) {
         let root = config.root_of(config.unit(unit).la);
         for (index, slot) in self.slots.iter().enumerate() {
             if let Some(contribute) = slot.def.unit {

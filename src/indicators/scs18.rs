@@ -24,7 +24,8 @@ pub(super) static DEF: Indicator = Indicator {
     default_uasc: UascFilter::All,
     num_scale: 1,
     den_scale: 1,
-    numerator: "current placement (or, if placed for adoption, the one before it) started <= D - 2 years",
+    numerator:
+        "current placement (or, if placed for adoption, the one before it) started <= D - 2 years",
     denominator: "children in care at D, under 16, period started <= D - 30 months",
     default_target: "70.0 / 65.0",
     child: Some(contribute),
@@ -33,7 +34,9 @@ pub(super) static DEF: Indicator = Indicator {
 };
 
 fn contribute(facts: &ChildFacts, out: &mut Emit) {
-    let Some(birth) = facts.date_of_birth else { return };
+    let Some(birth) = facts.date_of_birth else {
+        return;
+    };
     out.candidate(birth.add_months(16 * 12));
     for period in &facts.periods {
         out.candidate(period.start);
@@ -46,7 +49,9 @@ fn contribute(facts: &ChildFacts, out: &mut Emit) {
         }
     }
     out.snapshot(facts, |date| {
-        let Some(period) = facts.period_at(date) else { return (0, 0) };
+        let Some(period) = facts.period_at(date) else {
+            return (0, 0);
+        };
         let under_16 = facts.age_at(date).is_some_and(|age| age < 16);
         if !under_16 || period.start > date.add_months(-30) {
             return (0, 0);

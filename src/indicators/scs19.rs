@@ -14,7 +14,8 @@ use crate::fold::ChildFacts;
 
 pub(super) static DEF: Indicator = Indicator {
     id: "SCS19",
-    name: "% of children in foster care placed with in-house or relative and friend carers (exc UASC)",
+    name:
+        "% of children in foster care placed with in-house or relative and friend carers (exc UASC)",
     section: "CHILDREN IN CARE",
     kind: Kind::Percent,
     window: Window::Ss,

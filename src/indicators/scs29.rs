@@ -32,7 +32,9 @@ pub(super) static DEF: Indicator = Indicator {
 
 fn contribute(facts: &ChildFacts, out: &mut Emit) {
     for period in &facts.periods {
-        let Some((end, CareEndReason::Adopted)) = period.end else { continue };
+        let Some((end, CareEndReason::Adopted)) = period.end else {
+            continue;
+        };
         let first = period
             .placements
             .iter()

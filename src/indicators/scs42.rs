@@ -51,6 +51,12 @@ fn contribute_unit(unit: UnitIdx, facts: &UnitFacts, out: &mut Emit) {
         return;
     }
     for snapshot in &facts.staffing {
-        out.span(unit, snapshot.span.from, snapshot.span.to, 0, snapshot.caseholding_fte.0);
+        out.span(
+            unit,
+            snapshot.span.from,
+            snapshot.span.to,
+            0,
+            snapshot.caseholding_fte.0,
+        );
     }
 }

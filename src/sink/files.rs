@@ -74,12 +74,16 @@ impl FileSink {
                 let target = if record.topic == OutputTopic::DeadLetters {
                     Some(&mut self.dead_letters)
                 } else if let Some(directory) = &self.outputs {
-                    if !self.writers.contains_key(&record.topic) {
-                        let path = directory.join(format!("{}.jsonl", record.topic.as_str()));
-                        let writer = create(&path)?;
-                        self.writers.insert(record.topic, (path, writer));
+                    match self.writers.entry(record.topic) {
+                        std::collections::hash_map::Entry::Occupied(entry) => {
+                            Some(entry.into_mut())
+                        }
+                        std::collections::hash_map::Entry::Vacant(entry) => {
+                            let path = directory.join(format!("{}.jsonl", record.topic.as_str()));
+                            let writer = create(&path)?;
+                            Some(entry.insert((path, writer)))
+                        }
                     }
-                    self.writers.get_mut(&record.topic)
                 } else {
                     None
                 };

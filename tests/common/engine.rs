@@ -17,11 +17,23 @@ use std::sync::Arc;
 /// Configuration text for a model unit tree: every catalogue indicator three
 /// times (all children, excluding UASC, UASC only).
 pub fn config_text(cfg: &ModelConfig) -> String {
-    let root = cfg.units.iter().find(|unit| unit.parent.is_none()).expect("a root");
+    let root = cfg
+        .units
+        .iter()
+        .find(|unit| unit.parent.is_none())
+        .expect("a root");
     let mut text = String::new();
-    let _ = writeln!(text, "[[authority]]\nid = \"test\"\nname = \"Test\"\nroot = \"{}\"\n", root.id);
+    let _ = writeln!(
+        text,
+        "[[authority]]\nid = \"test\"\nname = \"Test\"\nroot = \"{}\"\n",
+        root.id
+    );
     for unit in &cfg.units {
-        let _ = writeln!(text, "[[unit]]\nid = \"{}\"\nname = \"{}\"\nkind = \"{}\"", unit.id, unit.id, unit.kind);
+        let _ = writeln!(
+            text,
+            "[[unit]]\nid = \"{}\"\nname = \"{}\"\nkind = \"{}\"",
+            unit.id, unit.id, unit.kind
+        );
         if let Some(parent) = &unit.parent {
             let _ = writeln!(text, "parent = \"{parent}\"");
         }
@@ -36,8 +48,16 @@ pub fn config_text(cfg: &ModelConfig) -> String {
             );
         }
     }
-    let holidays: Vec<String> = cfg.bank_holidays.iter().map(|day| format!("\"{day}\"")).collect();
-    let _ = writeln!(text, "[calendar]\nbank_holidays = [{}]", holidays.join(", "));
+    let holidays: Vec<String> = cfg
+        .bank_holidays
+        .iter()
+        .map(|day| format!("\"{day}\""))
+        .collect();
+    let _ = writeln!(
+        text,
+        "[calendar]\nbank_holidays = [{}]",
+        holidays.join(", ")
+    );
     text
 }
 
@@ -50,9 +70,11 @@ pub struct Harness {
 impl Harness {
     /// Builds the engine and feeds `events` in order, `batch` messages per commit.
     pub fn new(cfg: &ModelConfig, events: &[Value], batch: usize) -> Harness {
-        let config = Config::parse(&config_text(cfg), Path::new("test.toml")).expect("test config parses");
+        let config =
+            Config::parse(&config_text(cfg), Path::new("test.toml")).expect("test config parses");
         let directory = tempfile::tempdir().expect("temporary directory");
-        let engine = Engine::open(Arc::new(config), directory.path(), Mode::Replay).expect("engine opens");
+        let engine =
+            Engine::open(Arc::new(config), directory.path(), Mode::Replay).expect("engine opens");
         let mut harness = Harness {
             engine,
             _directory: directory,
@@ -77,16 +99,26 @@ impl Harness {
         let mut total = BatchOutcome::default();
         for chunk in messages.chunks(batch.max(1)) {
             let outcome = self.engine.run_batch(chunk, None).expect("batch commits");
-            for (code, count) in outcome.rejected {
-                panic!("test event rejected ({count} x {code:?}): {:?}", String::from_utf8_lossy(&chunk[0].bytes));
-            }
+            assert!(
+                outcome.rejected.is_empty(),
+                "test events rejected {:?}: {:?}",
+                outcome.rejected,
+                String::from_utf8_lossy(&chunk[0].bytes)
+            );
             total.applied += outcome.applied;
         }
         total
     }
 
     /// (num, den) in reported units, like the model's `ModelValue`.
-    pub fn value(&self, indicator: &str, filter: UascFilter, unit: &str, date: NaiveDate, window: Window) -> (f64, f64) {
+    pub fn value(
+        &self,
+        indicator: &str,
+        filter: UascFilter,
+        unit: &str,
+        date: NaiveDate,
+        window: Window,
+    ) -> (f64, f64) {
         let suffix = match filter {
             UascFilter::All => "",
             UascFilter::Exclude => "~EXC",

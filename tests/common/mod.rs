@@ -3,8 +3,8 @@
 //! deterministic random history generator, and the engine harness.
 
 pub mod engine;
-use chrono::NaiveDate;
 use crate::model::*;
+use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 /// Test tree:
@@ -28,10 +28,19 @@ pub fn cfg() -> ModelConfig {
             u("s-cic", Some("south"), "cic"),
         ],
         // England and Wales bank holidays of 2017 that matter here.
-        bank_holidays: ["2017-04-14", "2017-04-17", "2017-05-01", "2017-05-29", "2017-08-28", "2017-12-25", "2017-12-26", "2018-01-01"]
-            .iter()
-            .map(|s| d(s))
-            .collect(),
+        bank_holidays: [
+            "2017-04-14",
+            "2017-04-17",
+            "2017-05-01",
+            "2017-05-29",
+            "2017-08-28",
+            "2017-12-25",
+            "2017-12-26",
+            "2018-01-01",
+        ]
+        .iter()
+        .map(|s| d(s))
+        .collect(),
     }
 }
 
@@ -66,7 +75,13 @@ pub fn referral(id: &str, child: &str, date: &str, unit: &str) -> Value {
 }
 
 pub fn details(id: &str, child: &str, date: &str, dob: &str, uasc: bool) -> Value {
-    ev(id, "child_details", child, date, json!({"date_of_birth": dob, "uasc": uasc}))
+    ev(
+        id,
+        "child_details",
+        child,
+        date,
+        json!({"date_of_birth": dob, "uasc": uasc}),
+    )
 }
 
 /// A tiny deterministic generator (splitmix64), so the random histories need no extra crate.
@@ -115,25 +130,55 @@ pub fn random_history(seed: u64, children: usize, per_child: usize) -> Vec<Value
             let date = (base + chrono::Duration::days(r.below(1460) as i64)).to_string();
             let id = next_id(&mut r);
             let ty = r.pick(&[
-                "child_details", "referral", "referral", "case_transferred", "case_closed", "worker_allocated",
-                "worker_unallocated", "visit", "visit", "assessment_completed", "s47_completed", "icpc_held",
-                "cp_plan_started", "cp_plan_ended", "cp_review_held", "cic_started", "cic_ended",
-                "placement_started", "placement_started", "placement_arrangement_meeting", "cic_review_held",
-                "health_assessment", "iha_referral", "dental_check", "placement_order_granted",
-                "adoption_match", "missing_started", "missing_ended", "return_interview_held",
+                "child_details",
+                "referral",
+                "referral",
+                "case_transferred",
+                "case_closed",
+                "worker_allocated",
+                "worker_unallocated",
+                "visit",
+                "visit",
+                "assessment_completed",
+                "s47_completed",
+                "icpc_held",
+                "cp_plan_started",
+                "cp_plan_ended",
+                "cp_review_held",
+                "cic_started",
+                "cic_ended",
+                "placement_started",
+                "placement_started",
+                "placement_arrangement_meeting",
+                "cic_review_held",
+                "health_assessment",
+                "iha_referral",
+                "dental_check",
+                "placement_order_granted",
+                "adoption_match",
+                "missing_started",
+                "missing_ended",
+                "return_interview_held",
                 "care_leaver_contact",
             ]);
-            let some = |r: &mut Rng, xs: &Vec<String>| xs[r.below(xs.len() as u64) as usize].clone();
-            let earlier = |r: &mut Rng| (d(&date) - chrono::Duration::days(r.below(80) as i64)).to_string();
+            let some =
+                |r: &mut Rng, xs: &Vec<String>| xs[r.below(xs.len() as u64) as usize].clone();
+            let earlier =
+                |r: &mut Rng| (d(&date) - chrono::Duration::days(r.below(80) as i64)).to_string();
             let extra = match ty {
                 "child_details" => {
-                    let dob = (d("2000-01-01") + chrono::Duration::days(r.below(6000) as i64)).to_string();
+                    let dob = (d("2000-01-01") + chrono::Duration::days(r.below(6000) as i64))
+                        .to_string();
                     json!({"date_of_birth": dob, "uasc": r.chance(20)})
                 }
                 "referral" | "case_transferred" => json!({"unit": r.pick(LEAVES)}),
-                "worker_allocated" => json!({"worker_id": r.pick(&["w1", "w2", "w3"]), "qualified": r.chance(80)}),
+                "worker_allocated" => {
+                    json!({"worker_id": r.pick(&["w1", "w2", "w3"]), "qualified": r.chance(80)})
+                }
                 "visit" => json!({"visit_type": r.pick(&["cin", "cp", "cic", "other"])}),
-                "assessment_completed" | "s47_completed" => json!({"started": earlier(&mut r), "child_seen": r.chance(80)}),
+                "assessment_completed" | "s47_completed" => {
+                    json!({"started": earlier(&mut r), "child_seen": r.chance(80)})
+                }
                 "icpc_held" => json!({"s47_started": earlier(&mut r)}),
                 "cp_plan_started" => {
                     plans.push(id.clone());
@@ -156,9 +201,15 @@ pub fn random_history(seed: u64, children: usize, per_child: usize) -> Vec<Value
                     }
                     x
                 }
-                "placement_arrangement_meeting" => json!({"placement_id": some(&mut r, &placements)}),
-                "cic_review_held" => json!({"period_id": some(&mut r, &periods), "participated": r.chance(80)}),
-                "health_assessment" => json!({"period_id": some(&mut r, &periods), "kind": r.pick(&["initial", "review"])}),
+                "placement_arrangement_meeting" => {
+                    json!({"placement_id": some(&mut r, &placements)})
+                }
+                "cic_review_held" => {
+                    json!({"period_id": some(&mut r, &periods), "participated": r.chance(80)})
+                }
+                "health_assessment" => {
+                    json!({"period_id": some(&mut r, &periods), "kind": r.pick(&["initial", "review"])})
+                }
                 "iha_referral" | "dental_check" | "placement_order_granted" | "adoption_match" => {
                     json!({"period_id": some(&mut r, &periods)})
                 }
@@ -166,13 +217,21 @@ pub fn random_history(seed: u64, children: usize, per_child: usize) -> Vec<Value
                     episodes.push(id.clone());
                     json!({})
                 }
-                "missing_ended" | "return_interview_held" => json!({"episode_id": some(&mut r, &episodes)}),
-                "care_leaver_contact" => json!({"in_touch": r.chance(80), "accommodation_suitable": r.chance(80), "eet": r.chance(60)}),
+                "missing_ended" | "return_interview_held" => {
+                    json!({"episode_id": some(&mut r, &episodes)})
+                }
+                "care_leaver_contact" => {
+                    json!({"in_touch": r.chance(80), "accommodation_suitable": r.chance(80), "eet": r.chance(60)})
+                }
                 _ => json!({}),
             };
             let mut v = ev(&id, ty, &child, &date, extra);
             if r.chance(30) {
-                v["recorded_at"] = json!(format!("{date}T{:02}:00:00+0{}:00", r.below(20), r.below(3)));
+                v["recorded_at"] = json!(format!(
+                    "{date}T{:02}:00:00+0{}:00",
+                    r.below(20),
+                    r.below(3)
+                ));
             }
             out.push(v);
         }
@@ -212,8 +271,20 @@ pub fn some_dates() -> Vec<NaiveDate> {
 pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Value> {
     let mut r = Rng(seed ^ 0xb0_0da1);
     let anchors = [
-        "2015-01-31", "2015-08-31", "2016-02-29", "2016-02-28", "2016-08-25", "2016-08-31", "2016-12-23",
-        "2017-02-28", "2017-03-31", "2017-08-24", "2017-08-25", "2017-08-31", "2015-06-15", "2016-04-01",
+        "2015-01-31",
+        "2015-08-31",
+        "2016-02-29",
+        "2016-02-28",
+        "2016-08-25",
+        "2016-08-31",
+        "2016-12-23",
+        "2017-02-28",
+        "2017-03-31",
+        "2017-08-24",
+        "2017-08-25",
+        "2017-08-31",
+        "2015-06-15",
+        "2016-04-01",
     ];
     let months = [0, 0, 0, 1, 3, 6, 12, 12, 18, 24, 30];
     let days = [-1, 0, 0, 0, 1, 2, 3, 5, 10, 20, 28, 29];
@@ -222,31 +293,64 @@ pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Val
     for c in 0..children {
         let child = format!("k{c}");
         let anchor = d(r.pick(&anchors));
-        let mut date_of = |r: &mut Rng| -> String {
+        let date_of = |r: &mut Rng| -> String {
             let month = months[r.below(months.len() as u64) as usize];
             let day = days[r.below(days.len() as u64) as usize];
-            let base = anchor.checked_add_months(chrono::Months::new(month)).unwrap();
+            let base = anchor
+                .checked_add_months(chrono::Months::new(month))
+                .unwrap();
             (base + chrono::Duration::days(day)).to_string()
         };
-        let mut ids: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+        let mut ids: std::collections::HashMap<&str, Vec<String>> =
+            std::collections::HashMap::new();
         // Every child gets details and a referral first, most of the time.
         let mut plan: Vec<(&str, Value)> = Vec::new();
         if r.chance(85) {
-            let dob = anchor.checked_sub_months(chrono::Months::new(12 * (r.below(18) as u32))).unwrap();
+            let dob = anchor
+                .checked_sub_months(chrono::Months::new(12 * (r.below(18) as u32)))
+                .unwrap();
             let dob = (dob + chrono::Duration::days(r.below(3) as i64 - 1)).to_string();
-            plan.push(("child_details", json!({"date_of_birth": dob, "uasc": r.chance(25)})));
+            plan.push((
+                "child_details",
+                json!({"date_of_birth": dob, "uasc": r.chance(25)}),
+            ));
         }
         if r.chance(90) {
             plan.push(("referral", json!({"unit": r.pick(LEAVES)})));
         }
         for _ in 0..per_child {
             let ty = r.pick(&[
-                "referral", "case_transferred", "case_closed", "worker_allocated", "worker_unallocated", "visit",
-                "visit", "assessment_completed", "s47_completed", "icpc_held", "cp_plan_started", "cp_plan_ended",
-                "cp_review_held", "cp_review_held", "cic_started", "cic_ended", "placement_started",
-                "placement_started", "placement_arrangement_meeting", "cic_review_held", "cic_review_held",
-                "health_assessment", "iha_referral", "dental_check", "placement_order_granted", "adoption_match",
-                "missing_started", "missing_ended", "return_interview_held", "care_leaver_contact", "child_details",
+                "referral",
+                "case_transferred",
+                "case_closed",
+                "worker_allocated",
+                "worker_unallocated",
+                "visit",
+                "visit",
+                "assessment_completed",
+                "s47_completed",
+                "icpc_held",
+                "cp_plan_started",
+                "cp_plan_ended",
+                "cp_review_held",
+                "cp_review_held",
+                "cic_started",
+                "cic_ended",
+                "placement_started",
+                "placement_started",
+                "placement_arrangement_meeting",
+                "cic_review_held",
+                "cic_review_held",
+                "health_assessment",
+                "iha_referral",
+                "dental_check",
+                "placement_order_granted",
+                "adoption_match",
+                "missing_started",
+                "missing_ended",
+                "return_interview_held",
+                "care_leaver_contact",
+                "child_details",
             ]);
             plan.push((ty, json!({})));
         }
@@ -254,27 +358,40 @@ pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Val
             n += 1;
             let id = format!("{}{n}", if r.chance(50) { "K" } else { "k" });
             let date = date_of(&mut r);
-            let mut pick_ref = |r: &mut Rng, kind: &str| -> String {
+            let pick_ref = |r: &mut Rng, kind: &str| -> String {
                 match ids.get(kind) {
-                    Some(list) if !list.is_empty() && r.chance(92) => list[r.below(list.len() as u64) as usize].clone(),
+                    Some(list) if !list.is_empty() && r.chance(92) => {
+                        list[r.below(list.len() as u64) as usize].clone()
+                    }
                     _ => format!("dangling-{kind}"),
                 }
             };
-            let earlier = |r: &mut Rng| (d(&date) - chrono::Duration::days([0i64, 1, 14, 21, 22, 63, 64][r.below(7) as usize])).to_string();
+            let earlier = |r: &mut Rng| {
+                (d(&date)
+                    - chrono::Duration::days([0i64, 1, 14, 21, 22, 63, 64][r.below(7) as usize]))
+                .to_string()
+            };
             let extra = if preset.as_object().is_some_and(|o| !o.is_empty()) {
                 preset
             } else {
                 match ty {
                     "child_details" => {
-                        let dob = (d("2001-02-28") + chrono::Duration::days(r.below(5000) as i64)).to_string();
+                        let dob = (d("2001-02-28") + chrono::Duration::days(r.below(5000) as i64))
+                            .to_string();
                         json!({"date_of_birth": dob, "uasc": r.chance(25)})
                     }
                     "referral" | "case_transferred" => json!({"unit": r.pick(LEAVES)}),
-                    "worker_allocated" => json!({"worker_id": r.pick(&["w1", "w2"]), "qualified": r.chance(75)}),
+                    "worker_allocated" => {
+                        json!({"worker_id": r.pick(&["w1", "w2"]), "qualified": r.chance(75)})
+                    }
                     "visit" => json!({"visit_type": r.pick(&["cin", "cp", "cic", "other"])}),
-                    "assessment_completed" | "s47_completed" => json!({"started": earlier(&mut r), "child_seen": r.chance(80)}),
+                    "assessment_completed" | "s47_completed" => {
+                        json!({"started": earlier(&mut r), "child_seen": r.chance(80)})
+                    }
                     "icpc_held" => json!({"s47_started": earlier(&mut r)}),
-                    "cp_plan_ended" | "cp_review_held" => json!({"plan_id": pick_ref(&mut r, "plan")}),
+                    "cp_plan_ended" | "cp_review_held" => {
+                        json!({"plan_id": pick_ref(&mut r, "plan")})
+                    }
                     "cic_ended" => json!({"period_id": pick_ref(&mut r, "period"),
                         "reason": r.pick(&["adopted", "adopted", "sgo", "returned_home", "age_18", "other"])}),
                     "placement_started" => {
@@ -282,17 +399,29 @@ pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Val
                             "foster_inhouse", "foster_relative_friend", "foster_agency", "residential",
                             "placed_for_adoption", "placed_for_adoption", "placed_with_parents", "independent_living", "other"])});
                         if r.chance(70) {
-                            x["distance_miles"] = json!([0.0, 19.5, 20.0, 20.000001, 35.25][r.below(5) as usize]);
+                            x["distance_miles"] =
+                                json!([0.0, 19.5, 20.0, 20.000001, 35.25][r.below(5) as usize]);
                         }
                         x
                     }
-                    "placement_arrangement_meeting" => json!({"placement_id": pick_ref(&mut r, "placement")}),
-                    "cic_review_held" => json!({"period_id": pick_ref(&mut r, "period"), "participated": r.chance(80)}),
-                    "health_assessment" => json!({"period_id": pick_ref(&mut r, "period"), "kind": r.pick(&["initial", "review"])}),
-                    "iha_referral" | "dental_check" | "placement_order_granted" | "adoption_match" => {
+                    "placement_arrangement_meeting" => {
+                        json!({"placement_id": pick_ref(&mut r, "placement")})
+                    }
+                    "cic_review_held" => {
+                        json!({"period_id": pick_ref(&mut r, "period"), "participated": r.chance(80)})
+                    }
+                    "health_assessment" => {
+                        json!({"period_id": pick_ref(&mut r, "period"), "kind": r.pick(&["initial", "review"])})
+                    }
+                    "iha_referral"
+                    | "dental_check"
+                    | "placement_order_granted"
+                    | "adoption_match" => {
                         json!({"period_id": pick_ref(&mut r, "period")})
                     }
-                    "missing_ended" | "return_interview_held" => json!({"episode_id": pick_ref(&mut r, "episode")}),
+                    "missing_ended" | "return_interview_held" => {
+                        json!({"episode_id": pick_ref(&mut r, "episode")})
+                    }
                     "care_leaver_contact" => {
                         if r.chance(80) {
                             json!({"in_touch": true, "accommodation_suitable": r.chance(80), "eet": r.chance(60)})
@@ -312,7 +441,12 @@ pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Val
             }
             let mut v = ev(&id, ty, &child, &date, extra);
             if r.chance(40) {
-                v["recorded_at"] = json!(format!("{date}T{:02}:{:02}:00+0{}:00", 8 + r.below(3), r.below(2) * 30, r.below(2)));
+                v["recorded_at"] = json!(format!(
+                    "{date}T{:02}:{:02}:00+0{}:00",
+                    8 + r.below(3),
+                    r.below(2) * 30,
+                    r.below(2)
+                ));
             }
             out.push(v);
         }
@@ -320,7 +454,8 @@ pub fn boundary_history(seed: u64, children: usize, per_child: usize) -> Vec<Val
     for _ in 0..(children * 2) {
         n += 1;
         let id = format!("u{n}");
-        let date = (d(r.pick(&anchors)) + chrono::Duration::days(r.below(3) as i64 - 1)).to_string();
+        let date =
+            (d(r.pick(&anchors)) + chrono::Duration::days(r.below(3) as i64 - 1)).to_string();
         let unit = r.pick(LEAVES);
         if r.chance(40) {
             out.push(uev(&id, "case_audit_completed", unit, &date,

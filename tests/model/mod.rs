@@ -67,8 +67,8 @@ pub const ALL_INDICATORS: &[&str] = &[
     "SCS03", "SCS02", "AS01", "AS02", "CP05", "CP06", "SCS13", "CP04", "CIC03", "CIC04", "CIC08",
     "SCS29", "AD02", "AD01", "AD03", "SCS08", "MIS02", "CL01", "CL02", "SCS34", "SCS37", "REF-M",
     "CPS-M", "CPE-M", "CICS-M", "CICE-M", "SCS01", "CP-N", "CIC-N", "UASC-N", "CIN02", "CIN01",
-    "CP01", "CP02", "CP03", "CIC01", "SCS18", "SCS19", "CIC02", "CIC05", "CIC06", "CIC07",
-    "CIC09", "SCS40", "SCS41", "SCS43", "SCS42",
+    "CP01", "CP02", "CP03", "CIC01", "SCS18", "SCS19", "CIC02", "CIC05", "CIC06", "CIC07", "CIC09",
+    "SCS40", "SCS41", "SCS43", "SCS42",
 ];
 
 /// Applies revision, duplicate and void rules to already-valid events given in
@@ -79,7 +79,10 @@ pub const ALL_INDICATORS: &[&str] = &[
 /// two arrivals with the same id and revision the first wins (C2). If the kept
 /// revision is `void: true` the event does not survive (C3).
 pub fn surviving(arrivals: &[Value]) -> Vec<Value> {
-    surviving_refs(arrivals).into_iter().map(|(_, v)| v.clone()).collect()
+    surviving_refs(arrivals)
+        .into_iter()
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 /// [`surviving`] without copying: the surviving arrivals with their envelopes, in
@@ -122,7 +125,9 @@ struct Envelope<'a> {
 
 fn envelope(v: &Value) -> Envelope<'_> {
     let mut env = Envelope::default();
-    let Some(fields) = v.as_object() else { return env };
+    let Some(fields) = v.as_object() else {
+        return env;
+    };
     for (k, x) in fields {
         match k.as_str() {
             "event_id" => env.event_id = x.as_str(),
@@ -177,10 +182,16 @@ impl Model {
     /// surviving events per child in child order.
     pub fn new(cfg: &ModelConfig, events: &[Value]) -> Model {
         let events = surviving_refs(events);
-        let parent: HashMap<String, Option<String>> =
-            cfg.units.iter().map(|u| (u.id.clone(), u.parent.clone())).collect();
-        let units: Vec<(String, String)> =
-            cfg.units.iter().map(|u| (u.id.clone(), u.kind.clone())).collect();
+        let parent: HashMap<String, Option<String>> = cfg
+            .units
+            .iter()
+            .map(|u| (u.id.clone(), u.parent.clone()))
+            .collect();
+        let units: Vec<(String, String)> = cfg
+            .units
+            .iter()
+            .map(|u| (u.id.clone(), u.kind.clone()))
+            .collect();
         let root = cfg
             .units
             .iter()
@@ -231,7 +242,15 @@ impl Model {
                 build_child(&evs)
             })
             .collect();
-        Model { parent, units, root, holidays, children, audits, snapshots }
+        Model {
+            parent,
+            units,
+            root,
+            holidays,
+            children,
+            audits,
+            snapshots,
+        }
     }
 
     /// As the free function [`value`].
@@ -265,7 +284,11 @@ impl Model {
                         continue;
                     }
                     if let Some(s) = self.snapshot_at(leaf, date) {
-                        num += if indicator == "SCS40" { s.permanent_qsw } else { s.agency };
+                        num += if indicator == "SCS40" {
+                            s.permanent_qsw
+                        } else {
+                            s.agency
+                        };
                         den += s.establishment;
                     }
                 }
@@ -276,7 +299,9 @@ impl Model {
                     if kind != wanted || !self.is_under(leaf, unit) {
                         continue;
                     }
-                    let Some(s) = self.snapshot_at(leaf, date) else { continue };
+                    let Some(s) = self.snapshot_at(leaf, date) else {
+                        continue;
+                    };
                     den += s.caseholding;
                     for c in &self.children {
                         if keep(filter, c.uasc)
@@ -310,7 +335,8 @@ impl Model {
                         continue;
                     }
                     for f in self.flow_facts(c, indicator) {
-                        if from <= f.date && f.date <= to && self.counts_at(f.unit.as_deref(), unit) {
+                        if from <= f.date && f.date <= to && self.counts_at(f.unit.as_deref(), unit)
+                        {
                             num += f.num;
                             den += f.den;
                         }
@@ -378,12 +404,22 @@ impl Model {
                 for (r, u) in &c.referrals {
                     let from = add_months(*r, -12);
                     let previous = c.referrals.iter().any(|(p, _)| from <= *p && *p < *r);
-                    out.push(Fact { date: *r, unit: Some(u.clone()), num: one_if(previous), den: 1.0 });
+                    out.push(Fact {
+                        date: *r,
+                        unit: Some(u.clone()),
+                        num: one_if(previous),
+                        den: 1.0,
+                    });
                 }
             }
             "SCS02" => {
                 for (r, u) in &c.referrals {
-                    out.push(Fact { date: *r, unit: Some(u.clone()), num: 1.0, den: 0.0 });
+                    out.push(Fact {
+                        date: *r,
+                        unit: Some(u.clone()),
+                        num: 1.0,
+                        den: 0.0,
+                    });
                 }
             }
             "REF-M" => {
@@ -466,7 +502,9 @@ impl Model {
             }
             "CICE-M" | "AD01" | "AD03" => {
                 for per in &c.periods {
-                    let Some((e, reason)) = &per.end else { continue };
+                    let Some((e, reason)) = &per.end else {
+                        continue;
+                    };
                     match ind {
                         "CICE-M" => out.push(at(*e, true, 0.0)),
                         "AD01" => out.push(at(*e, reason == "adopted", 1.0)),
@@ -476,27 +514,44 @@ impl Model {
             }
             "SCS29" => {
                 for per in &c.periods {
-                    let Some((e, reason)) = &per.end else { continue };
+                    let Some((e, reason)) = &per.end else {
+                        continue;
+                    };
                     if reason != "adopted" {
                         continue;
                     }
-                    let first_pfa =
-                        per.placements.iter().find(|pl| pl.placement_type == "placed_for_adoption");
+                    let first_pfa = per
+                        .placements
+                        .iter()
+                        .find(|pl| pl.placement_type == "placed_for_adoption");
                     if let Some(pl) = first_pfa {
                         let days = (pl.start - per.start).num_days() as f64;
-                        out.push(Fact { date: *e, unit: c.unit_at(*e).map(str::to_string), num: days, den: 1.0 });
+                        out.push(Fact {
+                            date: *e,
+                            unit: c.unit_at(*e).map(str::to_string),
+                            num: days,
+                            den: 1.0,
+                        });
                     }
                 }
             }
             "AD02" => {
                 for per in &c.periods {
-                    let Some((e, reason)) = &per.end else { continue };
+                    let Some((e, reason)) = &per.end else {
+                        continue;
+                    };
                     if reason != "adopted" {
                         continue;
                     }
-                    if let (Some(order), Some(matched)) = (per.orders.first(), per.matches.first()) {
+                    if let (Some(order), Some(matched)) = (per.orders.first(), per.matches.first())
+                    {
                         let days = (*matched - *order).num_days() as f64;
-                        out.push(Fact { date: *e, unit: c.unit_at(*e).map(str::to_string), num: days, den: 1.0 });
+                        out.push(Fact {
+                            date: *e,
+                            unit: c.unit_at(*e).map(str::to_string),
+                            num: days,
+                            den: 1.0,
+                        });
                     }
                 }
             }
@@ -524,7 +579,11 @@ impl Model {
             "CL02" | "SCS34" => {
                 for k in &c.contacts {
                     if k.in_touch {
-                        let ok = if ind == "CL02" { k.accommodation_suitable } else { k.eet };
+                        let ok = if ind == "CL02" {
+                            k.accommodation_suitable
+                        } else {
+                            k.eet
+                        };
                         out.push(at(k.date, ok, 1.0));
                     }
                 }
@@ -574,14 +633,18 @@ impl Model {
                 let plan = c.open_plan(d)?;
                 let s = plan.start;
                 let in_den = d >= self.add_wd(s, 10);
-                let seen = c.visits.iter().any(|v| s <= *v && *v <= d && d <= self.add_wd(*v, 10));
+                let seen = c
+                    .visits
+                    .iter()
+                    .any(|v| s <= *v && *v <= d && d <= self.add_wd(*v, 10));
                 percent(in_den, seen)
             }
             "CP03" => {
                 let plan = c.open_plan(d)?;
                 let s = plan.start;
                 let in_den = d >= add_months(s, 3);
-                let reviews: Vec<NaiveDate> = plan.reviews.iter().copied().filter(|r| *r <= d).collect();
+                let reviews: Vec<NaiveDate> =
+                    plan.reviews.iter().copied().filter(|r| *r <= d).collect();
                 let ok = match reviews.first() {
                     None => false,
                     Some(first) => {
@@ -630,8 +693,14 @@ impl Model {
                 let per = c.current_period(d)?;
                 let pl = &per.placements[per.placement_index_at(d)?];
                 let t = pl.placement_type.as_str();
-                let in_den = matches!(t, "foster_inhouse" | "foster_relative_friend" | "foster_agency");
-                percent(in_den, matches!(t, "foster_inhouse" | "foster_relative_friend"))
+                let in_den = matches!(
+                    t,
+                    "foster_inhouse" | "foster_relative_friend" | "foster_agency"
+                );
+                percent(
+                    in_den,
+                    matches!(t, "foster_inhouse" | "foster_relative_friend"),
+                )
             }
             "CIC02" => {
                 let per = c.current_period(d)?;
@@ -643,8 +712,12 @@ impl Model {
                 let per = c.current_period(d)?;
                 let limit = self.add_wd(per.start, 20);
                 let in_den = d >= limit;
-                let reviews: Vec<NaiveDate> =
-                    per.reviews.iter().map(|(r, _)| *r).filter(|r| *r <= d).collect();
+                let reviews: Vec<NaiveDate> = per
+                    .reviews
+                    .iter()
+                    .map(|(r, _)| *r)
+                    .filter(|r| *r <= d)
+                    .collect();
                 let ok = match reviews.len() {
                     0 => false,
                     n => {
@@ -664,7 +737,10 @@ impl Model {
             "CIC06" => {
                 let per = c.current_period(d)?;
                 let in_den = per.start <= add_months(d, -12);
-                let ok = per.dental.iter().any(|v| *v <= d && d <= add_months(*v, 12));
+                let ok = per
+                    .dental
+                    .iter()
+                    .any(|v| *v <= d && d <= add_months(*v, 12));
                 percent(in_den, ok)
             }
             "CIC07" => {
@@ -675,7 +751,12 @@ impl Model {
                     .health
                     .iter()
                     .any(|(x, initial)| *initial && *x <= d.min(limit));
-                let latest = per.health.iter().rev().find(|(x, _)| *x <= d).map(|(x, _)| *x);
+                let latest = per
+                    .health
+                    .iter()
+                    .rev()
+                    .find(|(x, _)| *x <= d)
+                    .map(|(x, _)| *x);
                 let under_5 = matches!(c.age_at(d), Some(a) if a < 5);
                 let recent = match latest {
                     None => false,
@@ -730,7 +811,11 @@ fn one_if(x: bool) -> f64 {
 // ===========================================================================
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     let first_next = NaiveDate::from_ymd_opt(ny, nm, 1).unwrap();
     first_next.pred_opt().unwrap().day()
 }
@@ -795,7 +880,11 @@ pub fn window_range(d: NaiveDate, w: Window) -> (NaiveDate, NaiveDate) {
         Window::R12M => rolling(12),
         Window::R3M => rolling(3),
         Window::Ytd => {
-            let fy = if d.month() >= 4 { d.year() } else { d.year() - 1 };
+            let fy = if d.month() >= 4 {
+                d.year()
+            } else {
+                d.year() - 1
+            };
             NaiveDate::from_ymd_opt(fy, 4, 1).unwrap()
         }
         Window::M => NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap(),
@@ -852,7 +941,11 @@ fn order_key<'a>(env: &Envelope<'a>) -> Option<OrderKey<'a>> {
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| (t.timestamp(), t.timestamp_subsec_nanos()));
     let event_id = env.event_id?;
-    Some(OrderKey { date, recorded_at, event_id })
+    Some(OrderKey {
+        date,
+        recorded_at,
+        event_id,
+    })
 }
 
 struct Audit {
@@ -922,7 +1015,9 @@ impl Period {
 
     /// The placement whose interval holds `d`, if any.
     fn placement_index_at(&self, d: NaiveDate) -> Option<usize> {
-        self.placements.iter().position(|pl| pl.start <= d && pl.end.map_or(true, |e| d < e))
+        self.placements
+            .iter()
+            .position(|pl| pl.start <= d && pl.end.map_or(true, |e| d < e))
     }
 }
 
@@ -972,7 +1067,6 @@ struct Child {
 /// Builds one child's lists from its events, already in child order.
 /// `evs`: (order key, type, event).
 fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
-
     // Pass 1: the things other events refer to by id.
     let mut plans: Vec<Plan> = Vec::new();
     let mut periods: Vec<Period> = Vec::new();
@@ -984,7 +1078,11 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
         match ty {
             "cp_plan_started" => {
                 plan_ix.insert(k.event_id, plans.len());
-                plans.push(Plan { start: k.date, end: None, reviews: Vec::new() });
+                plans.push(Plan {
+                    start: k.date,
+                    end: None,
+                    reviews: Vec::new(),
+                });
             }
             "cic_started" => {
                 period_ix.insert(k.event_id, periods.len());
@@ -1002,7 +1100,11 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
             }
             "missing_started" => {
                 episode_ix.insert(k.event_id, episodes.len());
-                episodes.push(Episode { start: k.date, end: None, interviews: Vec::new() });
+                episodes.push(Episode {
+                    start: k.date,
+                    end: None,
+                    interviews: Vec::new(),
+                });
             }
             _ => {}
         }
@@ -1014,7 +1116,9 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
         if ty != "placement_started" {
             continue;
         }
-        let Some(&pi) = field_str(v, "period_id").and_then(|p| period_ix.get(p)) else { continue };
+        let Some(&pi) = field_str(v, "period_id").and_then(|p| period_ix.get(p)) else {
+            continue;
+        };
         placement_ix.insert(k.event_id, (pi, periods[pi].placements.len()));
         periods[pi].placements.push(Placement {
             start: k.date,
@@ -1045,9 +1149,21 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
     let mut open_case: Option<NaiveDate> = None;
     for &(ref k, ty, v) in evs {
         let date = k.date;
-        let plan = || field_str(v, "plan_id").and_then(|id| plan_ix.get(id)).copied();
-        let period = || field_str(v, "period_id").and_then(|id| period_ix.get(id)).copied();
-        let episode = || field_str(v, "episode_id").and_then(|id| episode_ix.get(id)).copied();
+        let plan = || {
+            field_str(v, "plan_id")
+                .and_then(|id| plan_ix.get(id))
+                .copied()
+        };
+        let period = || {
+            field_str(v, "period_id")
+                .and_then(|id| period_ix.get(id))
+                .copied()
+        };
+        let episode = || {
+            field_str(v, "episode_id")
+                .and_then(|id| episode_ix.get(id))
+                .copied()
+        };
         match ty {
             "child_details" => {
                 // The latest record overall wins (C1): later ones overwrite.
@@ -1063,7 +1179,9 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
                 }
             }
             "case_transferred" => {
-                child.unit_changes.push((date, field_str(v, "unit").unwrap_or("").to_string()));
+                child
+                    .unit_changes
+                    .push((date, field_str(v, "unit").unwrap_or("").to_string()));
             }
             "case_closed" => {
                 if let Some(opened) = open_case.take() {
@@ -1090,7 +1208,9 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
                 }
             }
             "icpc_held" => {
-                child.icpcs.push((date, field_date(v, "s47_started").unwrap_or(date)));
+                child
+                    .icpcs
+                    .push((date, field_date(v, "s47_started").unwrap_or(date)));
             }
             "cp_plan_ended" => {
                 if let Some(i) = plan() {
@@ -1113,18 +1233,24 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
                 }
             }
             "placement_arrangement_meeting" => {
-                if let Some(&(pi, j)) = field_str(v, "placement_id").and_then(|id| placement_ix.get(id)) {
+                if let Some(&(pi, j)) =
+                    field_str(v, "placement_id").and_then(|id| placement_ix.get(id))
+                {
                     periods[pi].placements[j].meetings.push(date);
                 }
             }
             "cic_review_held" => {
                 if let Some(i) = period() {
-                    periods[i].reviews.push((date, field_bool(v, "participated").unwrap_or(false)));
+                    periods[i]
+                        .reviews
+                        .push((date, field_bool(v, "participated").unwrap_or(false)));
                 }
             }
             "health_assessment" => {
                 if let Some(i) = period() {
-                    periods[i].health.push((date, field_str(v, "kind") == Some("initial")));
+                    periods[i]
+                        .health
+                        .push((date, field_str(v, "kind") == Some("initial")));
                 }
             }
             "iha_referral" => {
@@ -1163,7 +1289,8 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
                 child.contacts.push(Contact {
                     date,
                     in_touch: field_bool(v, "in_touch").unwrap_or(false),
-                    accommodation_suitable: field_bool(v, "accommodation_suitable").unwrap_or(false),
+                    accommodation_suitable: field_bool(v, "accommodation_suitable")
+                        .unwrap_or(false),
                     eet: field_bool(v, "eet").unwrap_or(false),
                 });
             }
@@ -1202,7 +1329,11 @@ impl Child {
 
     /// The responsible unit at `d`: the last unit set by events dated <= d.
     fn unit_at(&self, d: NaiveDate) -> Option<&str> {
-        self.unit_changes.iter().rev().find(|(x, _)| *x <= d).map(|(_, u)| u.as_str())
+        self.unit_changes
+            .iter()
+            .rev()
+            .find(|(x, _)| *x <= d)
+            .map(|(_, u)| u.as_str())
     }
 
     /// The opening date of the case interval holding `d`, if a case is open at `d`.
@@ -1219,12 +1350,16 @@ impl Child {
 
     /// The open plan at `d`: the earliest-started (child order) plan open at d.
     fn open_plan(&self, d: NaiveDate) -> Option<&Plan> {
-        self.plans.iter().find(|p| p.start <= d && p.end.map_or(true, |e| d < e))
+        self.plans
+            .iter()
+            .find(|p| p.start <= d && p.end.map_or(true, |e| d < e))
     }
 
     /// The current period at `d`: the earliest-started (child order) period open at d.
     fn current_period(&self, d: NaiveDate) -> Option<&Period> {
-        self.periods.iter().find(|p| p.start <= d && p.end_date().map_or(true, |e| d < e))
+        self.periods
+            .iter()
+            .find(|p| p.start <= d && p.end_date().map_or(true, |e| d < e))
     }
 
     /// The worker holding the case at `d` and whether they are qualified.
