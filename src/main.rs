@@ -33,6 +33,12 @@ enum Command {
     Replay(ReplayArgs),
     /// Write the month-end scorecard of one unit or all units.
     Report(ReportArgs),
+    /// Print the indicator reference table (Markdown) of a configuration.
+    Catalogue {
+        /// Configuration file.
+        #[arg(long, default_value = "config/kent.toml")]
+        config: PathBuf,
+    },
     /// Validate a configuration file.
     CheckConfig {
         /// Configuration file.
@@ -120,6 +126,14 @@ enum Format {
     Html,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum View {
+    /// The month-end scorecard.
+    Scorecard,
+    /// Each children-in-care indicator with and without UASC, per area.
+    UascImpact,
+}
+
 #[derive(clap::Args)]
 struct ReportArgs {
     /// Configuration file.
@@ -140,6 +154,9 @@ struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
+    /// Which page.
+    #[arg(long, value_enum, default_value = "scorecard")]
+    view: View,
     /// Output file (default: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -158,6 +175,7 @@ fn main() {
         Command::Replay(args) => replay(args),
         Command::Report(args) => report_command(args),
         Command::CheckConfig { config } => check_config(&config),
+        Command::Catalogue { config } => catalogue(&config),
         Command::Anomalies {
             config,
             state,
@@ -186,6 +204,13 @@ fn check_config(path: &Path) -> Result<()> {
         catalogue.reported().count(),
         config.calendar.holidays().len()
     );
+    Ok(())
+}
+
+fn catalogue(path: &Path) -> Result<()> {
+    let config = load_config(path)?;
+    let catalogue = ragline::indicators::Catalogue::from_config(&config)?;
+    print!("{}", report::reference_document(&config, &catalogue));
     Ok(())
 }
 
@@ -353,35 +378,49 @@ fn replay(args: ReplayArgs) -> Result<()> {
     Ok(())
 }
 
-fn selected_units(config: &Config, unit: Option<&str>) -> Result<Vec<UnitIdx>> {
-    match unit {
-        Some(id) => match config.unit_by_id(id) {
-            Some(unit) => Ok(vec![unit]),
-            None => bail!("--unit: '{id}' is not a configured unit"),
-        },
-        None => Ok((0..config.units.len())
-            .map(|index| UnitIdx(index as u32))
-            .collect()),
-    }
+fn pretty(value: &serde_json::Value) -> Result<String> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
 }
 
 fn report_command(args: ReportArgs) -> Result<()> {
     let config = load_config(&args.config)?;
     let month = Month::parse(&args.month)
         .with_context(|| format!("--month: '{}' is not a month (YYYY-MM)", args.month))?;
-    let units = selected_units(&config, args.unit.as_deref())?;
+    let unit = match args.unit.as_deref() {
+        Some(id) => Some(
+            config
+                .unit_by_id(id)
+                .with_context(|| format!("--unit: '{id}' is not a configured unit"))?,
+        ),
+        None => None,
+    };
     let _ = args.all_units;
-    let engine = Engine::open(config, &args.state, Mode::Replay)?;
+    let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
-    let text = match args.format {
-        Format::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&report::report_json(&reader, &units, month))?;
-            text.push('\n');
-            text
+    let text = match args.view {
+        View::Scorecard => {
+            let units = match unit {
+                Some(unit) => vec![unit],
+                None => (0..config.units.len())
+                    .map(|index| UnitIdx(index as u32))
+                    .collect(),
+            };
+            match args.format {
+                Format::Json => pretty(&report::report_json(&reader, &units, month))?,
+                Format::Csv => report::report_csv(&reader, &units, month),
+                Format::Html => report::report_html(&reader, &units, month),
+            }
         }
-        Format::Csv => report::report_csv(&reader, &units, month),
-        Format::Html => report::report_html(&reader, &units, month),
+        View::UascImpact => {
+            let units = report::uasc_view_units(&reader, unit);
+            match args.format {
+                Format::Json => pretty(&report::uasc_view_json(&reader, &units, month))?,
+                Format::Csv => report::uasc_view_csv(&reader, &units, month),
+                Format::Html => report::uasc_view_html(&reader, &units, month),
+            }
+        }
     };
     match &args.out {
         Some(path) => {

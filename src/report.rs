@@ -200,17 +200,35 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// A target or floor as shown: at least one decimal place ("25.0", "17.5").
+pub fn decimal_text(value: rust_decimal::Decimal) -> String {
+    let text = value.normalize().to_string();
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
 fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
     match spec {
         None => (String::new(), String::new()),
-        Some(TargetSpec::Bound { target, floor }) => (target.to_string(), floor.to_string()),
+        Some(TargetSpec::Bound { target, floor }) => (decimal_text(*target), decimal_text(*floor)),
         Some(TargetSpec::Range {
             target_range,
             floor_range,
             ..
         }) => (
-            format!("{}-{}", target_range.0, target_range.1),
-            format!("{}-{}", floor_range.0, floor_range.1),
+            format!(
+                "{}-{}",
+                decimal_text(target_range.0),
+                decimal_text(target_range.1)
+            ),
+            format!(
+                "{}-{}",
+                decimal_text(floor_range.0),
+                decimal_text(floor_range.1)
+            ),
         ),
     }
 }
@@ -412,4 +430,298 @@ pub fn report_html(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
 /// The page style, for other HTML pages.
 pub fn style() -> &'static str {
     STYLE
+}
+
+/// A children-in-care indicator with and without UASC children: the slots
+/// of two configured entries sharing a base, one keeping every child and one
+/// excluding UASC children.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UascPair {
+    /// The catalogue id both entries use.
+    pub base: &'static str,
+    /// The slot counting every child.
+    pub including: Slot,
+    /// The slot excluding UASC children.
+    pub excluding: Slot,
+}
+
+/// Every configured with/without-UASC pair, in configuration order.
+pub fn uasc_pairs(reader: &Reader) -> Vec<UascPair> {
+    use crate::config::UascFilter;
+    let mut pairs = Vec::new();
+    for (slot, slot_def) in reader.catalogue.reported() {
+        if slot_def.filter != UascFilter::All {
+            continue;
+        }
+        let partner = reader.catalogue.reported().find(|(_, other)| {
+            other.def.id == slot_def.def.id && other.filter == UascFilter::Exclude
+        });
+        if let Some((excluding, _)) = partner {
+            if !pairs
+                .iter()
+                .any(|pair: &UascPair| pair.base == slot_def.def.id)
+            {
+                pairs.push(UascPair {
+                    base: slot_def.def.id,
+                    including: slot,
+                    excluding,
+                });
+            }
+        }
+    }
+    pairs
+}
+
+/// The units of the UASC view: each authority's root and its areas (the
+/// units directly below it), or just `unit`.
+pub fn uasc_view_units(reader: &Reader, unit: Option<UnitIdx>) -> Vec<UnitIdx> {
+    if let Some(unit) = unit {
+        return vec![unit];
+    }
+    let mut units = Vec::new();
+    for authority in &reader.config.authorities {
+        units.push(authority.root);
+        units.extend(reader.config.unit(authority.root).children.iter().copied());
+    }
+    units
+}
+
+/// One line of the UASC view: both evaluations and the difference of the
+/// values (including minus excluding), at the end of `month`.
+pub struct UascLine {
+    /// The pair.
+    pub pair: UascPair,
+    /// Including UASC children.
+    pub including: Row,
+    /// Excluding them.
+    pub excluding: Row,
+}
+
+impl UascLine {
+    /// Including minus excluding, when both have data.
+    pub fn difference(&self) -> Option<f64> {
+        Some(self.including.now.value?.to_f64() - self.excluding.now.value?.to_f64())
+    }
+}
+
+/// The UASC view's lines for a unit.
+pub fn uasc_lines(reader: &Reader, unit: UnitIdx, month: Month) -> Vec<UascLine> {
+    uasc_pairs(reader)
+        .into_iter()
+        .map(|pair| UascLine {
+            including: reader.month_row(pair.including, unit, month),
+            excluding: reader.month_row(pair.excluding, unit, month),
+            pair,
+        })
+        .collect()
+}
+
+fn short_json(reader: &Reader, row: &Row) -> Value {
+    let def = reader.def(row.slot);
+    let mut object = Map::new();
+    object.insert(
+        "indicator".into(),
+        json!(reader.catalogue.slots[row.slot as usize].id),
+    );
+    object.insert(
+        "num".into(),
+        amount_json(row.now.reading.num, def.num_scale),
+    );
+    if def.kind != Kind::Count {
+        object.insert(
+            "den".into(),
+            amount_json(row.now.reading.den, def.den_scale),
+        );
+    }
+    object.insert("value".into(), value_json(def, row.now.value));
+    object.insert("rag".into(), rag_json(row.now.rag));
+    Value::Object(object)
+}
+
+/// The UASC view as JSON: unit id to base indicator id to `including`,
+/// `excluding` and `difference`.
+pub fn uasc_view_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
+    let mut object = Map::new();
+    for unit in units {
+        let mut lines = Map::new();
+        for line in uasc_lines(reader, *unit, month) {
+            lines.insert(
+                line.pair.base.to_string(),
+                json!({
+                    "name": display_name(reader, line.pair.including),
+                    "polarity": reader.def(line.pair.including).polarity.code(),
+                    "including": short_json(reader, &line.including),
+                    "excluding": short_json(reader, &line.excluding),
+                    "difference": line.difference(),
+                }),
+            );
+        }
+        object.insert(reader.config.unit(*unit).id.clone(), Value::Object(lines));
+    }
+    Value::Object(object)
+}
+
+/// The UASC view as CSV.
+pub fn uasc_view_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
+    let mut out = String::from(
+        "unit,unit_name,month,indicator,name,polarity,including_result,including_rag,including_num,including_den,excluding_result,excluding_rag,excluding_num,excluding_den,difference\n",
+    );
+    for unit in units {
+        let node = reader.config.unit(*unit);
+        for line in uasc_lines(reader, *unit, month) {
+            let def = reader.def(line.pair.including);
+            let side = |row: &Row| {
+                [
+                    value_text(def, row.now.value),
+                    row.now
+                        .rag
+                        .map(|rag| rag.as_str().to_uppercase())
+                        .unwrap_or_default(),
+                    amount_text(row.now.reading.num, def.num_scale),
+                    if def.kind == Kind::Count {
+                        String::new()
+                    } else {
+                        amount_text(row.now.reading.den, def.den_scale)
+                    },
+                ]
+            };
+            let mut fields = vec![
+                node.id.clone(),
+                node.name.clone(),
+                month.to_string(),
+                line.pair.base.to_string(),
+                display_name(reader, line.pair.including),
+                def.polarity.code().to_string(),
+            ];
+            fields.extend(side(&line.including));
+            fields.extend(side(&line.excluding));
+            fields.push(
+                line.difference()
+                    .map(|difference| format!("{difference:+.1}"))
+                    .unwrap_or_default(),
+            );
+            let fields: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The UASC view as HTML, laid out like the published "Scorecard - Impact of UASC".
+pub fn uasc_view_html(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Impact of UASC {month}</title><style>{STYLE}</style></head><body>\n<h1>Scorecard &ndash; Impact of UASC &ndash; {month}</h1>\n"
+    );
+    for unit in units {
+        let node = reader.config.unit(*unit);
+        let _ = write!(
+            out,
+            "<h2>CHILDREN IN CARE &ndash; {}</h2>\n<table class=\"uasc\" data-unit=\"{}\"><tr><th rowspan=\"2\">Indicator</th><th rowspan=\"2\">Polarity</th><th colspan=\"4\">INCLUDING UASC</th><th colspan=\"4\">EXCLUDING UASC</th><th rowspan=\"2\">Difference</th></tr><tr><th>Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th></tr>\n",
+            escape(&node.name.to_uppercase()),
+            escape(&node.id)
+        );
+        for line in uasc_lines(reader, *unit, month) {
+            let def = reader.def(line.pair.including);
+            let cells = |row: &Row| {
+                let (target, _) = target_text(reader.target(row.slot, row.date));
+                let den = if def.kind == Kind::Count {
+                    "-".to_string()
+                } else {
+                    amount_text(row.now.reading.den, def.den_scale)
+                };
+                format!(
+                    "<td class=\"num {}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                    rag_class(row.now.rag),
+                    escape(&value_text(def, row.now.value)),
+                    amount_text(row.now.reading.num, def.num_scale),
+                    den,
+                    escape(&target)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "<tr data-indicator=\"{}\"><td>{}</td><td>{}</td>{}{}<td class=\"num\">{}</td></tr>",
+                escape(line.pair.base),
+                escape(&display_name(reader, line.pair.including)),
+                def.polarity.code(),
+                cells(&line.including),
+                cells(&line.excluding),
+                line.difference().map(|difference| format!("{difference:+.1}")).unwrap_or_default()
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The indicator reference table (Markdown), generated from the catalogue and
+/// the configuration's targets: id, name, kind, period, polarity, numerator,
+/// denominator, default target and floor.
+pub fn reference_table(
+    config: &crate::config::Config,
+    catalogue: &crate::indicators::Catalogue,
+) -> String {
+    let mut out = String::from(
+        "| id | name | kind | period | polarity | numerator | denominator | UASC | target / floor |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (_, slot) in catalogue.reported() {
+        let def = slot.def;
+        let entry = slot.entry.map(|entry| &config.indicators[entry]);
+        let name = entry
+            .and_then(|entry| entry.name.clone())
+            .unwrap_or_else(|| def.name.to_string());
+        let target = match entry.and_then(|entry| entry.default_target.as_ref()) {
+            Some(TargetSpec::Bound { target, floor }) => {
+                format!("{} / {}", decimal_text(*target), decimal_text(*floor))
+            }
+            Some(TargetSpec::Range {
+                target,
+                target_range,
+                floor_range,
+            }) => format!(
+                "{} (range {}-{}) / floor range {}-{}",
+                decimal_text(*target),
+                decimal_text(target_range.0),
+                decimal_text(target_range.1),
+                decimal_text(floor_range.0),
+                decimal_text(floor_range.1)
+            ),
+            None => "none".to_string(),
+        };
+        let base = if slot.id == def.id {
+            String::new()
+        } else {
+            format!(" (variant of {})", def.id)
+        };
+        let _ = writeln!(
+            out,
+            "| {}{base} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            slot.id,
+            name.replace('|', "/"),
+            def.kind.as_str(),
+            def.window.code(),
+            def.polarity.code(),
+            def.numerator.replace('|', "/"),
+            def.denominator.replace('|', "/"),
+            slot.filter,
+            target
+        );
+    }
+    out
+}
+
+/// The whole reference document: a heading, how it is made, and the table.
+pub fn reference_document(
+    config: &crate::config::Config,
+    catalogue: &crate::indicators::Catalogue,
+) -> String {
+    format!(
+        "# Indicator reference\n\nGenerated by `ragline catalogue --config {}` from the indicator\ndefinitions in `src/indicators/` and the targets in the configuration; do\nnot edit by hand (a test checks it is current). Kinds, periods and\npolarities are defined in `spec/scorecard.md`.\n\n{}",
+        config.path.display(),
+        reference_table(config, catalogue)
+    )
 }
