@@ -29,7 +29,9 @@ struct Cli {
 enum Command {
     /// Write a synthetic event history (JSON Lines) for the configured units.
     Generate(GenerateArgs),
-    /// Apply a JSON Lines event file to a state directory.
+    /// Consume the input topic and keep every indicator live (Kafka, metrics, HTTP).
+    Run(RunArgs),
+    /// Apply a JSON Lines event file (or the whole input topic) to a state directory.
     Replay(ReplayArgs),
     /// Write the month-end scorecard of one unit or all units.
     Report(ReportArgs),
@@ -94,13 +96,34 @@ struct GenerateArgs {
 }
 
 #[derive(clap::Args)]
+struct RunArgs {
+    /// Configuration file.
+    #[arg(long, default_value = "config/kent.toml")]
+    config: PathBuf,
+    /// State directory (RocksDB).
+    #[arg(long)]
+    state: PathBuf,
+    /// Pretend today is this date (YYYY-MM-DD), for tests and demonstrations.
+    #[arg(long, hide = true)]
+    today: Option<String>,
+}
+
+#[derive(clap::Args)]
 struct ReplayArgs {
     /// Configuration file.
     #[arg(long, default_value = "config/kent.toml")]
     config: PathBuf,
     /// JSON Lines event file.
+    #[arg(
+        long,
+        required_unless_present = "from_topic",
+        conflicts_with = "from_topic"
+    )]
+    input: Option<PathBuf>,
+    /// Rebuild from the beginning of the configured input topic instead of a
+    /// file, into a fresh state directory; stops once caught up.
     #[arg(long)]
-    input: PathBuf,
+    from_topic: bool,
     /// State directory (RocksDB).
     #[arg(long)]
     state: PathBuf,
@@ -172,6 +195,8 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate(args),
+        Command::Run(args) => run(args),
+        Command::Replay(args) if args.from_topic => replay_from_topic(args),
         Command::Replay(args) => replay(args),
         Command::Report(args) => report_command(args),
         Command::CheckConfig { config } => check_config(&config),
@@ -282,14 +307,15 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| args.state.join("dead-letters.jsonl"));
     let mut sink = FileSink::new(&dead_letters, args.outputs.as_deref())?;
-    let mut source = FileSource::open(&args.input)
-        .with_context(|| format!("--input {}", args.input.display()))?;
+    let input = args.input.clone().context("--input is required")?;
+    let mut source =
+        FileSource::open(&input).with_context(|| format!("--input {}", input.display()))?;
     let started = Instant::now();
     let mut total = BatchOutcome::default();
     loop {
         let batch = source
             .next_batch(batch_size)
-            .with_context(|| format!("reading {}", args.input.display()))?;
+            .with_context(|| format!("reading {}", input.display()))?;
         if batch.is_empty() {
             break;
         }
@@ -321,7 +347,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
     let clock = engine.clock();
     if args.json {
         let summary = serde_json::json!({
-            "input": args.input.display().to_string(),
+            "input": input.display().to_string(),
             "state": args.state.display().to_string(),
             "messages": total.consumed,
             "applied": total.applied,
@@ -340,11 +366,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
         });
         println!("{summary}");
     } else {
-        println!(
-            "replayed {} into {}",
-            args.input.display(),
-            args.state.display()
-        );
+        println!("replayed {} into {}", input.display(), args.state.display());
         println!("  messages        {:>12}", total.consumed);
         println!("  applied         {:>12}", total.applied);
         println!("  duplicates      {:>12}", total.duplicates);
@@ -453,6 +475,120 @@ fn anomalies(config: &Path, state: &Path, child: &str, la: Option<String>) -> Re
                 .collect();
             println!("{}", serde_json::to_string_pretty(&rows)?);
         }
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let config = load_config(&args.config)?;
+    let fixed_today = match &args.today {
+        Some(text) => Some(
+            ragline::calendar::Date::parse(text)
+                .with_context(|| format!("--today: '{text}' is not a date (YYYY-MM-DD)"))?,
+        ),
+        None => None,
+    };
+    let listen = config.http.listen.clone();
+    let shared = ragline::live::open(config, &args.state, Mode::Live)?;
+    let options = ragline::live::LiveOptions {
+        mode: Mode::Live,
+        fixed_today,
+        until_caught_up: false,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop_http, mut http_stopped) = tokio::sync::watch::channel(false);
+        let flag = shutdown.clone();
+        let stop_on_signal = stop_http.clone();
+        tokio::spawn(async move {
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing the SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            tracing::info!("shutting down: finishing the batch and flushing outputs");
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = stop_on_signal.send(true);
+        });
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen} (http.listen)"))?;
+        eprintln!("ragline: serving /metrics, /healthz, /readyz, /scorecard on http://{listen}");
+        let server = tokio::spawn(ragline::sink::http::serve(
+            listener,
+            shared.clone(),
+            async move {
+                let _ = http_stopped.changed().await;
+            },
+        ));
+        let loop_shared = shared.clone();
+        let flag = shutdown.clone();
+        let result =
+            tokio::task::spawn_blocking(move || ragline::live::run(&loop_shared, &options, &flag))
+                .await
+                .context("the processing loop panicked")?;
+        let _ = stop_http.send(true);
+        let _ = server.await;
+        let summary = result?;
+        eprintln!(
+            "ragline: stopped after {} messages ({} applied, {} rejected), {} outputs delivered",
+            summary.consumed, summary.applied, summary.rejected, summary.delivered
+        );
+        Ok(())
+    })
+}
+
+fn replay_from_topic(args: ReplayArgs) -> Result<()> {
+    let config = load_config(&args.config)?;
+    if args.state.exists()
+        && std::fs::read_dir(&args.state)
+            .map(|mut entries| entries.next().is_some())
+            .unwrap_or(false)
+    {
+        bail!(
+            "--state {}: replay --from-topic rebuilds into a fresh (empty) state directory",
+            args.state.display()
+        );
+    }
+    let topic = config.kafka.input_topic.clone();
+    let shared = ragline::live::open(config, &args.state, Mode::Replay)?;
+    let options = ragline::live::LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let started = Instant::now();
+    let summary = ragline::live::run(
+        &shared,
+        &options,
+        &std::sync::atomic::AtomicBool::new(false),
+    )?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let engine = shared.engine.lock().expect("the loop has finished");
+    let clock = engine.clock();
+    let summary_json = serde_json::json!({
+        "input": format!("kafka:{topic}"),
+        "state": args.state.display().to_string(),
+        "messages": summary.consumed,
+        "applied": summary.applied,
+        "rejected": summary.rejected,
+        "outputs_delivered": summary.delivered,
+        "last_month_closed": clock.last_closed.map(|month| month.to_string()),
+        "current_date": clock.current().map(|date| date.to_string()),
+        "elapsed_seconds": elapsed,
+        "events_per_second": summary.consumed as f64 / elapsed.max(1e-9),
+    });
+    if args.json {
+        println!("{summary_json}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&summary_json)?);
     }
     Ok(())
 }

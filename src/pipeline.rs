@@ -176,6 +176,7 @@ pub struct Engine {
     totals: Totals,
     positions: BTreeMap<String, i64>,
     outbox_next: u64,
+    outbox_pending: std::sync::atomic::AtomicU64,
     mode: Mode,
     emit_live: bool,
     schema: Option<jsonschema::Validator>,
@@ -297,6 +298,7 @@ impl Engine {
             totals: Totals::default(),
             positions: BTreeMap::new(),
             outbox_next: 0,
+            outbox_pending: std::sync::atomic::AtomicU64::new(0),
             mode,
             emit_live: true,
             schema: None,
@@ -383,6 +385,12 @@ impl Engine {
         if let Some(bytes) = self.store.get(Family::Meta, META_OUTBOX_NEXT)? {
             self.outbox_next = decode("outbox sequence", &bytes)?;
         }
+        let mut pending = 0u64;
+        self.store.for_each(Family::Outbox, |_, _| {
+            pending += 1;
+            true
+        })?;
+        *self.outbox_pending.get_mut() = pending;
         let positions = &mut self.positions;
         self.store.for_each(Family::Meta, |key, value| {
             if let Ok(name) = std::str::from_utf8(key) {
@@ -671,6 +679,8 @@ impl Engine {
         }
         self.totals.restatements += outcome.restatements;
         outcome.outputs = outputs.len() as u64;
+        self.outbox_pending
+            .fetch_add(outcome.outputs, std::sync::atomic::Ordering::Relaxed);
         for record in outputs {
             *self
                 .totals
@@ -1009,6 +1019,14 @@ impl Engine {
             batch.delete(Family::Outbox, outbox::outbox_key(*sequence));
         }
         self.store.write(batch, self.mode == Mode::Live)?;
+        self.outbox_pending
+            .fetch_sub(sequences.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Output records waiting for delivery.
+    pub fn outbox_pending(&self) -> u64 {
+        self.outbox_pending
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }

@@ -4,3 +4,5 @@
 //! only after its sink has delivered it.
 
 pub mod files;
+pub mod http;
+pub mod kafka;

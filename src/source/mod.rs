@@ -4,3 +4,4 @@
 //! position, in bounded batches; it never interprets their content.
 
 pub mod file;
+pub mod kafka;

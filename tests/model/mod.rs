@@ -663,8 +663,8 @@ impl Model {
                 let mut n = 0;
                 for per in &c.periods {
                     for pl in &per.placements {
-                        let non_empty = pl.end.map_or(true, |e| e > pl.start);
-                        let overlaps = pl.start <= d && pl.end.map_or(true, |e| e > from);
+                        let non_empty = pl.end.is_none_or(|e| e > pl.start);
+                        let overlaps = pl.start <= d && pl.end.is_none_or(|e| e > from);
                         if non_empty && overlaps {
                             n += 1;
                         }
@@ -1017,7 +1017,7 @@ impl Period {
     fn placement_index_at(&self, d: NaiveDate) -> Option<usize> {
         self.placements
             .iter()
-            .position(|pl| pl.start <= d && pl.end.map_or(true, |e| d < e))
+            .position(|pl| pl.start <= d && pl.end.is_none_or(|e| d < e))
     }
 }
 
@@ -1340,7 +1340,7 @@ impl Child {
     fn case_opened_at(&self, d: NaiveDate) -> Option<NaiveDate> {
         self.cases
             .iter()
-            .find(|(o, c)| *o <= d && c.map_or(true, |c| d < c))
+            .find(|(o, c)| *o <= d && c.is_none_or(|c| d < c))
             .map(|(o, _)| *o)
     }
 
@@ -1352,14 +1352,14 @@ impl Child {
     fn open_plan(&self, d: NaiveDate) -> Option<&Plan> {
         self.plans
             .iter()
-            .find(|p| p.start <= d && p.end.map_or(true, |e| d < e))
+            .find(|p| p.start <= d && p.end.is_none_or(|e| d < e))
     }
 
     /// The current period at `d`: the earliest-started (child order) period open at d.
     fn current_period(&self, d: NaiveDate) -> Option<&Period> {
         self.periods
             .iter()
-            .find(|p| p.start <= d && p.end_date().map_or(true, |e| d < e))
+            .find(|p| p.start <= d && p.end_date().is_none_or(|e| d < e))
     }
 
     /// The worker holding the case at `d` and whether they are qualified.

@@ -1,0 +1,216 @@
+//! The live loop: Kafka in, batches through the engine, outbox out to Kafka.
+//!
+//! One thread runs the loop: poll a bounded batch (count and time), commit it
+//! through [`Engine::run_batch`](crate::pipeline::Engine::run_batch) with the
+//! wall-clock date, drain the outbox with delivery reports, commit offsets to
+//! the consumer group for monitoring. The input positions that matter live in
+//! RocksDB with the state, so a crash anywhere resumes exactly: the batch in
+//! flight is read again, and outputs not yet acknowledged are sent again with
+//! the same ids. Consumption pauses while the outbox is over its bound.
+
+use crate::calendar::Date;
+use crate::config::Config;
+use crate::pipeline::{Engine, EngineError, Mode};
+use crate::sink::kafka::{KafkaSink, SinkError};
+use crate::source::kafka::{KafkaSource, PartitionLag, SourceError};
+use crate::telemetry::Telemetry;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A failure of the live loop.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The source failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The sink failed.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// How the loop runs.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Live (today's date counts) or replay (event dates only).
+    pub mode: Mode,
+    /// A fixed "today" (tests); `None` reads the system clock in live mode.
+    pub fixed_today: Option<Date>,
+    /// Stop once every partition is read up to the high watermarks found at
+    /// start and the outbox is empty (replay from a topic).
+    pub until_caught_up: bool,
+}
+
+/// What the loop did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveSummary {
+    /// Messages consumed.
+    pub consumed: u64,
+    /// Events applied.
+    pub applied: u64,
+    /// Messages rejected.
+    pub rejected: u64,
+    /// Outputs delivered.
+    pub delivered: u64,
+    /// Batches committed.
+    pub batches: u64,
+}
+
+/// Shared handles: the engine (for HTTP pages), telemetry, readiness.
+#[derive(Clone)]
+pub struct Shared {
+    /// The engine, locked by the loop while it processes a batch.
+    pub engine: Arc<Mutex<Engine>>,
+    /// Metrics.
+    pub telemetry: Arc<Telemetry>,
+    /// Set once state is loaded and partitions are assigned.
+    pub ready: Arc<AtomicBool>,
+}
+
+fn now_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Today's date (UTC) from the system clock.
+pub fn system_today() -> Date {
+    Date::from_days((now_seconds().div_euclid(86_400)) as i32)
+}
+
+/// Opens the engine for a live run and the shared handles around it.
+pub fn open(config: Arc<Config>, state: &Path, mode: Mode) -> Result<Shared, LiveError> {
+    let telemetry = Arc::new(Telemetry::new(&config));
+    let mut engine = Engine::open(config, state, mode)?;
+    engine.set_emit_outputs(true);
+    telemetry.refresh(&engine, now_seconds());
+    Ok(Shared {
+        engine: Arc::new(Mutex::new(engine)),
+        telemetry,
+        ready: Arc::new(AtomicBool::new(false)),
+    })
+}
+
+/// Runs the loop until `shutdown` is set (or, with `until_caught_up`, the
+/// topic is consumed), then finishes the batch, flushes outputs and returns.
+pub fn run(
+    shared: &Shared,
+    options: &LiveOptions,
+    shutdown: &AtomicBool,
+) -> Result<LiveSummary, LiveError> {
+    let lock = || {
+        shared
+            .engine
+            .lock()
+            .expect("the engine lock is never poisoned: panics stop the process")
+    };
+    let (settings, processing) = {
+        let engine = lock();
+        (
+            engine.config().kafka.clone(),
+            engine.config().processing.clone(),
+        )
+    };
+    let mut source = {
+        let engine = lock();
+        KafkaSource::connect(&settings, engine.positions())?
+    };
+    let sink = KafkaSink::connect(&settings)?;
+    shared.ready.store(true, Ordering::SeqCst);
+    let telemetry = &shared.telemetry;
+    let mut summary = LiveSummary::default();
+    let targets: Option<Vec<PartitionLag>> = options
+        .until_caught_up
+        .then(|| source.lag(Duration::from_secs(10)));
+    let mut last_today: Option<Date> = None;
+    let mut last_lag = Instant::now() - Duration::from_secs(60);
+    let wait = Duration::from_millis(processing.batch_max_millis.max(1));
+    let drain_timeout = Duration::from_secs(30);
+    loop {
+        let stopping = shutdown.load(Ordering::SeqCst);
+        let today = match options.mode {
+            Mode::Live => Some(options.fixed_today.unwrap_or_else(system_today)),
+            Mode::Replay => None,
+        };
+        let over_bound = lock().outbox_pending() as usize >= processing.outbox_max_records;
+        let polled = if stopping || over_bound {
+            Default::default()
+        } else {
+            source.next_batch(processing.batch_max_events, wait)?
+        };
+        let new_day = today.is_some() && today != last_today;
+        if !polled.messages.is_empty() || new_day {
+            let started = Instant::now();
+            let mut engine = lock();
+            let outcome = engine.run_batch(&polled.messages, today)?;
+            telemetry.observe_batch(&outcome, started.elapsed().as_secs_f64());
+            telemetry.refresh(&engine, now_seconds());
+            summary.consumed += outcome.consumed;
+            summary.applied += outcome.applied;
+            summary.rejected += outcome.rejected.values().sum::<u64>();
+            summary.batches += 1;
+            last_today = today;
+        }
+        let drained = {
+            let engine = lock();
+            let drained = sink.drain(&engine, 100_000, drain_timeout)?;
+            telemetry.outbox_pending.set(engine.outbox_pending() as i64);
+            drained
+        };
+        summary.delivered += drained.delivered;
+        telemetry.observe_delivered(&drained.by_topic);
+        if drained.failed == 0 {
+            let delivered_at = now_millis();
+            for stamp in &polled.timestamps_millis {
+                telemetry
+                    .event_to_output_latency
+                    .observe(((delivered_at - stamp).max(0) as f64) / 1000.0);
+            }
+        }
+        if !polled.messages.is_empty() {
+            source.commit_advisory();
+        }
+        if last_lag.elapsed() >= Duration::from_secs(5) {
+            last_lag = Instant::now();
+            for lag in source.lag(Duration::from_secs(2)) {
+                telemetry
+                    .consumer_lag
+                    .with_label_values(&[source.topic(), &lag.partition.to_string()])
+                    .set(lag.lag);
+            }
+        }
+        if stopping {
+            let engine = lock();
+            if engine.outbox_pending() > 0 {
+                let _ = sink.drain(&engine, usize::MAX, drain_timeout)?;
+            }
+            sink.flush(drain_timeout);
+            source.commit_advisory();
+            break;
+        }
+        if let Some(targets) = &targets {
+            if source.reached(targets) && lock().outbox_pending() == 0 {
+                break;
+            }
+        }
+        if source.refresh_due(Duration::from_secs(30)) {
+            let positions = lock().positions().clone();
+            if let Err(error) = source.refresh_assignment(&positions, Duration::from_secs(5)) {
+                tracing::warn!(%error, "could not refresh the partition assignment");
+            }
+        }
+    }
+    Ok(summary)
+}

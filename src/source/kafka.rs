@@ -1,0 +1,254 @@
+//! Kafka source: every partition of the input topic, assigned manually from
+//! the positions stored in RocksDB.
+//!
+//! The state directory, not the consumer group, decides where reading
+//! resumes: offsets are committed in the same RocksDB batch as the state they
+//! produced. Offsets are also committed to the consumer group, for lag
+//! monitoring only. Manual assignment (no group join) suits a processor whose
+//! state is local, and avoids slow group joins on some brokers.
+
+use crate::config::KafkaSettings;
+use crate::event::{Position, RawMessage};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// A Kafka failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[error("kafka: {action}: {source}")]
+pub struct SourceError {
+    /// What failed.
+    pub action: String,
+    /// The client error.
+    pub source: KafkaError,
+}
+
+fn failed(action: impl Into<String>) -> impl FnOnce(KafkaError) -> SourceError {
+    let action = action.into();
+    move |source| SourceError { action, source }
+}
+
+/// Builds a client configuration from settings plus extra properties.
+pub fn client_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &settings.brokers);
+    for (key, value) in &settings.properties {
+        config.set(key, value);
+    }
+    config
+}
+
+/// The input topic's consumer.
+pub struct KafkaSource {
+    consumer: BaseConsumer,
+    topic: String,
+    assigned: BTreeMap<i32, i64>,
+    last_refresh: Instant,
+}
+
+/// One partition's lag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionLag {
+    /// Partition.
+    pub partition: i32,
+    /// Messages between the next offset to read and the high watermark.
+    pub lag: i64,
+    /// The high watermark.
+    pub high_watermark: i64,
+}
+
+/// The key under which `pipeline` stores a partition's next offset.
+pub fn position_key(topic: &str, partition: i32) -> String {
+    format!("position/kafka/{topic}/{partition}")
+}
+
+impl KafkaSource {
+    /// Connects and assigns every partition of the input topic, starting at
+    /// the stored next offsets (`positions`, as kept by the engine) or at the
+    /// beginning.
+    pub fn connect(
+        settings: &KafkaSettings,
+        positions: &BTreeMap<String, i64>,
+    ) -> Result<KafkaSource, SourceError> {
+        let consumer: BaseConsumer = client_config(settings)
+            .set("group.id", &settings.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            .create()
+            .map_err(failed("creating the consumer"))?;
+        let mut source = KafkaSource {
+            consumer,
+            topic: settings.input_topic.clone(),
+            assigned: BTreeMap::new(),
+            last_refresh: Instant::now(),
+        };
+        source.refresh_assignment(positions, Duration::from_secs(10))?;
+        Ok(source)
+    }
+
+    /// Assigns any partition of the topic not yet assigned (new partitions).
+    pub fn refresh_assignment(
+        &mut self,
+        positions: &BTreeMap<String, i64>,
+        timeout: Duration,
+    ) -> Result<bool, SourceError> {
+        self.last_refresh = Instant::now();
+        let metadata = self
+            .consumer
+            .fetch_metadata(Some(&self.topic), timeout)
+            .map_err(failed(format!("reading metadata of {}", self.topic)))?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|topic| topic.name() == self.topic && topic.error().is_none())
+            .flat_map(|topic| topic.partitions().iter().map(|partition| partition.id()))
+            .collect();
+        if partitions
+            .iter()
+            .all(|partition| self.assigned.contains_key(partition))
+        {
+            return Ok(false);
+        }
+        for partition in partitions {
+            let next = positions
+                .get(&position_key(&self.topic, partition))
+                .copied()
+                .unwrap_or(0);
+            self.assigned.entry(partition).or_insert(next);
+        }
+        let mut list = TopicPartitionList::new();
+        for (partition, next) in &self.assigned {
+            let offset = if *next > 0 {
+                Offset::Offset(*next)
+            } else {
+                Offset::Beginning
+            };
+            list.add_partition_offset(&self.topic, *partition, offset)
+                .map_err(failed("building the assignment"))?;
+        }
+        self.consumer
+            .assign(&list)
+            .map_err(failed("assigning partitions"))?;
+        Ok(true)
+    }
+
+    /// Whether partitions were refreshed less than `every` ago.
+    pub fn refresh_due(&self, every: Duration) -> bool {
+        self.last_refresh.elapsed() >= every
+    }
+
+    /// Number of assigned partitions.
+    pub fn partitions(&self) -> usize {
+        self.assigned.len()
+    }
+
+    /// Polls up to `max` messages: waits at most `wait` for the first, then
+    /// takes whatever else is already fetched.
+    pub fn next_batch(&mut self, max: usize, wait: Duration) -> Result<PolledBatch, SourceError> {
+        let deadline = Instant::now() + wait;
+        let mut batch = PolledBatch::default();
+        while batch.messages.len() < max {
+            let timeout = if batch.messages.is_empty() {
+                deadline.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            match self.consumer.poll(timeout) {
+                None => break,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "kafka consumer error");
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                Some(Ok(message)) => {
+                    let partition = message.partition();
+                    let offset = message.offset();
+                    self.assigned.insert(partition, offset + 1);
+                    if let Some(millis) = message.timestamp().to_millis() {
+                        batch.timestamps_millis.push(millis);
+                    }
+                    batch.messages.push(RawMessage {
+                        bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        position: Position::Kafka {
+                            topic: message.topic().to_string(),
+                            partition,
+                            offset,
+                            key: message
+                                .key()
+                                .map(|key| String::from_utf8_lossy(key).into_owned()),
+                        },
+                    });
+                }
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Commits the given next offsets to the consumer group (advisory, for
+    /// lag monitoring); failures are logged, not fatal.
+    pub fn commit_advisory(&self) {
+        let mut list = TopicPartitionList::new();
+        for (partition, next) in &self.assigned {
+            if *next > 0
+                && list
+                    .add_partition_offset(&self.topic, *partition, Offset::Offset(*next))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if list.count() > 0 {
+            if let Err(error) = self.consumer.commit(&list, CommitMode::Async) {
+                tracing::debug!(%error, "advisory offset commit failed");
+            }
+        }
+    }
+
+    /// Lag per partition (high watermark minus next offset to read).
+    pub fn lag(&self, timeout: Duration) -> Vec<PartitionLag> {
+        let mut lags = Vec::new();
+        for (partition, next) in &self.assigned {
+            if let Ok((_, high)) = self
+                .consumer
+                .fetch_watermarks(&self.topic, *partition, timeout)
+            {
+                lags.push(PartitionLag {
+                    partition: *partition,
+                    lag: (high - *next).max(0),
+                    high_watermark: high,
+                });
+            }
+        }
+        lags
+    }
+
+    /// Whether every assigned partition has been read up to `targets` (the
+    /// high watermarks taken at some earlier point).
+    pub fn reached(&self, targets: &[PartitionLag]) -> bool {
+        targets.iter().all(|target| {
+            self.assigned.get(&target.partition).copied().unwrap_or(0) >= target.high_watermark
+        })
+    }
+
+    /// The input topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+}
+
+/// Messages polled in one go, with their producer timestamps (the start of
+/// event-to-output latency).
+#[derive(Debug, Default)]
+pub struct PolledBatch {
+    /// The messages, in poll order.
+    pub messages: Vec<RawMessage>,
+    /// Producer timestamps in milliseconds, where the broker gave one.
+    pub timestamps_millis: Vec<i64>,
+}
