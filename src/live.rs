@@ -92,15 +92,22 @@ pub fn system_today() -> Date {
 
 /// Opens the engine for a live run and the shared handles around it.
 pub fn open(config: Arc<Config>, state: &Path, mode: Mode) -> Result<Shared, LiveError> {
-    let telemetry = Arc::new(Telemetry::new(&config));
     let mut engine = Engine::open(config, state, mode)?;
     engine.set_emit_outputs(true);
-    telemetry.refresh(&engine, now_seconds());
-    Ok(Shared {
-        engine: Arc::new(Mutex::new(engine)),
-        telemetry,
-        ready: Arc::new(AtomicBool::new(false)),
-    })
+    Ok(Shared::new(engine, false))
+}
+
+impl Shared {
+    /// Wraps an engine (for example after a file replay, to serve its pages).
+    pub fn new(engine: Engine, ready: bool) -> Shared {
+        let telemetry = Arc::new(Telemetry::new(engine.config()));
+        telemetry.refresh(&engine, now_seconds());
+        Shared {
+            engine: Arc::new(Mutex::new(engine)),
+            telemetry,
+            ready: Arc::new(AtomicBool::new(ready)),
+        }
+    }
 }
 
 /// Runs the loop until `shutdown` is set (or, with `until_caught_up`, the

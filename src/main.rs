@@ -140,6 +140,10 @@ struct ReplayArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// After replaying, serve /metrics and the scorecard pages (http.listen)
+    /// until interrupted.
+    #[arg(long)]
+    serve: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -301,7 +305,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .unwrap_or(config.processing.batch_max_events)
         .max(1);
     let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
-    engine.set_emit_outputs(args.outputs.is_some());
+    engine.set_emit_outputs(args.outputs.is_some() || args.serve);
     let dead_letters = args
         .dead_letters
         .clone()
@@ -397,7 +401,44 @@ fn replay(args: ReplayArgs) -> Result<()> {
             .collect();
         println!("  phases (s)      {}", phases.join(", "));
     }
+    if args.serve {
+        serve_until_signal(ragline::live::Shared::new(engine, true))?;
+    }
     Ok(())
+}
+
+/// Serves the HTTP endpoints over a replayed state until SIGINT or SIGTERM.
+fn serve_until_signal(shared: ragline::live::Shared) -> Result<()> {
+    let listen = shared
+        .engine
+        .lock()
+        .expect("not shared yet")
+        .config()
+        .http
+        .listen
+        .clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen} (http.listen)"))?;
+        eprintln!("ragline: serving /metrics and /scorecard on http://{listen}");
+        ragline::sink::http::serve(listener, shared, async {
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing the SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+        .await
+        .context("serving HTTP")
+    })
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String> {

@@ -1,0 +1,794 @@
+//! The heavy tier: the real binary against a real broker (tansu), `kill -9`
+//! rounds, a real Prometheus scraping ragline, headless Chromium rendering the
+//! live scorecard page, and `promtool check metrics`.
+//!
+//! Gated by environment variables that `scripts/test.sh` (and so CI) sets
+//! after starting what they need: `RAGLINE_BROKER` (host:port of the test
+//! broker), `RAGLINE_PROMETHEUS` (path of the prometheus binary),
+//! `RAGLINE_CHROMIUM` (path of the chromium binary). Without them these
+//! tests return at once, so a quick local `cargo test` stays quick.
+
+use ragline::calendar::Month;
+use ragline::config::{Config, UnitIdx};
+use ragline::generate::{generate, GenOptions, GenUnit, Scale};
+use ragline::pipeline::{Engine, Mode};
+use ragline::report;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP GET on 127.0.0.1: (status, body).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    // Chunked bodies: keep the chunk payloads only.
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut rest = body.as_str();
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if size == 0 || tail.len() < size {
+                break;
+            }
+            out.push_str(&tail[..size]);
+            rest = &tail[size..].trim_start_matches("\r\n");
+        }
+        out
+    } else {
+        body
+    };
+    Some((status, body))
+}
+
+/// The value of an unlabelled metric in a text exposition.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(&format!("{name} ")))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|value| value.parse().ok())
+}
+
+/// A child process killed when dropped.
+struct Process(Option<Child>);
+
+impl Process {
+    fn kill9(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.0.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+struct Setup {
+    directory: tempfile::TempDir,
+    config: Config,
+    config_path: PathBuf,
+    http_port: u16,
+}
+
+fn kent_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/kent.toml")).unwrap()
+}
+
+/// A configuration with its own topics, the given broker and a free HTTP port.
+fn setup(broker: &str, name: &str) -> Setup {
+    let directory = tempfile::tempdir().unwrap();
+    let http_port = free_port();
+    let suffix = format!("{name}-{}-{}", std::process::id(), http_port);
+    let mut text = kent_text();
+    let start = text.find("[kafka]").unwrap();
+    let end = text.find("[[authority]]").unwrap();
+    text.replace_range(
+        start..end,
+        &format!(
+            "[kafka]\nbrokers = \"{broker}\"\ninput_topic = \"in-{suffix}\"\ngroup_id = \"g-{suffix}\"\nvalues_topic = \"values-{suffix}\"\nrag_changes_topic = \"rag-{suffix}\"\nscorecards_topic = \"scorecards-{suffix}\"\nrestatements_topic = \"restatements-{suffix}\"\ndead_letters_topic = \"dead-{suffix}\"\n\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\n"
+        ),
+    );
+    text = text.replace("batch_max_events = 100000", "batch_max_events = 2000");
+    let config_path = directory.path().join("config.toml");
+    std::fs::write(&config_path, &text).unwrap();
+    let config = Config::parse(&text, &config_path).unwrap();
+    Setup {
+        directory,
+        config,
+        config_path,
+        http_port,
+    }
+}
+
+impl Setup {
+    fn state(&self) -> PathBuf {
+        self.directory.path().join("state")
+    }
+
+    fn spawn_run(&self, today: &str) -> Process {
+        let child = Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(["run", "--config"])
+            .arg(&self.config_path)
+            .arg("--state")
+            .arg(self.state())
+            .args(["--today", today])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Process(Some(child))
+    }
+
+    fn metrics(&self) -> Option<String> {
+        http_get(self.http_port, "/metrics").map(|(_, body)| body)
+    }
+
+    /// Waits until the running processor has consumed `count` messages in total
+    /// and delivered every output.
+    fn wait_consumed(&self, count: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(text) = self.metrics() {
+                let pending = metric(&text, "ragline_outbox_pending_records").unwrap_or(1.0);
+                let consumed_in_state = self.consumed_so_far(&text);
+                if consumed_in_state >= count && pending == 0.0 {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
+    }
+
+    fn consumed_so_far(&self, text: &str) -> u64 {
+        // The counter restarts with the process; the state's total does not,
+        // so the test reads lag instead: consumed when every partition's lag is 0.
+        let lagging: f64 = text
+            .lines()
+            .filter(|line| line.starts_with("ragline_consumer_lag_messages{"))
+            .filter_map(|line| line.split_whitespace().nth(1))
+            .filter_map(|value| value.parse::<f64>().ok())
+            .sum();
+        let seen = text
+            .lines()
+            .any(|line| line.starts_with("ragline_consumer_lag_messages{"));
+        if seen && lagging == 0.0 {
+            u64::MAX
+        } else {
+            0
+        }
+    }
+}
+
+fn leaves(config: &Config) -> Vec<GenUnit> {
+    config
+        .units
+        .iter()
+        .filter(|unit| unit.is_leaf())
+        .map(|unit| GenUnit {
+            id: unit.id.clone(),
+            kind: unit.kind.clone(),
+            la: "kent".into(),
+        })
+        .collect()
+}
+
+fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
+    let options = GenOptions {
+        seed: 31,
+        start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
+        months,
+        scale: Scale::Small,
+        messy,
+    };
+    let mut bytes = Vec::new();
+    generate(&options, &leaves(config), &mut bytes).unwrap();
+    bytes
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn create_topic(broker: &str, topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime
+        .block_on(admin.create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
+        ))
+        .unwrap();
+    for result in results {
+        if let Err((name, error)) = result {
+            panic!("creating {name}: {error}");
+        }
+    }
+}
+
+fn producer(broker: &str) -> BaseProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("linger.ms", "5")
+        .create()
+        .unwrap()
+}
+
+fn produce(producer: &BaseProducer, topic: &str, lines: &[Vec<u8>]) {
+    for line in lines {
+        let key = serde_json::from_slice::<Value>(line)
+            .ok()
+            .and_then(|event| {
+                event
+                    .get("child_id")
+                    .or(event.get("unit"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "garbage".into());
+        while producer
+            .send(BaseRecord::to(topic).key(&key).payload(line))
+            .is_err()
+        {
+            producer.poll(Duration::from_millis(20));
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+}
+
+/// Every message of a topic: (key, payload), reading each partition from the start.
+fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", format!("reader-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(20))
+        .unwrap();
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    let mut ends = HashMap::new();
+    for partition in metadata.topics()[0].partitions() {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition.id(), Duration::from_secs(20))
+            .unwrap();
+        ends.insert(partition.id(), high);
+        assignment
+            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut messages = Vec::new();
+    let mut next: HashMap<i32, i64> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline
+        && ends
+            .iter()
+            .any(|(partition, high)| next.get(partition).copied().unwrap_or(0) < *high)
+    {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+            next.insert(message.partition(), message.offset() + 1);
+            let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+            messages.push((
+                key,
+                serde_json::from_slice(message.payload().unwrap_or_default()).unwrap(),
+            ));
+        }
+    }
+    messages
+}
+
+fn file_engine(config: &Config, lines: &[Vec<u8>]) -> (tempfile::TempDir, Engine) {
+    let directory = tempfile::tempdir().unwrap();
+    let mut engine =
+        Engine::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let messages: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(line, bytes)| ragline::event::RawMessage {
+            bytes: bytes.clone(),
+            position: ragline::event::Position::File {
+                path: "file".into(),
+                line: line as u64 + 1,
+            },
+        })
+        .collect();
+    engine.run_batch(&messages, None).unwrap();
+    (directory, engine)
+}
+
+fn all_units(config: &Config) -> Vec<UnitIdx> {
+    (0..config.units.len())
+        .map(|unit| UnitIdx(unit as u32))
+        .collect()
+}
+
+fn months_until(last: &str) -> Vec<Month> {
+    let mut month = Month::parse("2016-04").unwrap();
+    let last = Month::parse(last).unwrap();
+    let mut out = Vec::new();
+    while month <= last {
+        out.push(month);
+        month = month.plus(1);
+    }
+    out
+}
+
+#[test]
+fn real_broker_run_equals_file_replay_and_stops_gracefully() {
+    let Some(broker) = env("RAGLINE_BROKER") else {
+        eprintln!("RAGLINE_BROKER not set: heavy broker test not run");
+        return;
+    };
+    let setup = setup(&broker, "run");
+    create_topic(&broker, &setup.config.kafka.input_topic, 4);
+    let clean = history(&setup.config, false, 14);
+    let messy = history(&setup.config, true, 14);
+    produce(&producer(&broker), &setup.config.kafka.input_topic, &messy);
+    let mut run = setup.spawn_run("2017-06-20");
+    assert!(
+        setup.wait_consumed(messy.len() as u64, Duration::from_secs(300)),
+        "did not catch up"
+    );
+    let (status, body) = http_get(setup.http_port, "/readyz").unwrap();
+    assert_eq!((status, body.trim()), (200, "ready"));
+    let status = run.terminate().expect("exits");
+    assert!(status.success(), "graceful shutdown: {status:?}");
+
+    let (_directory, file) = file_engine(&setup.config, &clean);
+    let live = Engine::open(Arc::new(setup.config.clone()), &setup.state(), Mode::Live).unwrap();
+    assert_eq!(live.totals().consumed, messy.len() as u64);
+    for month in months_until("2017-05") {
+        assert_eq!(
+            report::report_json(&live.reader(), &all_units(&setup.config), month),
+            report::report_json(&file.reader(), &all_units(&setup.config), month),
+            "{month}"
+        );
+    }
+    // The last value per indicator and unit on the values topic is the live value.
+    let mut last: HashMap<String, Value> = HashMap::new();
+    for (key, value) in read_topic(&broker, &setup.config.kafka.values_topic) {
+        last.insert(key, value);
+    }
+    for (&(slot, unit), value) in live.live_values() {
+        let key = format!(
+            "{}/{}",
+            live.catalogue().slots[slot as usize].id,
+            setup.config.unit(unit).id
+        );
+        let def = live.catalogue().slots[slot as usize].def;
+        assert_eq!(
+            last[&key]["num"],
+            ragline::scorecard::amount_json(value.reading.num, def.num_scale),
+            "{key}"
+        );
+        assert_eq!(last[&key]["as_of"], "2017-06-20");
+    }
+    let dead = read_topic(&broker, &setup.config.kafka.dead_letters_topic);
+    assert_eq!(
+        dead.len() as u64,
+        live.totals().rejected.values().sum::<u64>()
+    );
+}
+
+#[test]
+fn kill_9_rounds_neither_lose_nor_repeat_events() {
+    let Some(broker) = env("RAGLINE_BROKER") else {
+        eprintln!("RAGLINE_BROKER not set: heavy crash test not run");
+        return;
+    };
+    let setup = setup(&broker, "crash");
+    create_topic(&broker, &setup.config.kafka.input_topic, 4);
+    let clean = history(&setup.config, false, 14);
+    let messy = history(&setup.config, true, 14);
+    // Events flow while the processor is killed and restarted.
+    let topic = setup.config.kafka.input_topic.clone();
+    let feeder = {
+        let broker = broker.clone();
+        let messy = messy.clone();
+        std::thread::spawn(move || {
+            let producer = producer(&broker);
+            for chunk in messy.chunks(1500) {
+                produce(&producer, &topic, chunk);
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        })
+    };
+    let mut seed = 0x9e37_79b9_u64;
+    for round in 0..6 {
+        let mut run = setup.spawn_run("2017-06-20");
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let pause = 400 + (seed >> 33) % 1600;
+        std::thread::sleep(Duration::from_millis(pause));
+        run.kill9();
+        eprintln!("round {round}: killed after {pause} ms");
+    }
+    feeder.join().unwrap();
+    let mut run = setup.spawn_run("2017-06-20");
+    assert!(
+        setup.wait_consumed(messy.len() as u64, Duration::from_secs(300)),
+        "did not catch up"
+    );
+    assert!(run.terminate().expect("exits").success());
+
+    let live = Engine::open(Arc::new(setup.config.clone()), &setup.state(), Mode::Live).unwrap();
+    assert_eq!(
+        live.totals().consumed,
+        messy.len() as u64,
+        "each message counted exactly once"
+    );
+    let (_directory, file) = file_engine(&setup.config, &clean);
+    for month in months_until("2017-05") {
+        assert_eq!(
+            report::report_json(&live.reader(), &all_units(&setup.config), month),
+            report::report_json(&file.reader(), &all_units(&setup.config), month),
+            "{month}"
+        );
+    }
+    // Redelivered outputs keep their ids and content; the last value per key is the live value.
+    let mut by_id: HashMap<String, Value> = HashMap::new();
+    let mut last: HashMap<String, Value> = HashMap::new();
+    for (key, value) in read_topic(&broker, &setup.config.kafka.values_topic) {
+        let id = value["id"].as_str().unwrap().to_string();
+        if let Some(earlier) = by_id.insert(id.clone(), value.clone()) {
+            assert_eq!(earlier, value, "a redelivered output changed: {id}");
+        }
+        last.insert(key, value);
+    }
+    for (&(slot, unit), value) in live.live_values() {
+        let key = format!(
+            "{}/{}",
+            live.catalogue().slots[slot as usize].id,
+            setup.config.unit(unit).id
+        );
+        let def = live.catalogue().slots[slot as usize].def;
+        assert_eq!(
+            last[&key]["num"],
+            ragline::scorecard::amount_json(value.reading.num, def.num_scale),
+            "{key}"
+        );
+    }
+    let scorecards = read_topic(&broker, &setup.config.kafka.scorecards_topic);
+    let mut seen: HashMap<String, Value> = HashMap::new();
+    for (key, value) in scorecards {
+        if let Some(earlier) = seen.insert(value["id"].as_str().unwrap().to_string(), value.clone())
+        {
+            assert_eq!(
+                earlier, value,
+                "scorecard {key} redelivered with other content"
+            );
+        }
+    }
+    assert!(seen.contains_key("kent/2017-05"));
+}
+
+/// An event file that makes AS02 (children seen at assessment, H 98/95) red
+/// at a team: ten assessments, none with the child seen.
+fn red_events() -> Vec<Vec<u8>> {
+    let mut lines = Vec::new();
+    for child in 0..10 {
+        lines.push(format!(r#"{{"event_id":"red-r{child}","type":"referral","child_id":"red{child}","date":"2017-05-02","unit":"dartford-cswt"}}"#).into_bytes());
+        lines.push(format!(r#"{{"event_id":"red-a{child}","type":"assessment_completed","child_id":"red{child}","date":"2017-06-01","started":"2017-05-03","child_seen":false}}"#).into_bytes());
+    }
+    lines
+}
+
+#[test]
+fn prometheus_scrapes_ragline_and_the_red_alert_fires() {
+    let (Some(broker), Some(prometheus)) = (env("RAGLINE_BROKER"), env("RAGLINE_PROMETHEUS"))
+    else {
+        eprintln!("RAGLINE_BROKER or RAGLINE_PROMETHEUS not set: Prometheus test not run");
+        return;
+    };
+    let setup = setup(&broker, "prom");
+    create_topic(&broker, &setup.config.kafka.input_topic, 2);
+    let mut run = setup.spawn_run("2017-06-20");
+    let prometheus_port = free_port();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/prometheus/rules.yml");
+    let prometheus_config = setup.directory.path().join("prometheus.yml");
+    std::fs::write(
+        &prometheus_config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: ragline\n    static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+            rules.display(),
+            setup.http_port
+        ),
+    )
+    .unwrap();
+    let _prometheus = Process(Some(
+        Command::new(prometheus)
+            .arg(format!("--config.file={}", prometheus_config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                setup.directory.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    produce(
+        &producer(&broker),
+        &setup.config.kafka.input_topic,
+        &red_events(),
+    );
+    let query = |expression: &str| -> Option<Value> {
+        let encoded: String = expression
+            .bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
+                    (byte as char).to_string()
+                }
+                _ => format!("%{byte:02X}"),
+            })
+            .collect();
+        let (status, body) = http_get(prometheus_port, &format!("/api/v1/query?query={encoded}"))?;
+        (status == 200)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut red = false;
+    let mut alert = false;
+    while Instant::now() < deadline && !(red && alert) {
+        if let Some(result) =
+            query(r#"scorecard_indicator_rag{indicator="AS02",unit="dartford-cswt"} == 2"#)
+        {
+            red = !result["data"]["result"]
+                .as_array()
+                .map(Vec::is_empty)
+                .unwrap_or(true);
+        }
+        if let Some(result) = query(
+            r#"ALERTS{alertname="IndicatorTurnedRed",indicator="AS02",unit="dartford-cswt",alertstate="firing"}"#,
+        ) {
+            alert = !result["data"]["result"]
+                .as_array()
+                .map(Vec::is_empty)
+                .unwrap_or(true);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(red, "Prometheus never saw AS02 red at dartford-cswt");
+    assert!(alert, "IndicatorTurnedRed never fired");
+    let consumed = query("ragline_messages_consumed_total").unwrap();
+    assert_eq!(consumed["data"]["result"][0]["value"][1], "20");
+    assert!(run.terminate().unwrap().success());
+}
+
+/// Replays a small history and serves it: (process, port).
+fn serve_replayed(directory: &Path) -> (Process, u16) {
+    let port = free_port();
+    let text = kent_text().replace(
+        "listen = \"127.0.0.1:9464\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let config_path = directory.join("serve.toml");
+    std::fs::write(&config_path, &text).unwrap();
+    let config = Config::parse(&text, &config_path).unwrap();
+    let input = directory.join("events.jsonl");
+    let mut lines = history(&config, false, 16);
+    lines.extend(red_events());
+    std::fs::write(&input, lines.join(&b'\n')).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ragline"))
+        .args(["replay", "--serve", "--config"])
+        .arg(&config_path)
+        .arg("--input")
+        .arg(&input)
+        .arg("--state")
+        .arg(directory.join("state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = Process(Some(child));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if http_get(port, "/healthz").is_some_and(|(status, _)| status == 200) {
+            return (process, port);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("replay --serve did not come up");
+}
+
+#[test]
+fn promtool_accepts_the_metrics_exposition() {
+    let Some(prometheus) = env("RAGLINE_PROMETHEUS") else {
+        eprintln!("RAGLINE_PROMETHEUS not set: promtool test not run");
+        return;
+    };
+    let promtool = Path::new(&prometheus).with_file_name("promtool");
+    let directory = tempfile::tempdir().unwrap();
+    let (_process, port) = serve_replayed(directory.path());
+    let (status, body) = http_get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("scorecard_indicator_rag{indicator=\"AS02\",unit=\"dartford-cswt\"} 2"),
+        "AS02 red exposed"
+    );
+    let mut check = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let output = check.wait_with_output().unwrap();
+    assert!(
+        output.status.success() && output.stdout.is_empty() && output.stderr.is_empty(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn chromium_renders_the_live_scorecard_with_rows_and_colours() {
+    let Some(chromium) = env("RAGLINE_CHROMIUM") else {
+        eprintln!("RAGLINE_CHROMIUM not set: browser test not run");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let (_process, port) = serve_replayed(directory.path());
+    let url = format!("http://127.0.0.1:{port}/scorecard/dartford-cswt");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ];
+    let profile = directory.path().join("profile");
+    let dom = Command::new(&chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("data-indicator=\"AS02\""),
+        "the AS02 row is on the page"
+    );
+    assert!(dom.contains("data-indicator=\"SCS03\""));
+    assert!(dom.contains("Dartford CSWT"));
+    assert!(
+        dom.contains("href=\"/scorecard/kent\""),
+        "the unit picker links to the county"
+    );
+    let as02 = dom
+        .split("data-indicator=\"AS02\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(
+        as02.contains("data-rag=\"red\""),
+        "AS02 is rated red: {as02}"
+    );
+    let screenshot = directory.path().join("scorecard.png");
+    let status = Command::new(&chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg("--window-size=1400,2400")
+        .arg(&url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The page's RAG colours appear in the rendered pixels.
+    let decoder = png::Decoder::new(std::fs::File::open(&screenshot).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let mut colours = HashMap::new();
+    for pixel in pixels[..info.buffer_size()].chunks(channels) {
+        let rgb = (pixel[0], pixel[1], pixel[2]);
+        for (name, target) in [
+            ("red", (0xc0, 0x00, 0x00)),
+            ("green", (0x00, 0xb0, 0x50)),
+            ("amber", (0xff, 0xc0, 0x00)),
+        ] {
+            let close = |a: u8, b: u8| (a as i32 - b as i32).abs() <= 8;
+            if close(rgb.0, target.0) && close(rgb.1, target.1) && close(rgb.2, target.2) {
+                *colours.entry(name).or_insert(0u64) += 1;
+            }
+        }
+    }
+    assert!(
+        colours.get("red").copied().unwrap_or(0) > 200,
+        "red cells rendered: {colours:?}"
+    );
+    assert!(
+        colours.get("green").copied().unwrap_or(0) + colours.get("amber").copied().unwrap_or(0)
+            > 200,
+        "other RAG colours rendered: {colours:?}"
+    );
+}
