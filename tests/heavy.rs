@@ -72,7 +72,7 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
                 break;
             }
             out.push_str(&tail[..size]);
-            rest = &tail[size..].trim_start_matches("\r\n");
+            rest = tail[size..].trim_start_matches("\r\n");
         }
         out
     } else {
