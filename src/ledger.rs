@@ -108,7 +108,7 @@ pub struct Ledger {
     owners: FxHashMap<Owner, OwnerRecord>,
     /// Every stored entry and owner is cached (a fresh state): misses need no read.
     complete: bool,
-    dirty_entries: FxHashSet<String>,
+    dirty_entries: Vec<String>,
     touched: FxHashSet<Owner>,
     capacity: usize,
 }
@@ -120,7 +120,7 @@ impl Ledger {
             entries: FxHashMap::default(),
             owners: FxHashMap::default(),
             complete: store.is_empty(Family::Ledger)?,
-            dirty_entries: FxHashSet::default(),
+            dirty_entries: Vec::new(),
             touched: FxHashSet::default(),
             capacity: capacity.max(1),
         })
@@ -169,37 +169,56 @@ impl Ledger {
         Ok(())
     }
 
+    /// Makes room for a batch of `events` new entries.
+    pub fn reserve(&mut self, events: usize) {
+        self.entries.reserve(events);
+        self.dirty_entries.reserve(events);
+    }
+
     /// Applies the revision rules to one event (after [`Ledger::prefetch`]).
     pub fn admit(&mut self, event: Event) -> Admission {
-        let owner = event.owner();
-        if let Some(entry) = self.entries.get(&event.id) {
-            if entry.revision >= event.revision {
-                return Admission::Duplicate;
+        let entry = LedgerEntry {
+            revision: event.revision,
+            owner: event.owner(),
+            void: event.void,
+        };
+        match self.entries.get_mut(event.id.as_str()) {
+            Some(held) => {
+                if held.revision >= event.revision {
+                    return Admission::Duplicate;
+                }
+                let previous = std::mem::replace(held, entry);
+                if !previous.void {
+                    if let Some(record) = self.owners.get_mut(&previous.owner) {
+                        record.events.retain(|kept| kept.id != event.id);
+                    }
+                    self.touched.insert(previous.owner);
+                }
             }
-            if !entry.void {
-                let previous = entry.owner.clone();
-                let record = self.owners.entry(previous.clone()).or_default();
-                record.events.retain(|held| held.id != event.id);
-                self.touched.insert(previous);
+            None => {
+                self.entries.insert(event.id.clone(), entry);
             }
         }
-        self.entries.insert(
-            event.id.clone(),
-            LedgerEntry {
-                revision: event.revision,
-                owner: owner.clone(),
-                void: event.void,
-            },
-        );
-        self.dirty_entries.insert(event.id.clone());
+        self.dirty_entries.push(event.id.clone());
+        let owner = &self.entries[event.id.as_str()].owner;
+        if !self.touched.contains(owner) {
+            self.touched.insert(owner.clone());
+        }
         if !event.void {
-            self.owners
-                .entry(owner.clone())
-                .or_default()
-                .events
-                .push(event);
+            match self.owners.get_mut(owner) {
+                Some(record) => record.events.push(event),
+                None => {
+                    let owner = owner.clone();
+                    self.owners.insert(
+                        owner,
+                        OwnerRecord {
+                            events: vec![event],
+                            ..OwnerRecord::default()
+                        },
+                    );
+                }
+            }
         }
-        self.touched.insert(owner);
         Admission::Applied
     }
 
@@ -230,10 +249,8 @@ impl Ledger {
 
     /// Adds changed entries and the given owner records to the write batch.
     pub fn write(&mut self, owners: &[Owner], batch: &mut Batch) {
-        let mut ids: Vec<String> = self.dirty_entries.drain().collect();
-        ids.sort_unstable();
-        for id in ids {
-            let entry = &self.entries[&id];
+        for id in self.dirty_entries.drain(..) {
+            let entry = &self.entries[id.as_str()];
             batch.put(Family::Ledger, id.into_bytes(), encode(entry));
         }
         for owner in owners {

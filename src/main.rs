@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// mimalloc: the engine allocates many small, short-lived strings and vectors.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "ragline",
@@ -339,6 +343,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
         }
         sink.drain(&engine)?;
     }
+    engine.flush()?;
     let elapsed = started.elapsed().as_secs_f64();
     let rate = total.consumed as f64 / elapsed.max(1e-9);
     let rejected: BTreeMap<&str, u64> = total
@@ -613,6 +618,7 @@ fn replay_from_topic(args: ReplayArgs) -> Result<()> {
     )?;
     let elapsed = started.elapsed().as_secs_f64();
     let engine = shared.engine.lock().expect("the loop has finished");
+    engine.flush()?;
     let clock = engine.clock();
     let summary_json = serde_json::json!({
         "input": format!("kafka:{topic}"),

@@ -18,7 +18,7 @@ use crate::outbox::{self, OutboxRecord, OutputTopic};
 use crate::report;
 use crate::scorecard::{Rag, Reader, Reading};
 use crate::series::{SeriesStore, Sums};
-use crate::store::{self, Batch, Family, Store, StoreError};
+use crate::store::{self, Batch, Durability, Family, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -264,7 +264,7 @@ impl Engine {
                     META_FINGERPRINT.to_vec(),
                     fingerprint.clone().into_bytes(),
                 );
-                store.write(batch, true)?;
+                store.write(batch, Durability::Sync)?;
             }
             Some(version) => {
                 let version = String::from_utf8_lossy(&version).to_string();
@@ -523,6 +523,7 @@ impl Engine {
         // 2. Ledger.
         let references: Vec<&Event> = events.iter().collect();
         self.ledger.prefetch(&self.store, &references)?;
+        self.ledger.reserve(references.len());
         let mut latest = self.clock.latest_event;
         let mut earliest: Option<Date> = None;
         for event in events {
@@ -708,10 +709,28 @@ impl Engine {
                 offset.to_be_bytes().to_vec(),
             );
         }
-        self.store.write(batch, self.mode == Mode::Live)?;
+        tracing::debug!(
+            operations = batch.len(),
+            bytes = batch.bytes(),
+            "committing batch"
+        );
+        self.store.write(batch, self.durability())?;
         self.ledger.trim();
         lap(&mut outcome, 5);
         Ok(outcome)
+    }
+
+    fn durability(&self) -> Durability {
+        match self.mode {
+            Mode::Live => Durability::Sync,
+            Mode::Replay => Durability::NoWal,
+        }
+    }
+
+    /// Flushes everything to disk (end of a replay, shutdown).
+    pub fn flush(&self) -> Result<(), EngineError> {
+        self.store.flush()?;
+        Ok(())
     }
 
     fn closed_range(&self) -> Option<(Month, Month)> {
@@ -1018,7 +1037,7 @@ impl Engine {
         for sequence in sequences {
             batch.delete(Family::Outbox, outbox::outbox_key(*sequence));
         }
-        self.store.write(batch, self.mode == Mode::Live)?;
+        self.store.write(batch, self.durability())?;
         self.outbox_pending
             .fetch_sub(sequences.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())

@@ -67,6 +67,17 @@ impl Family {
     }
 }
 
+/// How a write reaches disk.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Durability {
+    /// Write-ahead log, synced before returning (live).
+    Sync,
+    /// Write-ahead log, not synced.
+    Wal,
+    /// No write-ahead log (replay).
+    NoWal,
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -136,6 +147,9 @@ impl Store {
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options.increase_parallelism(2);
         options.set_max_background_jobs(2);
+        // Flushes of all column families are atomic, so that writes without
+        // the write-ahead log (replay) still leave a consistent state.
+        options.set_atomic_flush(true);
         let families = Family::ALL.iter().map(|family| {
             let mut family_options = Options::default();
             family_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
@@ -213,8 +227,11 @@ impl Store {
         Ok(empty)
     }
 
-    /// Writes a batch atomically; `sync` waits for the write-ahead log to reach disk.
-    pub fn write(&self, batch: Batch, sync: bool) -> Result<(), StoreError> {
+    /// Writes a batch atomically. `Durability::Sync` waits for the
+    /// write-ahead log to reach disk; `Durability::NoWal` skips the log (a
+    /// crash loses the batches since the last flush, as a whole: replay
+    /// re-applies them).
+    pub fn write(&self, batch: Batch, durability: Durability) -> Result<(), StoreError> {
         let mut write = WriteBatch::default();
         for (family, key, value) in batch.operations {
             let handle = self.handle(family);
@@ -224,7 +241,8 @@ impl Store {
             }
         }
         let mut options = WriteOptions::default();
-        options.set_sync(sync);
+        options.set_sync(durability == Durability::Sync);
+        options.disable_wal(durability == Durability::NoWal);
         self.db
             .write_opt(write, &options)
             .map_err(|error| self.error(error))
@@ -282,7 +300,7 @@ mod tests {
         batch.put(Family::Ledger, b"b".to_vec(), b"2".to_vec());
         batch.put(Family::Meta, b"x".to_vec(), b"y".to_vec());
         batch.delete(Family::Ledger, b"b".to_vec());
-        store.write(batch, false).unwrap();
+        store.write(batch, Durability::Wal).unwrap();
         assert_eq!(
             store.get(Family::Ledger, b"a").unwrap(),
             Some(b"1".to_vec())
