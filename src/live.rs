@@ -134,7 +134,8 @@ pub fn run(
         let engine = lock();
         KafkaSource::connect(&settings, engine.positions())?
     };
-    let sink = KafkaSink::connect(&settings)?;
+    let mut sink = KafkaSink::connect(&settings)?;
+    sink.ensure_topics(&settings)?;
     shared.ready.store(true, Ordering::SeqCst);
     let telemetry = &shared.telemetry;
     let mut summary = LiveSummary::default();
@@ -144,7 +145,8 @@ pub fn run(
     let mut last_today: Option<Date> = None;
     let mut last_lag = Instant::now() - Duration::from_secs(60);
     let wait = Duration::from_millis(processing.batch_max_millis.max(1));
-    let drain_timeout = Duration::from_secs(30);
+    let drain_wait = Duration::from_millis(processing.batch_max_millis.clamp(10, 1000));
+    let shutdown_timeout = Duration::from_secs(30);
     loop {
         let stopping = shutdown.load(Ordering::SeqCst);
         let today = match options.mode {
@@ -172,7 +174,7 @@ pub fn run(
         }
         let drained = {
             let engine = lock();
-            let drained = sink.drain(&engine, 100_000, drain_timeout)?;
+            let drained = sink.drain(&engine, 100_000, drain_wait)?;
             telemetry.outbox_pending.set(engine.outbox_pending() as i64);
             drained
         };
@@ -199,16 +201,22 @@ pub fn run(
             }
         }
         if stopping {
-            let engine = lock();
-            if engine.outbox_pending() > 0 {
-                let _ = sink.drain(&engine, usize::MAX, drain_timeout)?;
+            let deadline = Instant::now() + shutdown_timeout;
+            while lock().outbox_pending() > 0 && Instant::now() < deadline {
+                let engine = lock();
+                let drained = sink.drain(&engine, 100_000, Duration::from_millis(500))?;
+                telemetry.observe_delivered(&drained.by_topic);
             }
-            sink.flush(drain_timeout);
+            sink.flush(Duration::from_secs(5));
             source.commit_advisory();
             break;
         }
         if let Some(targets) = &targets {
-            if source.reached(targets) && lock().outbox_pending() == 0 {
+            // Some brokers (tansu) under-report the high watermark, so the
+            // watermarks found at start are a lower bound: also wait for a
+            // poll that finds nothing more.
+            if source.reached(targets) && polled.messages.is_empty() && lock().outbox_pending() == 0
+            {
                 break;
             }
         }

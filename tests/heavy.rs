@@ -329,19 +329,29 @@ fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
     consumer.assign(&assignment).unwrap();
     let mut messages = Vec::new();
     let mut next: HashMap<i32, i64> = HashMap::new();
+    // tansu reports the base offset of the last batch + 1 as the high
+    // watermark, so reaching the watermark is only a lower bound: keep
+    // reading until the topic has been quiet for a few seconds.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline
-        && ends
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        let reached = ends
             .iter()
-            .any(|(partition, high)| next.get(partition).copied().unwrap_or(0) < *high)
-    {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
-            next.insert(message.partition(), message.offset() + 1);
-            let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-            messages.push((
-                key,
-                serde_json::from_slice(message.payload().unwrap_or_default()).unwrap(),
-            ));
+            .all(|(partition, high)| next.get(partition).copied().unwrap_or(0) >= *high);
+        if reached && quiet_since.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(message)) => {
+                quiet_since = Instant::now();
+                next.insert(message.partition(), message.offset() + 1);
+                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                messages.push((
+                    key,
+                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap(),
+                ));
+            }
+            _ => continue,
         }
     }
     messages

@@ -64,10 +64,11 @@ pub struct Drained {
     pub by_topic: HashMap<OutputTopic, u64>,
 }
 
-/// The producer and the topic of each output.
+/// The producer, the topic of each output, and the records in flight.
 pub struct KafkaSink {
     producer: BaseProducer<DeliveryReports>,
     topics: HashMap<OutputTopic, String>,
+    in_flight: HashMap<u64, OutputTopic>,
 }
 
 impl KafkaSink {
@@ -96,47 +97,60 @@ impl KafkaSink {
                 settings.dead_letters_topic.clone(),
             ),
         ]);
-        Ok(KafkaSink { producer, topics })
+        Ok(KafkaSink {
+            producer,
+            topics,
+            in_flight: HashMap::new(),
+        })
     }
 
-    /// Produces up to `limit` pending records, waits up to `timeout` for
-    /// their delivery reports, and acknowledges the delivered ones.
+    /// Queues pending records that are not already in flight (at most
+    /// `limit`), waits up to `wait` for delivery reports, and acknowledges
+    /// the delivered ones. Records that fail are sent again by a later call;
+    /// a broker that is down never blocks the caller for longer than `wait`.
     pub fn drain(
-        &self,
+        &mut self,
         engine: &Engine,
         limit: usize,
-        timeout: Duration,
+        wait: Duration,
     ) -> Result<Drained, SinkError> {
-        let pending = engine.pending_outputs(limit)?;
-        if pending.is_empty() {
-            return Ok(Drained::default());
-        }
-        let deadline = Instant::now() + timeout;
-        let mut topic_of = HashMap::with_capacity(pending.len());
+        let pending = engine.pending_outputs(limit.saturating_add(self.in_flight.len()))?;
         for (sequence, record) in &pending {
-            topic_of.insert(*sequence, record.topic);
-            let topic = &self.topics[&record.topic];
-            loop {
-                let message = BaseRecord::with_opaque_to(topic, Box::new(*sequence))
+            if self.in_flight.contains_key(sequence) {
+                continue;
+            }
+            let message =
+                BaseRecord::with_opaque_to(&self.topics[&record.topic], Box::new(*sequence))
                     .key(record.key.as_str())
                     .payload(record.payload.as_str());
-                match self.producer.send(message) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
-                        if Instant::now() < deadline =>
-                    {
-                        self.producer.poll(Duration::from_millis(50));
-                    }
-                    Err((error, _)) => {
-                        tracing::warn!(%error, sequence, "could not queue an output; it stays in the outbox");
-                        break;
-                    }
+            match self.producer.send(message) {
+                Ok(()) => {
+                    self.in_flight.insert(*sequence, record.topic);
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => break,
+                Err((error, _)) => {
+                    tracing::warn!(%error, sequence, "could not queue an output; it stays in the outbox");
                 }
             }
         }
-        let _ = self
-            .producer
-            .flush(deadline.saturating_duration_since(Instant::now()));
+        let deadline = Instant::now() + wait;
+        loop {
+            self.producer.poll(Duration::from_millis(1));
+            if self.in_flight.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            let done = self
+                .producer
+                .context()
+                .reports
+                .lock()
+                .expect("no panics while holding the lock")
+                .len();
+            if done >= self.in_flight.len() {
+                break;
+            }
+            self.producer.poll(Duration::from_millis(5));
+        }
         let reports = std::mem::take(
             &mut *self
                 .producer
@@ -148,21 +162,89 @@ impl KafkaSink {
         let mut drained = Drained::default();
         let mut delivered = Vec::with_capacity(reports.len());
         for (sequence, ok) in reports {
+            let topic = self.in_flight.remove(&sequence);
             if ok {
                 delivered.push(sequence);
-                if let Some(topic) = topic_of.get(&sequence) {
-                    *drained.by_topic.entry(*topic).or_default() += 1;
+                if let Some(topic) = topic {
+                    *drained.by_topic.entry(topic).or_default() += 1;
                 }
+            } else {
+                drained.failed += 1;
             }
         }
-        drained.failed = pending.len() as u64 - delivered.len() as u64;
         drained.delivered = delivered.len() as u64;
         engine.acknowledge_outputs(&delivered)?;
         Ok(drained)
     }
 
+    /// Records queued but not yet reported.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
     /// Waits for queued messages (on shutdown).
     pub fn flush(&self, timeout: Duration) {
         let _ = self.producer.flush(timeout);
+    }
+
+    /// Creates the output topics that do not exist yet (the values topic
+    /// compacted), so that a fresh broker works out of the box.
+    pub fn ensure_topics(&self, settings: &KafkaSettings) -> Result<(), SinkError> {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        use rdkafka::client::DefaultClientContext;
+        let admin: AdminClient<DefaultClientContext> = client_config(settings)
+            .create()
+            .map_err(SinkError::Create)?;
+        let metadata = match admin.inner().fetch_metadata(None, Duration::from_secs(10)) {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                tracing::warn!(%error, "could not list topics; output topics are not created");
+                return Ok(());
+            }
+        };
+        let existing: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|topic| topic.name().to_string())
+            .collect();
+        let missing: Vec<(&String, bool)> = self
+            .topics
+            .iter()
+            .filter(|(_, name)| !existing.contains(name))
+            .map(|(topic, name)| (name, *topic == OutputTopic::Values))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let new_topics: Vec<NewTopic> = missing
+            .iter()
+            .map(|(name, compacted)| {
+                let topic = NewTopic::new(name, 1, TopicReplication::Fixed(-1));
+                if *compacted {
+                    topic.set("cleanup.policy", "compact")
+                } else {
+                    topic
+                }
+            })
+            .collect();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime always builds");
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        match runtime.block_on(admin.create_topics(&new_topics, &options)) {
+            Ok(results) => {
+                for result in results {
+                    match result {
+                        Ok(name) => tracing::info!(topic = %name, "created output topic"),
+                        Err((name, error)) => {
+                            tracing::warn!(topic = %name, %error, "could not create output topic")
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not create output topics"),
+        }
+        Ok(())
     }
 }
