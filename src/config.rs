@@ -156,8 +156,11 @@ pub struct Processing {
     pub grace_days_replay: u32,
     /// Days after a month end before it closes, live.
     pub grace_days_live: u32,
-    /// Most events in one batch (one RocksDB commit).
+    /// Most events in one live batch (one RocksDB commit).
     pub batch_max_events: usize,
+    /// Most events in one replay batch (file or topic): larger batches fold
+    /// each child and rewrite its record fewer times.
+    pub replay_batch_events: usize,
     /// Longest a live batch waits to fill, in milliseconds.
     pub batch_max_millis: u64,
     /// Largest accepted message, in bytes.
@@ -254,6 +257,7 @@ struct FileProcessing {
     grace_days_replay: u32,
     grace_days_live: u32,
     batch_max_events: usize,
+    replay_batch_events: usize,
     batch_max_millis: u64,
     max_message_bytes: usize,
     outbox_max_records: usize,
@@ -266,6 +270,7 @@ impl Default for FileProcessing {
             grace_days_replay: 0,
             grace_days_live: 5,
             batch_max_events: 100_000,
+            replay_batch_events: 500_000,
             batch_max_millis: 200,
             max_message_bytes: 1 << 20,
             outbox_max_records: 1_000_000,
@@ -641,6 +646,12 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if processing.replay_batch_events == 0 {
+            return Err(fail(
+                "processing.replay_batch_events",
+                "must be at least 1".into(),
+            ));
+        }
         if processing.max_message_bytes == 0 {
             return Err(fail(
                 "processing.max_message_bytes",
@@ -664,6 +675,7 @@ impl Config {
                 grace_days_replay: processing.grace_days_replay,
                 grace_days_live: processing.grace_days_live,
                 batch_max_events: processing.batch_max_events,
+                replay_batch_events: processing.replay_batch_events,
                 batch_max_millis: processing.batch_max_millis,
                 max_message_bytes: processing.max_message_bytes,
                 outbox_max_records: processing.outbox_max_records.max(1),

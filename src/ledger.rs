@@ -88,8 +88,10 @@ pub fn owner_key(owner: &Owner) -> Vec<u8> {
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    postcard::to_allocvec(value).expect("in-memory records always encode")
+/// Appends the encoding of `value` to `buffer` (a write batch's arena).
+pub(crate) fn encode_into<T: Serialize>(value: &T, buffer: &mut Vec<u8>) {
+    let taken = std::mem::take(buffer);
+    *buffer = postcard::to_extend(value, taken).expect("in-memory records always encode");
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(
@@ -251,13 +253,15 @@ impl Ledger {
     pub fn write(&mut self, owners: &[Owner], batch: &mut Batch) {
         for id in self.dirty_entries.drain(..) {
             let entry = &self.entries[id.as_str()];
-            batch.put(Family::Ledger, id.into_bytes(), encode(entry));
+            batch.put_encoded(Family::Ledger, id.as_bytes(), |buffer| {
+                encode_into(entry, buffer)
+            });
         }
         for owner in owners {
             let key = owner_key(owner);
             match self.owners.get(owner) {
                 Some(record) if !record.events.is_empty() || !record.points.is_empty() => {
-                    batch.put(Family::Owners, key, encode(record))
+                    batch.put_encoded(Family::Owners, key, |buffer| encode_into(record, buffer))
                 }
                 _ => batch.delete(Family::Owners, key),
             }

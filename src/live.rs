@@ -145,6 +145,10 @@ pub fn run(
     let mut last_today: Option<Date> = None;
     let mut last_lag = Instant::now() - Duration::from_secs(60);
     let wait = Duration::from_millis(processing.batch_max_millis.max(1));
+    let batch_events = match options.mode {
+        Mode::Live => processing.batch_max_events,
+        Mode::Replay => processing.replay_batch_events,
+    };
     let drain_wait = Duration::from_millis(processing.batch_max_millis.clamp(10, 1000));
     let shutdown_timeout = Duration::from_secs(30);
     loop {
@@ -157,7 +161,7 @@ pub fn run(
         let polled = if stopping || over_bound {
             Default::default()
         } else {
-            source.next_batch(processing.batch_max_events, wait)?
+            source.next_batch(batch_events, wait)?
         };
         let new_day = today.is_some() && today != last_today;
         if !polled.messages.is_empty() || new_day {

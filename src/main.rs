@@ -306,7 +306,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
     let config = load_config(&args.config)?;
     let batch_size = args
         .batch
-        .unwrap_or(config.processing.batch_max_events)
+        .unwrap_or(config.processing.replay_batch_events)
         .max(1);
     let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
     engine.set_emit_outputs(args.outputs.is_some() || args.serve);

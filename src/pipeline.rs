@@ -256,12 +256,12 @@ impl Engine {
                 let mut batch = Batch::new();
                 batch.put(
                     Family::Meta,
-                    META_FORMAT.to_vec(),
+                    META_FORMAT,
                     store::FORMAT_VERSION.to_string().into_bytes(),
                 );
                 batch.put(
                     Family::Meta,
-                    META_FINGERPRINT.to_vec(),
+                    META_FINGERPRINT,
                     fingerprint.clone().into_bytes(),
                 );
                 store.write(batch, Durability::Sync)?;
@@ -658,7 +658,9 @@ impl Engine {
             if points.is_empty() {
                 batch.delete(Family::Series, key);
             } else {
-                batch.put(Family::Series, key, encode(&points));
+                batch.put_encoded(Family::Series, key, |buffer| {
+                    crate::ledger::encode_into(&points, buffer)
+                });
             }
         }
         self.totals.consumed += outcome.consumed;
@@ -695,19 +697,11 @@ impl Engine {
             );
             self.outbox_next += 1;
         }
-        batch.put(
-            Family::Meta,
-            META_OUTBOX_NEXT.to_vec(),
-            encode(&self.outbox_next),
-        );
-        batch.put(Family::Meta, META_CLOCK.to_vec(), encode(&self.clock));
-        batch.put(Family::Meta, META_TOTALS.to_vec(), encode(&self.totals));
+        batch.put(Family::Meta, META_OUTBOX_NEXT, encode(&self.outbox_next));
+        batch.put(Family::Meta, META_CLOCK, encode(&self.clock));
+        batch.put(Family::Meta, META_TOTALS, encode(&self.totals));
         for (key, offset) in &self.positions {
-            batch.put(
-                Family::Meta,
-                key.clone().into_bytes(),
-                offset.to_be_bytes().to_vec(),
-            );
+            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
         }
         tracing::debug!(
             operations = batch.len(),

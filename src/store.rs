@@ -98,10 +98,22 @@ pub struct Store {
 }
 
 /// Writes to apply atomically.
+///
+/// Keys and values are laid end to end in one arena, so a batch of many
+/// small records costs a few growing buffers rather than two allocations per
+/// record; [`Batch::put_encoded`] serializes a value straight into it.
 #[derive(Default)]
 pub struct Batch {
-    operations: Vec<(Family, Vec<u8>, Option<Vec<u8>>)>,
-    bytes: usize,
+    arena: Vec<u8>,
+    operations: Vec<Operation>,
+}
+
+/// One write: the family and byte ranges of the key and value in the arena.
+struct Operation {
+    family: Family,
+    key: std::ops::Range<usize>,
+    /// `None` deletes the key.
+    value: Option<std::ops::Range<usize>>,
 }
 
 impl Batch {
@@ -110,16 +122,49 @@ impl Batch {
         Batch::default()
     }
 
+    fn push_key(&mut self, key: &[u8]) -> std::ops::Range<usize> {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(key);
+        start..self.arena.len()
+    }
+
     /// Sets `key` to `value`.
-    pub fn put(&mut self, family: Family, key: Vec<u8>, value: Vec<u8>) {
-        self.bytes += key.len() + value.len();
-        self.operations.push((family, key, Some(value)));
+    pub fn put(&mut self, family: Family, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let key = self.push_key(key.as_ref());
+        let start = self.arena.len();
+        self.arena.extend_from_slice(value.as_ref());
+        self.operations.push(Operation {
+            family,
+            key,
+            value: Some(start..self.arena.len()),
+        });
+    }
+
+    /// Sets `key` to the bytes `write` appends to the buffer it is given.
+    pub fn put_encoded(
+        &mut self,
+        family: Family,
+        key: impl AsRef<[u8]>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let key = self.push_key(key.as_ref());
+        let start = self.arena.len();
+        write(&mut self.arena);
+        self.operations.push(Operation {
+            family,
+            key,
+            value: Some(start..self.arena.len()),
+        });
     }
 
     /// Deletes `key`.
-    pub fn delete(&mut self, family: Family, key: Vec<u8>) {
-        self.bytes += key.len();
-        self.operations.push((family, key, None));
+    pub fn delete(&mut self, family: Family, key: impl AsRef<[u8]>) {
+        let key = self.push_key(key.as_ref());
+        self.operations.push(Operation {
+            family,
+            key,
+            value: None,
+        });
     }
 
     /// Number of operations.
@@ -134,7 +179,7 @@ impl Batch {
 
     /// Bytes of keys and values.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.arena.len()
     }
 }
 
@@ -233,10 +278,12 @@ impl Store {
     /// re-applies them).
     pub fn write(&self, batch: Batch, durability: Durability) -> Result<(), StoreError> {
         let mut write = WriteBatch::default();
-        for (family, key, value) in batch.operations {
-            let handle = self.handle(family);
-            match value {
-                Some(value) => write.put_cf(handle, key, value),
+        let arena = &batch.arena;
+        for operation in &batch.operations {
+            let handle = self.handle(operation.family);
+            let key = &arena[operation.key.clone()];
+            match &operation.value {
+                Some(value) => write.put_cf(handle, key, &arena[value.clone()]),
                 None => write.delete_cf(handle, key),
             }
         }
@@ -296,10 +343,10 @@ mod tests {
         let store = Store::open(directory.path()).unwrap();
         assert!(store.is_empty(Family::Ledger).unwrap());
         let mut batch = Batch::new();
-        batch.put(Family::Ledger, b"a".to_vec(), b"1".to_vec());
-        batch.put(Family::Ledger, b"b".to_vec(), b"2".to_vec());
-        batch.put(Family::Meta, b"x".to_vec(), b"y".to_vec());
-        batch.delete(Family::Ledger, b"b".to_vec());
+        batch.put(Family::Ledger, b"a", b"1");
+        batch.put(Family::Ledger, b"b", b"2");
+        batch.put(Family::Meta, b"x", b"y");
+        batch.delete(Family::Ledger, b"b");
         store.write(batch, Durability::Wal).unwrap();
         assert_eq!(
             store.get(Family::Ledger, b"a").unwrap(),

@@ -49,6 +49,9 @@ pub struct Telemetry {
     pub event_time_lag: prometheus::Gauge,
     /// State directory size.
     pub state_size: IntGauge,
+    /// Input messages folded into the state since it was created (unlike the
+    /// counters, it survives restarts).
+    pub state_messages: IntGauge,
     /// End of the last closed month.
     pub month_last_closed: IntGauge,
     /// When the last batch was committed.
@@ -219,6 +222,10 @@ impl Telemetry {
                 "ragline_event_time_lag_seconds",
                 "Now minus the latest event date.",
             ),
+            state_messages: int_gauge(
+                "ragline_state_messages",
+                "Input messages folded into the state since it was created (survives restarts).",
+            ),
             state_size: int_gauge(
                 "ragline_state_size_bytes",
                 "Approximate size of the RocksDB state.",
@@ -294,6 +301,7 @@ impl Telemetry {
         let reader = engine.reader();
         let config = engine.config();
         let clock = engine.clock();
+        self.state_messages.set(engine.totals().consumed as i64);
         let Some(current) = clock.current() else {
             return;
         };

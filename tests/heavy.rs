@@ -202,22 +202,9 @@ impl Setup {
     }
 
     fn consumed_so_far(&self, text: &str) -> u64 {
-        // The counter restarts with the process; the state's total does not,
-        // so the test reads lag instead: consumed when every partition's lag is 0.
-        let lagging: f64 = text
-            .lines()
-            .filter(|line| line.starts_with("ragline_consumer_lag_messages{"))
-            .filter_map(|line| line.split_whitespace().nth(1))
-            .filter_map(|value| value.parse::<f64>().ok())
-            .sum();
-        let seen = text
-            .lines()
-            .any(|line| line.starts_with("ragline_consumer_lag_messages{"));
-        if seen && lagging == 0.0 {
-            u64::MAX
-        } else {
-            0
-        }
+        // The counters restart with the process; the state's total does not.
+        // (Lag cannot tell: tansu under-reports the high watermark.)
+        metric(text, "ragline_state_messages").unwrap_or(0.0) as u64
     }
 }
 
@@ -273,10 +260,15 @@ fn create_topic(broker: &str, topic: &str, partitions: i32) {
     }
 }
 
+/// The test's input producer: one record per record batch, because tansu
+/// returns nothing from a fetch that starts inside a record batch (a
+/// restarted consumer resuming mid-batch would skip the batch's rest, which
+/// Kafka does not do); see README, "Known limits of the test broker".
 fn producer(broker: &str) -> BaseProducer {
     ClientConfig::new()
         .set("bootstrap.servers", broker)
-        .set("linger.ms", "5")
+        .set("linger.ms", "0")
+        .set("batch.num.messages", "1")
         .create()
         .unwrap()
 }
@@ -301,7 +293,13 @@ fn produce(producer: &BaseProducer, topic: &str, lines: &[Vec<u8>]) {
         }
         producer.poll(Duration::ZERO);
     }
-    producer.flush(Duration::from_secs(60)).unwrap();
+    // (flush can report a spurious timeout with one record per batch; wait
+    // for the delivery reports instead.)
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while producer.in_flight_count() > 0 && Instant::now() < deadline {
+        producer.poll(Duration::from_millis(50));
+    }
+    assert_eq!(producer.in_flight_count(), 0, "input not delivered in time");
 }
 
 /// Every message of a topic: (key, payload), reading each partition from the start.
@@ -355,6 +353,38 @@ fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
         }
     }
     messages
+}
+
+/// Messages per partition on `topic`, read until the topic is quiet.
+fn read_topic_raw_count(broker: &str, topic: &str) -> HashMap<i32, (u64, i64)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", format!("counter-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(20))
+        .unwrap();
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for partition in metadata.topics()[0].partitions() {
+        assignment
+            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut counts: HashMap<i32, (u64, i64)> = HashMap::new();
+    let mut quiet_since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_secs(5) {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+            quiet_since = Instant::now();
+            let entry = counts.entry(message.partition()).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1.max(message.offset());
+        }
+    }
+    counts
 }
 
 fn file_engine(config: &Config, lines: &[Vec<u8>]) -> (tempfile::TempDir, Engine) {
@@ -486,10 +516,17 @@ fn kill_9_rounds_neither_lose_nor_repeat_events() {
     }
     feeder.join().unwrap();
     let mut run = setup.spawn_run("2017-06-20");
-    assert!(
-        setup.wait_consumed(messy.len() as u64, Duration::from_secs(300)),
-        "did not catch up"
-    );
+    if !setup.wait_consumed(messy.len() as u64, Duration::from_secs(120)) {
+        let in_state = setup
+            .metrics()
+            .map(|text| setup.consumed_so_far(&text))
+            .unwrap_or(0);
+        let on_topic = read_topic_raw_count(&broker, &setup.config.kafka.input_topic);
+        panic!(
+            "did not catch up: {in_state} messages in state, {on_topic:?} on the input topic, {} produced",
+            messy.len()
+        );
+    }
     assert!(run.terminate().expect("exits").success());
 
     let live = Engine::open(Arc::new(setup.config.clone()), &setup.state(), Mode::Live).unwrap();

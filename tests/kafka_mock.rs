@@ -34,6 +34,7 @@ fn kent(brokers: &str, suffix: &str) -> Config {
     config.kafka.restatements_topic = format!("restatements-{suffix}");
     config.kafka.dead_letters_topic = format!("dead-{suffix}");
     config.processing.batch_max_events = 700;
+    config.processing.replay_batch_events = 700;
     config.processing.batch_max_millis = 50;
     config
 }
