@@ -11,11 +11,30 @@
 //!
 //! - Volumes: `Scale::Kent` normalises Kent's 2017 figures (units.md) over the
 //!   leaves, in the proportions of the activity table for Kent's own unit ids and of
-//!   an average Kent team of the same kind otherwise; `Scale::Small` is 1/50 of it.
+//!   an average Kent team of the same kind otherwise; `Scale::Small` is 1/50 of it;
+//!   `Scale::National` is 150 average English authorities, each a quarter of Kent
+//!   ([`AVERAGE_LA_SHARE_OF_KENT`]: England's 2017 referrals, CP plans and children
+//!   in care over ~150 authorities are 0.24-0.27 of Kent's), spread over the leaves
+//!   the same way (config/national.toml: 150 authorities of six leaves each).
 //!   The history starts empty: a stock of already-open cases, plans, periods of care
 //!   and care leavers enters in the first four weeks, so stocks are near steady state
 //!   from the first month-end (month-one counts of referrals and starts are inflated).
-//! - Ids: events `e` + 8 digits in file order, children `c` + 6 digits, workers `w` +
+//! - Kent in steady state (second year, seed 1): ~193,000 events a year (national:
+//!   ~7.1 million), ~17,400 referrals, ~16,600 completed assessments, ~1,300 CP
+//!   plans started, ~470 audits, ~10,400 open cases, ~1,350 children on a plan and
+//!   ~1,650 in care. The mix: visits ~33% (CP ~30,000, CIN ~21,000, CIC ~11,000),
+//!   worker allocations ~12%, referrals, closures and assessments ~9% each, child
+//!   details ~7%. The first year is ~230,000 (the opening stock).
+//! - Visit rhythms (the volume that is a choice): CP about every 10 working days
+//!   (about 85% on time, as Kent's 2017 scorecard); children in care every 6 weeks
+//!   in the first year of a period, every 3-4 months after it (the statutory
+//!   minimum); children in need on a CIN plan every 6-12 weeks, disabled children
+//!   every 3-6 months; no routine visits while a case is in assessment or enquiry
+//!   without a plan (the assessment and the enquiry record `child_seen`), nor for
+//!   care leavers (their birthday contacts) and adoption support. CIN visits are
+//!   thinner than Kent's 28-day standard so that a Kent year stays under 200,000
+//!   events: CIN01 comes out far below Kent's 76%.
+//! - Ids: events `e` + 8 digits in file order, children `c` + at least 6 digits, workers `w` +
 //!   5 digits. References (`plan_id`, ...) name the starting event of the same child.
 //! - Clean history: sorted by (date, recorded_at, event_id); a child's events of one
 //!   date have increasing `recorded_at` in causal order; no `revision`, no `void`;
@@ -55,7 +74,18 @@ pub enum Scale {
     Small,
     /// Kent's 2017 volumes (units.md), spread over the leaves like its activity table.
     Kent,
+    /// England: 150 average authorities, each a quarter of Kent's volumes, spread
+    /// over the leaves like `Kent` (meant for a configuration of 150 authorities).
+    National,
 }
+
+/// The volume of an average English authority as a share of Kent's: England's
+/// 2017 referrals (~650,000), child protection plans (~51,000) and children in care
+/// (~72,700) over its ~150 authorities are 0.24-0.27 of Kent's figures.
+pub const AVERAGE_LA_SHARE_OF_KENT: f64 = 0.25;
+
+/// The number of authorities `Scale::National` stands for.
+pub const NATIONAL_AUTHORITIES: f64 = 150.0;
 
 /// What to generate.
 pub struct GenOptions {
@@ -152,7 +182,7 @@ fn default_profile(kind: Kind) -> [f64; 5] {
 }
 
 // Kent volumes (units.md) that the categories below are normalised to.
-const KENT_GENERAL_NEW_REFS_YEAR: f64 = 11_600.0; // new children referred to CSWTs
+const KENT_GENERAL_NEW_REFS_YEAR: f64 = 12_500.0; // new children referred to CSWTs
 const KENT_UASC_REFS_YEAR: f64 = 300.0;
 const KENT_DISABILITY_REFS_YEAR: f64 = 216.0;
 const KENT_SUPPORT_REFS_YEAR: f64 = 144.0;
@@ -561,6 +591,8 @@ struct Cur {
     segs: Vec<(u16, i32, i32)>,
     cp: Vec<(i32, i32)>,
     cic: Vec<(i32, i32)>,
+    /// Child-in-need plans (from, to).
+    cin: Vec<(i32, i32)>,
     plans: u32,
     last_ref: i32,
 }
@@ -576,6 +608,8 @@ struct Gen {
     next_uid: u32,
     units: Vec<UnitInfo>,
     las: Vec<LaInfo>,
+    /// The units of each authority, in configuration order.
+    la_units: Vec<Vec<u16>>,
     multi_la: bool,
     workers: Vec<Worker>,
     children: Vec<ChildRec>,
@@ -631,7 +665,12 @@ impl Gen {
         let scale = match options.scale {
             Scale::Kent => 1.0,
             Scale::Small => 0.02,
+            Scale::National => NATIONAL_AUTHORITIES * AVERAGE_LA_SHARE_OF_KENT,
         };
+        let mut la_units: Vec<Vec<u16>> = vec![Vec::new(); las.len()];
+        for (i, u) in units.iter().enumerate() {
+            la_units[u.la as usize].push(i as u16);
+        }
         let mut g = Gen {
             rng: ChaCha8Rng::seed_from_u64(options.seed),
             seed: options.seed,
@@ -642,6 +681,7 @@ impl Gen {
             next_uid: 0,
             multi_la: las.len() > 1,
             las,
+            la_units,
             units,
             workers: Vec::new(),
             children: Vec::new(),
@@ -717,13 +757,9 @@ impl Gen {
 
     /// A unit of the current child's authority picked by weight, if any has weight.
     fn pick_unit(&mut self, weight: &dyn Fn(&UnitInfo) -> f64) -> Option<u16> {
-        let la = self.cur.la;
-        let cands: Vec<(u16, f64)> = self
-            .units
+        let cands: Vec<(u16, f64)> = self.la_units[self.cur.la as usize]
             .iter()
-            .enumerate()
-            .filter(|(_, u)| u.la == la)
-            .map(|(i, u)| (i as u16, weight(u).max(0.0)))
+            .map(|&i| (i, weight(&self.units[i as usize]).max(0.0)))
             .filter(|(_, w)| *w > 0.0)
             .collect();
         if cands.is_empty() {
@@ -1101,6 +1137,7 @@ impl Gen {
         if to >= b18 {
             to = (b18 - self.ri(1, 30)).max(from + 1);
         }
+        self.cur.cin.push((from, to));
         self.extras(from, to, true);
         if self.age(to) < 17 && self.chance(care_p) {
             return self.care_route(to, false);
@@ -1746,7 +1783,13 @@ impl Gen {
         self.unit_kind()
     }
 
-    /// Visits while the case is open, at the rhythm of the child's status.
+    /// Visits while the case is open, at the rhythm of the child's status (see the
+    /// module documentation): child protection about every 10 working days, children
+    /// in care every 6 weeks in the first year of a period and every 3-4 months after
+    /// it, children in need on a CIN plan every 6-12 weeks, disabled children in need
+    /// every 3-6 months. A case in assessment or enquiry without a plan, a care leaver
+    /// and adoption support have no routine visits; the first visit follows the start
+    /// of a plan, a period of care or a CIN plan within a few days.
     fn visits(&mut self) {
         let mut segs = std::mem::take(&mut self.cur.segs);
         segs.sort_by_key(|s| (s.1, s.2));
@@ -1755,6 +1798,7 @@ impl Gen {
             .cp
             .iter()
             .chain(self.cur.cic.iter())
+            .chain(self.cur.cin.iter())
             .map(|x| x.0)
             .collect();
         for (f, t, _, _) in merge_segs(&segs) {
@@ -1769,37 +1813,57 @@ impl Gen {
                     }
                 }
                 let in_cp = self.cur.cp.iter().any(|&(s, e)| s <= d && d < e);
-                let in_cic = self.cur.cic.iter().any(|&(s, e)| s <= d && d < e);
-                let (vt, gap) = if in_cp {
-                    (
+                let cic_from = self
+                    .cur
+                    .cic
+                    .iter()
+                    .find(|&&(s, e)| s <= d && d < e)
+                    .map(|x| x.0);
+                let in_cin = self.cur.cin.iter().any(|&(s, e)| s <= d && d < e);
+                let kind = self.unit_at(&segs, d);
+                let rhythm = if in_cp {
+                    Some((
                         V_CP,
-                        if self.chance(0.85) {
-                            self.ri(8, 14)
+                        if self.chance(0.6) {
+                            self.ri(10, 14)
                         } else {
                             self.ri(15, 28)
                         },
-                    )
-                } else if in_cic {
-                    (
+                    ))
+                } else if let Some(c) = cic_from {
+                    let long_term = d - c >= 365;
+                    Some((
                         V_CIC,
-                        if self.chance(0.85) {
-                            self.ri(28, 42)
-                        } else {
-                            self.ri(43, 60)
+                        match (long_term, self.chance(0.85)) {
+                            (false, true) => self.ri(35, 42),
+                            (false, false) => self.ri(43, 60),
+                            (true, true) => self.ri(84, 112),
+                            (true, false) => self.ri(113, 150),
                         },
-                    )
+                    ))
                 } else {
-                    match self.unit_at(&segs, d) {
-                        Kind::CareLeavers | Kind::Adoption => (V_OTHER, self.ri(42, 98)),
-                        Kind::Disability => (V_CIN, self.ri(28, 84)),
-                        _ => (
+                    match kind {
+                        Kind::CareLeavers | Kind::Adoption => None,
+                        Kind::Disability if in_cin => Some((V_CIN, self.ri(90, 180))),
+                        _ if in_cin => Some((
                             V_CIN,
-                            if self.chance(0.6) {
-                                self.ri(14, 28)
+                            if self.chance(0.5) {
+                                self.ri(42, 56)
                             } else {
-                                self.ri(29, 60)
+                                self.ri(57, 84)
                             },
-                        ),
+                        )),
+                        _ => None,
+                    }
+                };
+                let Some((vt, gap)) = rhythm else {
+                    // No routine visits: on to the next start of a plan or period.
+                    match starts.iter().filter(|&&s| s > d).min() {
+                        Some(&s) if s < stop => {
+                            v = s + self.ri(0, 3);
+                            continue;
+                        }
+                        _ => break,
                     }
                 };
                 let vt = if self.chance(0.03) { V_OTHER } else { vt };
@@ -1896,7 +1960,7 @@ impl Gen {
                     d += self.exp_days(mean).max(14);
                 }
             }
-            if t < FAR && self.chance(0.2) {
+            if t < FAR && self.chance(0.05) {
                 self.emit(Ty::WorkerUnallocated, t, NO_UNIT, 0, 0, 0);
             }
         }
@@ -1928,9 +1992,9 @@ impl Gen {
 
     /// Missing episodes of children aged 11-17 while their case is open.
     fn missing(&mut self) {
-        let p = if self.cur.cic.is_empty() { 0.05 } else { 0.28 };
+        let p = if self.cur.cic.is_empty() { 0.035 } else { 0.2 };
         let prone = self.chance(p);
-        if !prone && !self.chance(0.03) {
+        if !prone && !self.chance(0.02) {
             return;
         }
         let lo = birthday(self.cur.dob, 11);
@@ -2659,8 +2723,10 @@ impl<'a> Noise<'a> {
 
     fn other_unit(&mut self, u: u16) -> Option<u16> {
         let la = self.g.units[u as usize].la;
-        let c: Vec<u16> = (0..self.g.units.len() as u16)
-            .filter(|&i| i != u && self.g.units[i as usize].la == la)
+        let c: Vec<u16> = self.g.la_units[la as usize]
+            .iter()
+            .copied()
+            .filter(|&i| i != u)
             .collect();
         if c.is_empty() {
             None

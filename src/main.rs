@@ -72,6 +72,7 @@ enum Command {
 enum ScaleArg {
     Small,
     Kent,
+    National,
 }
 
 #[derive(clap::Args)]
@@ -270,6 +271,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         scale: match args.scale {
             ScaleArg::Small => ragline::generate::Scale::Small,
             ScaleArg::Kent => ragline::generate::Scale::Kent,
+            ScaleArg::National => ragline::generate::Scale::National,
         },
         messy: args.messy,
     };
