@@ -130,6 +130,12 @@ fn string_field<'a>(raw: &'a RawValue, name: &str) -> Outcome<std::borrow::Cow<'
     if first_byte(raw) != b'"' {
         return Err(wrong_type(name, "a string"));
     }
+    // Fast path: the raw text is already valid JSON, so a string without
+    // escapes is exactly the bytes between its quotes.
+    let text = raw.get();
+    if text.len() >= 2 && text.ends_with('"') && !text.as_bytes().contains(&b'\\') {
+        return Ok(std::borrow::Cow::Borrowed(&text[1..text.len() - 1]));
+    }
     serde_json::from_str::<std::borrow::Cow<'a, str>>(raw.get())
         .map_err(|_| wrong_type(name, "a string"))
 }
