@@ -4,7 +4,7 @@ SCS13 (repeat child protection plans), consumed live from the case-event topic.
 
     quix_rolling.py --brokers 127.0.0.1:19192 --topic T --count N --month 2017-08
                     [--config config/kent.toml] [--state-dir DIR] [--out FILE]
-                    [--compare RAGLINE_REPORT.json]
+                    [--compare RAGLINE_REPORT.json] [--summary TIMINGS.json]
 
 The same shape as ragline (Kafka in, RocksDB state), written the way a Quix
 Streams user would:
