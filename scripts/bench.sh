@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The benchmark suite of issue 7: prints the results table (Markdown).
+#
+#   scripts/bench.sh [--quick] [ragline-bench options...]
+#
+# Installs what it needs (python packages duckdb, quixstreams and
+# confluent-kafka when missing; tansu via scripts/broker.sh), builds the
+# release binaries, starts a tansu broker on 127.0.0.1:$RAGLINE_BENCH_PORT
+# (default 19392; stopped on exit), generates the 10-year Kent history once
+# into $RAGLINE_BENCH_WORK (default /tmp/ragline-bench) and runs
+# `ragline-bench`. --quick: 24 months, 5 s per live rate, 3 months for Quix.
+# Other options go to ragline-bench (see `ragline-bench --help`), e.g.
+# `--json out.json`, `--baselines off`, `--rates 1000`.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+port="${RAGLINE_BENCH_PORT:-19392}"
+work="${RAGLINE_BENCH_WORK:-/tmp/ragline-bench}"
+python="${PYTHON:-python3}"
+
+extra=()
+sizes=(--months 120 --live-seconds 15 --quix-months 12)
+for arg in "$@"; do
+  if [ "$arg" = --quick ]; then
+    sizes=(--months 24 --live-seconds 5 --quix-months 3)
+  else
+    extra+=("$arg")
+  fi
+done
+
+if ! "$python" -c "import duckdb, quixstreams, confluent_kafka" 2>/dev/null; then
+  echo "bench: installing duckdb quixstreams confluent-kafka (pip)" >&2
+  "$python" -m pip install --quiet duckdb quixstreams confluent-kafka
+fi
+scripts/broker.sh install
+echo "bench: building (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
+cargo build --release --quiet --bin ragline --bin ragline-bench
+
+scripts/broker.sh start "$port"
+trap 'scripts/broker.sh stop "$port"' EXIT INT TERM
+
+mkdir -p "$work"
+"$CARGO_TARGET_DIR/release/ragline-bench" \
+  --config config/kent.toml --scale kent --seed 1 "${sizes[@]}" \
+  --work "$work" --broker "127.0.0.1:$port" --baselines on --python "$python" \
+  "${extra[@]}"

@@ -1,0 +1,1346 @@
+//! `ragline-bench`: the benchmark suite of issue 7. Prints a Markdown table
+//! (measurement, value, ceiling or comparison measured in the same run,
+//! ratio, target, met?) and optionally writes it as JSON.
+//!
+//! 1. file replay throughput (`ragline replay --input`, a child process)
+//!    against reading and parsing the same file (serde_json; ragline's decoder);
+//! 2. Kafka replay throughput (`ragline replay --from-topic`) against a bare
+//!    rdkafka consumer reading the same topic (needs `--broker`);
+//! 3. live latency, event produced -> indicator value received, at steady
+//!    rates, against the broker's own produce -> consume latency (needs `--broker`);
+//! 4. month-end rebuild: every month-end scorecard of every unit after the replay;
+//! 5. peak RSS and RocksDB size per event and per child;
+//! 6. baselines: DuckDB (one month end, checked with `compare.py`) and
+//!    Quix Streams (SCS03/SCS13 counters, needs `--broker`).
+//!
+//! See `bench/README.md`. `scripts/bench.sh` sets everything up.
+
+mod kafka;
+mod proc;
+mod table;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, ValueEnum};
+use proc::{run_measured, Guard, Measured};
+use ragline::calendar::{Date, Month};
+use ragline::config::{Config, UnitIdx};
+use ragline::pipeline::{Engine, Mode};
+use serde_json::{json, Value};
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use table::{Row, Target};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum Baselines {
+    /// Run them when python3 has duckdb / quixstreams.
+    Auto,
+    /// Run them; fail when they cannot run.
+    On,
+    /// Skip them.
+    Off,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ragline-bench",
+    about = "ragline's benchmark suite (issue 7): replay, Kafka, live latency, rebuild, memory, baselines"
+)]
+struct Args {
+    /// Configuration file.
+    #[arg(long, default_value = "config/kent.toml")]
+    config: PathBuf,
+    /// Scale of the generated history (kent or small).
+    #[arg(long, default_value = "kent")]
+    scale: String,
+    /// Months of generated history.
+    #[arg(long, default_value_t = 120)]
+    months: u32,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Use this event file instead of generating one.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Working directory (generated files are kept and reused here).
+    #[arg(long, default_value = "/tmp/ragline-bench")]
+    work: PathBuf,
+    /// The ragline binary (default: next to this one).
+    #[arg(long)]
+    ragline: Option<PathBuf>,
+    /// Kafka broker (host:port) for items 2, 3 and the Quix baseline.
+    #[arg(long)]
+    broker: Option<String>,
+    /// Live latency rates (events/s).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    rates: Vec<u64>,
+    /// Seconds per live latency rate (the broker echo ceiling runs a third of it, 1-5 s).
+    #[arg(long, default_value_t = 15.0)]
+    live_seconds: f64,
+    /// Also measure live latency with this input consumer fetch.wait.max.ms
+    /// (0: only as shipped). tansu answers a fetch only when the wait is over.
+    #[arg(long, default_value_t = 5)]
+    tuned_fetch_wait_ms: u32,
+    /// Run the DuckDB and Quix Streams baselines.
+    #[arg(long, value_enum, default_value = "auto")]
+    baselines: Baselines,
+    /// Directory of the baseline scripts.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/baselines"))]
+    baselines_dir: PathBuf,
+    /// Months of history for the Quix Streams comparison (Quix is slow).
+    #[arg(long, default_value_t = 12)]
+    quix_months: u32,
+    /// Python interpreter for the baselines.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Also write the results as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Keep the state directories.
+    #[arg(long)]
+    keep: bool,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn main() {
+    let args = Args::parse();
+    match bench(&args) {
+        Ok(all_measured) => {
+            if !all_measured {
+                eprintln!("ragline-bench: some measurements failed (see the table)");
+                std::process::exit(1);
+            }
+        }
+        Err(error) => {
+            eprintln!("ragline-bench: error: {error:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Everything one run learns besides the rows.
+#[derive(Default)]
+struct RunFacts {
+    facts: serde_json::Map<String, Value>,
+    phases: Vec<(String, f64)>,
+    replay_elapsed: f64,
+}
+
+impl RunFacts {
+    fn set(&mut self, key: &str, value: Value) {
+        self.facts.insert(key.to_string(), value);
+    }
+}
+
+fn log(message: impl AsRef<str>) {
+    eprintln!("bench: {}", message.as_ref());
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn bench(args: &Args) -> Result<bool> {
+    std::fs::create_dir_all(&args.work).with_context(|| format!("{}", args.work.display()))?;
+    let work = args.work.canonicalize()?;
+    let ragline = match &args.ragline {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the bench binary has no directory")?
+            .join("ragline"),
+    };
+    if !ragline.exists() {
+        bail!(
+            "{} not found (build it, or pass --ragline)",
+            ragline.display()
+        );
+    }
+    let config_path = args.config.canonicalize().with_context(|| {
+        format!(
+            "--config {} (run from the repository root)",
+            args.config.display()
+        )
+    })?;
+    let config_text = std::fs::read_to_string(&config_path)?;
+    let config = Arc::new(Config::parse(&config_text, &config_path)?);
+    let mut context = RunFacts::default();
+    context.set("load_before", json!(loadavg()));
+    context.set("cpus", json!(std::thread::available_parallelism()?.get()));
+    context.set("cpu_model", json!(cpu_model()));
+    context.set(
+        "processing",
+        json!({
+            "batch_max_events": config.processing.batch_max_events,
+            "batch_max_millis": config.processing.batch_max_millis,
+            "grace_days_replay": config.processing.grace_days_replay,
+            "grace_days_live": config.processing.grace_days_live,
+            "schema_validation": config.processing.schema_validation,
+        }),
+    );
+
+    // The event file.
+    let events = match &args.events {
+        Some(path) => path.canonicalize()?,
+        None => {
+            let path = work.join(format!(
+                "{}-{}-{}.jsonl",
+                args.scale, args.months, args.seed
+            ));
+            generate(&ragline, &config_path, args, args.months, &path)?;
+            path
+        }
+    };
+    let input_bytes = std::fs::metadata(&events)?.len();
+    let children = count_children(&events)?;
+    context.set("events_file", json!(events.display().to_string()));
+    context.set("input_bytes", json!(input_bytes));
+    context.set("children", json!(children));
+
+    let mut rows: Vec<Row> = Vec::new();
+    let state = work.join("state-file");
+    let replay = item1_and_5(
+        &ragline,
+        &config_path,
+        &config,
+        &events,
+        &state,
+        input_bytes,
+        children,
+        &mut context,
+        &mut rows,
+    )?;
+    match item4(&config, &state, &mut context) {
+        Ok(mut more) => rows.append(&mut more),
+        Err(error) => rows.push(Row::missing(4, "month-end rebuild", format!("{error:#}"))),
+    }
+
+    let duckdb = baseline_available(args, "duckdb");
+    let quix = baseline_available(args, "quixstreams");
+    if let Err(reason) = &duckdb {
+        if args.baselines == Baselines::On {
+            bail!("--baselines on: {reason}");
+        }
+    }
+    let month = replay.current_date.month();
+    match &duckdb {
+        Ok(()) => match item6_duckdb(
+            args,
+            &ragline,
+            &config_path,
+            &events,
+            &state,
+            month,
+            &context,
+        ) {
+            Ok(row) => rows.push(row),
+            Err(error) => rows.push(Row::missing(6, "DuckDB baseline", format!("{error:#}"))),
+        },
+        Err(reason) => rows.push(Row::missing(6, "DuckDB baseline", reason.clone())),
+    }
+
+    match &args.broker {
+        Some(broker) => {
+            let tag = format!(
+                "{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs()
+            );
+            match item2(
+                broker,
+                &tag,
+                &ragline,
+                &config_text,
+                &config_path,
+                &events,
+                &work,
+                args.keep,
+            ) {
+                Ok(mut more) => rows.append(&mut more),
+                Err(error) => rows.push(Row::missing(2, "Kafka replay", format!("{error:#}"))),
+            }
+            match item3(
+                broker,
+                &tag,
+                args,
+                &ragline,
+                &config,
+                &config_text,
+                &state,
+                replay.current_date,
+                &work,
+            ) {
+                Ok(mut more) => rows.append(&mut more),
+                Err(error) => rows.push(Row::missing(3, "live latency", format!("{error:#}"))),
+            }
+            match &quix {
+                Ok(()) => match item6_quix(
+                    broker,
+                    &tag,
+                    args,
+                    &ragline,
+                    &config_text,
+                    &config_path,
+                    &work,
+                ) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => rows.push(Row::missing(
+                        6,
+                        "Quix Streams baseline",
+                        format!("{error:#}"),
+                    )),
+                },
+                Err(reason) => {
+                    if args.baselines == Baselines::On {
+                        bail!("--baselines on: {reason}");
+                    }
+                    rows.push(Row::missing(6, "Quix Streams baseline", reason.clone()))
+                }
+            }
+        }
+        None => {
+            let why = "no --broker";
+            rows.push(Row::missing(2, "Kafka replay", why));
+            rows.push(Row::missing(3, "live latency", why));
+            rows.push(Row::missing(6, "Quix Streams baseline", why));
+        }
+    }
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&state);
+    }
+    context.set("load_after", json!(loadavg()));
+    rows.sort_by_key(|row| row.item);
+
+    let mut text = String::new();
+    text.push_str(&format!(
+        "events: {} ({} bytes, {} children); {} cpus ({}); load before {} / after {}\n\n",
+        events.display(),
+        table::number(input_bytes as f64),
+        table::number(children as f64),
+        context.facts["cpus"],
+        context.facts["cpu_model"].as_str().unwrap_or(""),
+        context.facts["load_before"].as_str().unwrap_or(""),
+        context.facts["load_after"].as_str().unwrap_or("")
+    ));
+    text.push_str(&table::markdown(&rows));
+    text.push_str(&phase_table(&context));
+    print!("{text}");
+    std::io::stdout().flush()?;
+    if let Some(path) = &args.json {
+        let document = json!({
+            "context": Value::Object(context.facts.clone()),
+            "replay_phases_seconds": context.phases.iter().map(|(name, seconds)| json!({"phase": name, "seconds": seconds})).collect::<Vec<_>>(),
+            "rows": table::json_rows(&rows),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
+            .with_context(|| format!("--json {}", path.display()))?;
+    }
+    Ok(rows.iter().all(|row| {
+        row.value.is_ok() || {
+            // Skipped for lack of a broker or of python modules is not a failure.
+            let why = row.value.as_ref().err().map(String::as_str).unwrap_or("");
+            why.starts_with("no --broker") || why.starts_with("skipped")
+        }
+    }))
+}
+
+fn phase_table(context: &RunFacts) -> String {
+    if context.phases.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nFile replay, time per pipeline phase (from `ragline replay --json`):\n\n| phase | seconds | share of replay |\n| --- | ---: | ---: |\n",
+    );
+    for (name, seconds) in &context.phases {
+        out.push_str(&format!(
+            "| {name} | {seconds:.2} | {:.1} % |\n",
+            100.0 * seconds / context.replay_elapsed.max(1e-9)
+        ));
+    }
+    out
+}
+
+fn generate(ragline: &Path, config: &Path, args: &Args, months: u32, out: &Path) -> Result<()> {
+    if out.exists() && std::fs::metadata(out)?.len() > 0 {
+        log(format!("reusing {}", out.display()));
+        return Ok(());
+    }
+    log(format!("generating {}", out.display()));
+    let partial = out.with_extension("partial");
+    let measured = run_measured(
+        Command::new(ragline)
+            .arg("generate")
+            .arg("--config")
+            .arg(config)
+            .args(["--seed", &args.seed.to_string()])
+            .args(["--months", &months.to_string()])
+            .args(["--scale", &args.scale])
+            .arg("--out")
+            .arg(&partial),
+        HOUR,
+    )?;
+    std::fs::rename(&partial, out)?;
+    log(measured.stdout.trim());
+    Ok(())
+}
+
+/// Distinct child ids in a file (a byte scan, not a parse).
+fn count_children(path: &Path) -> Result<usize> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if let Some(child) = kafka::field(&line, b"\"child_id\":\"") {
+            if !seen.contains(child) {
+                seen.insert(child.to_vec());
+            }
+        }
+    }
+    Ok(seen.len())
+}
+
+/// Reads the file line by line and parses each line with `parse`; returns
+/// (lines, lines parsed without error, seconds).
+fn read_and_parse(path: &Path, mut parse: impl FnMut(&[u8]) -> bool) -> Result<(u64, u64, f64)> {
+    let started = Instant::now();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut line = Vec::new();
+    let (mut lines, mut ok) = (0u64, 0u64);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        lines += 1;
+        if parse(&line) {
+            ok += 1;
+        }
+    }
+    Ok((lines, ok, started.elapsed().as_secs_f64()))
+}
+
+struct ReplaySummary {
+    current_date: Date,
+}
+
+fn json_of(text: &str) -> Result<Value> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with('{'))
+        .context("no JSON summary in the output")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn number_of(value: &Value, key: &str) -> Result<f64> {
+    value
+        .get(key)
+        .and_then(Value::as_f64)
+        .with_context(|| format!("no number '{key}' in {value}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item1_and_5(
+    ragline: &Path,
+    config_path: &Path,
+    config: &Config,
+    events: &Path,
+    state: &Path,
+    input_bytes: u64,
+    children: usize,
+    context: &mut RunFacts,
+    rows: &mut Vec<Row>,
+) -> Result<ReplaySummary> {
+    log("item 1: ceilings (read + parse)");
+    let (lines, valid_json, serde_seconds) = read_and_parse(events, |line| {
+        std::hint::black_box(serde_json::from_slice::<Value>(line)).is_ok()
+    })?;
+    let decoder = ragline::event::Decoder::new(config, None);
+    let (_, decoded, decoder_seconds) = read_and_parse(events, |line| {
+        std::hint::black_box(decoder.decode(line)).is_ok()
+    })?;
+    let serde_rate = lines as f64 / serde_seconds;
+    let decoder_rate = lines as f64 / decoder_seconds;
+    context.set("lines", json!(lines));
+
+    log("item 1: ragline replay --input");
+    let _ = std::fs::remove_dir_all(state);
+    let measured = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--input")
+            .arg(events)
+            .arg("--state")
+            .arg(state)
+            .arg("--json"),
+        HOUR,
+    )?;
+    let summary = json_of(&measured.stdout)?;
+    let messages = number_of(&summary, "messages")?;
+    let elapsed = number_of(&summary, "elapsed_seconds")?;
+    let rate = number_of(&summary, "events_per_second")?;
+    if messages as u64 != lines {
+        bail!("replay read {messages} messages, the file has {lines} lines");
+    }
+    let current_date = summary
+        .get("current_date")
+        .and_then(Value::as_str)
+        .and_then(Date::parse)
+        .context("replay summary without a current date")?;
+    let phases: Vec<(String, f64)> = summary
+        .get("phase_seconds")
+        .and_then(Value::as_object)
+        .map(|object| {
+            object
+                .iter()
+                .map(|(name, seconds)| (name.clone(), seconds.as_f64().unwrap_or(0.0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let phase_sum: f64 = phases.iter().map(|(_, seconds)| seconds).sum();
+    context.phases = phases;
+    context.phases.push((
+        "read file, dead-letter sink, other".into(),
+        elapsed - phase_sum,
+    ));
+    context.replay_elapsed = elapsed;
+    context.set("replay", summary.clone());
+    let cores = measured.cpu() / measured.wall;
+    rows.push(
+        Row::new(1, "file replay, all indicators", rate, "events/s")
+            .ceiling(serde_rate, "read + serde_json::Value parse")
+            .target(Target::ValueAtLeast(500_000.0))
+            .note(format!(
+                "`ragline replay --input` as a child process: {messages:.0} events in {elapsed:.2} s (process wall {:.2} s incl. opening; CPU {:.2} s user + {:.2} s system = {cores:.2} cores on average, RocksDB background threads included); {} of {} lines valid JSON, {} decode; months closed {}",
+                measured.wall,
+                measured.user,
+                measured.system,
+                valid_json,
+                lines,
+                decoded,
+                summary.get("months_closed").cloned().unwrap_or(Value::Null)
+            )),
+    );
+    rows.push(
+        Row::new(1, "file replay vs ragline's decoder", rate, "events/s")
+            .ceiling(decoder_rate, "read + ragline::event::Decoder"),
+    );
+
+    log("item 5: memory and state size");
+    let state_bytes = proc::dir_size(state);
+    let events_count = messages.max(1.0);
+    let children = children.max(1) as f64;
+    let per_event_input = input_bytes as f64 / events_count;
+    let per_child_input = input_bytes as f64 / children;
+    let rss = measured.max_rss_bytes as f64;
+    rows.push(
+        Row::new(5, "peak RSS per event", rss / events_count, "bytes")
+            .ceiling(per_event_input, "input JSON per event")
+            .note(format!(
+                "peak RSS of the replay process {} MiB (wait4 ru_maxrss); RocksDB state after close {} MiB; input file {} MiB; {} events, {} distinct children",
+                table::number(rss / 1048576.0),
+                table::number(state_bytes as f64 / 1048576.0),
+                table::number(input_bytes as f64 / 1048576.0),
+                table::number(events_count),
+                table::number(children)
+            )),
+    );
+    rows.push(
+        Row::new(5, "peak RSS per child", rss / children, "bytes")
+            .ceiling(per_child_input, "input JSON per child"),
+    );
+    rows.push(
+        Row::new(
+            5,
+            "RocksDB state per event",
+            state_bytes as f64 / events_count,
+            "bytes",
+        )
+        .ceiling(per_event_input, "input JSON per event"),
+    );
+    rows.push(
+        Row::new(
+            5,
+            "RocksDB state per child",
+            state_bytes as f64 / children,
+            "bytes",
+        )
+        .ceiling(per_child_input, "input JSON per child"),
+    );
+    context.set("replay_peak_rss_bytes", json!(measured.max_rss_bytes));
+    context.set("state_bytes", json!(state_bytes));
+    Ok(ReplaySummary { current_date })
+}
+
+fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<Vec<Row>> {
+    log("item 4: month-end rebuild");
+    let started = Instant::now();
+    let engine = Engine::open(config.clone(), state, Mode::Replay)?;
+    let open_seconds = started.elapsed().as_secs_f64();
+    let clock = engine.clock();
+    let (Some(first), Some(current)) = (clock.first_month, clock.current()) else {
+        bail!("the replayed state has no months");
+    };
+    let last = current.month();
+    let units: Vec<UnitIdx> = (0..config.units.len())
+        .map(|unit| UnitIdx(unit as u32))
+        .collect();
+    let reader = engine.reader();
+    let (mut build, mut serialise, mut bytes, mut months) = (0.0, 0.0, 0usize, 0usize);
+    let mut month = first;
+    while month <= last {
+        let started = Instant::now();
+        let report = ragline::report::report_json(&reader, &units, month);
+        let built = Instant::now();
+        let text = serde_json::to_vec(&report)?;
+        serialise += built.elapsed().as_secs_f64();
+        build += (built - started).as_secs_f64();
+        bytes += std::hint::black_box(text).len();
+        months += 1;
+        month = month.plus(1);
+    }
+    let rebuild = build + serialise;
+    context.set("rebuild_months", json!(months));
+    context.set("rebuild_bytes", json!(bytes));
+    Ok(vec![
+        Row::new(
+            4,
+            format!("rebuild {months} month-end scorecards x {} units", units.len()),
+            rebuild,
+            "s",
+        )
+        .ceiling(serialise, "serde_json writing the same reports")
+        .target(Target::ValueBelow(5.0))
+        .note(format!(
+            "report::report_json for every month {first}..{last} and every unit, then serde_json::to_vec: {} MiB of JSON; computing {build:.2} s + writing {serialise:.2} s, in-process after Engine::open",
+            table::number(bytes as f64 / 1048576.0)
+        )),
+        Row::new(4, "Engine::open of the replayed state", open_seconds, "s"),
+    ])
+}
+
+fn baseline_available(args: &Args, module: &str) -> std::result::Result<(), String> {
+    if args.baselines == Baselines::Off {
+        return Err("skipped (--baselines off)".into());
+    }
+    if !args.baselines_dir.join("compare.py").exists() {
+        return Err(format!(
+            "skipped: no baselines in {}",
+            args.baselines_dir.display()
+        ));
+    }
+    let status = Command::new(&args.python)
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        _ => Err(format!(
+            "skipped: {} cannot import {module} (pip install duckdb quixstreams confluent-kafka)",
+            args.python
+        )),
+    }
+}
+
+/// `ragline report` of one month for all units (JSON) into `out`.
+fn report_cli(
+    ragline: &Path,
+    config: &Path,
+    state: &Path,
+    month: Month,
+    out: &Path,
+) -> Result<Measured> {
+    run_measured(
+        Command::new(ragline)
+            .arg("report")
+            .arg("--config")
+            .arg(config)
+            .arg("--state")
+            .arg(state)
+            .args([
+                "--month",
+                &month.to_string(),
+                "--all-units",
+                "--format",
+                "json",
+            ])
+            .arg("--out")
+            .arg(out),
+        HOUR,
+    )
+}
+
+/// Runs compare.py; returns (all equal, its summary lines).
+fn compare(args: &Args, ragline_report: &Path, baseline: &Path) -> Result<(bool, String)> {
+    let output = Command::new(&args.python)
+        .arg(args.baselines_dir.join("compare.py"))
+        .arg(ragline_report)
+        .arg(baseline)
+        .output()
+        .context("running compare.py")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let tail: Vec<&str> = text.lines().rev().take(2).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Ok((output.status.success(), tail.join(" ")))
+}
+
+fn item6_duckdb(
+    args: &Args,
+    ragline: &Path,
+    config_path: &Path,
+    events: &Path,
+    state: &Path,
+    month: Month,
+    context: &RunFacts,
+) -> Result<Row> {
+    log(format!("item 6: DuckDB recompute of {month}"));
+    let duck_out = args.work.join(format!("duckdb-{month}.json"));
+    let duck = run_measured(
+        Command::new(&args.python)
+            .arg(args.baselines_dir.join("duckdb_scorecard.py"))
+            .arg(events)
+            .arg("--config")
+            .arg(config_path)
+            .args(["--month", &month.to_string()])
+            .arg("--out")
+            .arg(&duck_out),
+        HOUR,
+    )?;
+    let ragline_out = args.work.join(format!("ragline-{month}.json"));
+    let report = report_cli(ragline, config_path, state, month, &ragline_out)?;
+    let (equal, summary) = compare(args, &ragline_out, &duck_out)?;
+    let ragline_seconds = context.replay_elapsed + report.wall;
+    let duck_own = duck
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("duckdb_scorecard:"))
+        .and_then(|line| line.split("; ").last())
+        .unwrap_or("")
+        .to_string();
+    let row = Row::new(
+        6,
+        format!("month end {month} from the file: ragline replay + report vs DuckDB"),
+        ragline_seconds,
+        "s",
+    )
+    .versus(duck.wall, "DuckDB SQL recompute, whole script")
+    .target(Target::RatioAbove(1.0))
+    .note(format!(
+        "ratio = DuckDB time / ragline time. ragline: replay {:.2} s (every month closed, all indicators) + `ragline report --all-units` {:.2} s; DuckDB (all cores, {} MiB peak RSS) recomputes 30 of the indicators for this one month ({duck_own}). Agreement: {summary}",
+        context.replay_elapsed,
+        report.wall,
+        table::number(duck.max_rss_bytes as f64 / 1048576.0),
+    ));
+    if !equal {
+        bail!("DuckDB and ragline disagree: {summary}");
+    }
+    Ok(row)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Kafka topics of one bench configuration.
+struct Topics {
+    input: String,
+    values: String,
+}
+
+/// The configuration text with its own topics, broker and HTTP port.
+fn kafka_config(
+    base: &str,
+    broker: &str,
+    suffix: &str,
+    http_port: u16,
+    properties: &std::collections::BTreeMap<String, String>,
+) -> Result<(String, Topics)> {
+    let start = base
+        .find("[kafka]")
+        .context("no [kafka] in the configuration")?;
+    let end = base
+        .find("[[authority]]")
+        .context("no [[authority]] in the configuration")?;
+    if end < start {
+        bail!("[kafka] must come before [[authority]] in the configuration");
+    }
+    let topics = Topics {
+        input: format!("bench-in-{suffix}"),
+        values: format!("bench-values-{suffix}"),
+    };
+    let mut table = String::new();
+    if !properties.is_empty() {
+        table.push_str("[kafka.properties]\n");
+        for (key, value) in properties {
+            table.push_str(&format!("\"{key}\" = \"{value}\"\n"));
+        }
+        table.push('\n');
+    }
+    let mut text = base.to_string();
+    text.replace_range(
+        start..end,
+        &format!(
+            "[kafka]\nbrokers = \"{broker}\"\ninput_topic = \"{}\"\ngroup_id = \"bench-{suffix}\"\nvalues_topic = \"{}\"\nrag_changes_topic = \"bench-rag-{suffix}\"\nscorecards_topic = \"bench-scorecards-{suffix}\"\nrestatements_topic = \"bench-restatements-{suffix}\"\ndead_letters_topic = \"bench-dead-{suffix}\"\n\n{table}[http]\nlisten = \"127.0.0.1:{http_port}\"\n\n",
+            topics.input, topics.values
+        ),
+    );
+    Ok((text, topics))
+}
+
+/// The `[kafka.properties]` of a configuration file.
+fn config_properties(path: &Path) -> Result<std::collections::BTreeMap<String, String>> {
+    Ok(Config::load(path)?.kafka.properties)
+}
+
+fn write_config(work: &Path, name: &str, text: &str) -> Result<PathBuf> {
+    let path = work.join(format!("{name}.toml"));
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// `ragline replay --from-topic` into a fresh state; returns its JSON summary.
+fn replay_from_topic(ragline: &Path, config: &Path, state: &Path) -> Result<(Value, Measured)> {
+    let _ = std::fs::remove_dir_all(state);
+    let measured = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--from-topic")
+            .arg("--config")
+            .arg(config)
+            .arg("--state")
+            .arg(state)
+            .arg("--json"),
+        HOUR,
+    )?;
+    Ok((json_of(&measured.stdout)?, measured))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item2(
+    broker: &str,
+    tag: &str,
+    ragline: &Path,
+    config_text: &str,
+    config_path: &Path,
+    events: &Path,
+    work: &Path,
+    keep: bool,
+) -> Result<Vec<Row>> {
+    log("item 2: producing the file to the broker");
+    let (text, topics) = kafka_config(
+        config_text,
+        broker,
+        &format!("replay-{tag}"),
+        free_port()?,
+        &config_properties(config_path)?,
+    )?;
+    let config = write_config(work, "bench-kafka-replay", &text)?;
+    kafka::create_topic(broker, &topics.input, 4)?;
+    let (produced, produce_seconds) = kafka::produce_file(broker, &topics.input, events)?;
+    log("item 2: bare consumer");
+    let (read, payload_bytes, bare_seconds) =
+        kafka::bare_consume(broker, &topics.input, produced, Duration::from_secs(1800))?;
+    log("item 2: ragline replay --from-topic");
+    let state = work.join("state-topic");
+    let (summary, measured) = replay_from_topic(ragline, &config, &state)?;
+    if !keep {
+        let _ = std::fs::remove_dir_all(&state);
+    }
+    let messages = number_of(&summary, "messages")?;
+    if messages as u64 != produced {
+        bail!("replay --from-topic consumed {messages} messages of {produced}");
+    }
+    let rate = number_of(&summary, "events_per_second")?;
+    let elapsed = number_of(&summary, "elapsed_seconds")?;
+    Ok(vec![Row::new(2, "Kafka replay (`replay --from-topic`), all indicators", rate, "events/s")
+        .ceiling(read as f64 / bare_seconds, "bare rdkafka BaseConsumer")
+        .note(format!(
+            "{produced} messages on 4 partitions (produced in {produce_seconds:.1} s, {} MiB payload); ragline {elapsed:.2} s (process wall {:.2} s, CPU {:.2} s; also writes values, RAG changes and {} month-end scorecards to the output topics); bare consumer {bare_seconds:.2} s, stopping at the produced count (tansu under-reports the high watermark)",
+            table::number(payload_bytes as f64 / 1048576.0),
+            measured.wall,
+            measured.cpu(),
+            summary.get("outputs_delivered").cloned().unwrap_or(Value::Null),
+        ))])
+}
+
+/// The sum of a metric's samples (all label sets) in a text exposition.
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// (batches, batch seconds, commit seconds) from ragline's /metrics.
+fn batch_metrics(port: u16) -> (f64, f64, f64) {
+    let text = http_body(port, "/metrics").unwrap_or_default();
+    (
+        metric_sum(&text, "ragline_batch_duration_seconds_count"),
+        metric_sum(&text, "ragline_batch_duration_seconds_sum"),
+        metric_sum(&text, "ragline_commit_duration_seconds_sum"),
+    )
+}
+
+/// A plain HTTP GET on 127.0.0.1: the body (without chunk framing).
+fn http_body(port: u16, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+}
+
+/// A plain HTTP GET on 127.0.0.1: the status code.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    String::from_utf8_lossy(&response)
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let last: Vec<&str> = text.lines().rev().take(lines).collect();
+    last.into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
+/// Latencies of the k-th referral: first receipt of a root REF-M value with
+/// num >= base + k, minus its send instant.
+fn referral_latencies(sent: &[Instant], base: i64, received: &[(Instant, i64)]) -> Vec<f64> {
+    let mut latencies = Vec::with_capacity(sent.len());
+    let mut index = 0;
+    let mut best = i64::MIN;
+    for (k, sent_at) in sent.iter().enumerate() {
+        let threshold = base + k as i64 + 1;
+        while best < threshold && index < received.len() {
+            best = best.max(received[index].1);
+            index += 1;
+        }
+        if best < threshold {
+            break;
+        }
+        let seen_at = received[index - 1].0;
+        latencies.push(seen_at.saturating_duration_since(*sent_at).as_secs_f64() * 1000.0);
+    }
+    latencies
+}
+
+fn ref_m_values(receiver: &kafka::Receiver) -> Vec<(Instant, i64)> {
+    receiver
+        .snapshot()
+        .into_iter()
+        .filter_map(|(at, payload)| {
+            let value: Value = serde_json::from_str(&payload).ok()?;
+            Some((at, value.get("num")?.as_i64()?))
+        })
+        .collect()
+}
+
+fn wait_for_count(receiver: &kafka::Receiver, at_least: i64, timeout: Duration) -> i64 {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let best = ref_m_values(receiver)
+            .iter()
+            .map(|(_, num)| *num)
+            .max()
+            .unwrap_or(0);
+        if best >= at_least || Instant::now() > deadline {
+            return best;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One live configuration: a label and extra librdkafka properties.
+struct LiveVariant {
+    label: String,
+    properties: Vec<(String, String)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item3(
+    broker: &str,
+    tag: &str,
+    args: &Args,
+    ragline: &Path,
+    config: &Config,
+    config_text: &str,
+    state: &Path,
+    replay_current: Date,
+    work: &Path,
+) -> Result<Vec<Row>> {
+    let mut variants = vec![LiveVariant {
+        label: "as shipped".into(),
+        properties: Vec::new(),
+    }];
+    if args.tuned_fetch_wait_ms > 0 {
+        variants.push(LiveVariant {
+            label: format!("fetch.wait.max.ms={}", args.tuned_fetch_wait_ms),
+            properties: vec![(
+                "fetch.wait.max.ms".into(),
+                args.tuned_fetch_wait_ms.to_string(),
+            )],
+        });
+    }
+    // The first day of the month after the history: nothing closes, and the
+    // root's REF-M (referrals in the month) counts only the bench's referrals.
+    let today = replay_current.month().plus(1).first_day();
+    let mut rows = Vec::new();
+    let mut child = 0usize;
+    for (index, variant) in variants.iter().enumerate() {
+        let mut more = live_session(
+            broker,
+            &format!("{tag}-{index}"),
+            args,
+            ragline,
+            config,
+            config_text,
+            state,
+            today,
+            work,
+            variant,
+            &mut child,
+        )?;
+        rows.append(&mut more);
+    }
+    Ok(rows)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn live_session(
+    broker: &str,
+    tag: &str,
+    args: &Args,
+    ragline: &Path,
+    config: &Config,
+    config_text: &str,
+    state: &Path,
+    today: Date,
+    work: &Path,
+    variant: &LiveVariant,
+    child: &mut usize,
+) -> Result<Vec<Row>> {
+    log(format!(
+        "item 3: live latency, {} (ragline run on the replayed state)",
+        variant.label
+    ));
+    let http_port = free_port()?;
+    let mut properties = config.kafka.properties.clone();
+    properties.extend(variant.properties.iter().cloned());
+    // librdkafka's default is 500 ms.
+    let fetch_wait_ms: u32 = properties
+        .get("fetch.wait.max.ms")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(500);
+    let (text, topics) = kafka_config(
+        config_text,
+        broker,
+        &format!("live-{tag}"),
+        http_port,
+        &properties,
+    )?;
+    let config_file = write_config(work, &format!("bench-live-{tag}"), &text)?;
+    kafka::create_topic(broker, &topics.input, 1)?;
+    let log_path = work.join(format!("live-{tag}.log"));
+    let mut run = Guard::spawn(
+        Command::new(ragline)
+            .arg("run")
+            .arg("--config")
+            .arg(&config_file)
+            .arg("--state")
+            .arg(state)
+            .args(["--today", &today.to_string()]),
+        "ragline run",
+        &log_path,
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while http_status(http_port, "/readyz") != Some(200) {
+        if !run.running() {
+            bail!("ragline run exited:\n{}", tail(&log_path, 20));
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "ragline run not ready after 300 s:\n{}",
+                tail(&log_path, 20)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let root = &config.unit(config.root_of(config.default_la)).id;
+    let leaves: Vec<String> = config
+        .units
+        .iter()
+        .filter(|unit| unit.is_leaf() && unit.la == config.default_la)
+        .map(|unit| unit.id.clone())
+        .collect();
+    let receiver =
+        kafka::Receiver::start(broker, &topics.values, Some(format!("REF-M/{root}")), 5)?;
+    let producer = kafka::latency_producer(broker)?;
+    let run_tag = tag.to_string();
+    // Referrals sent to this state so far (all sessions): the root's REF-M
+    // for the month of `today` once every one is processed.
+    let counter = std::cell::Cell::new(*child);
+    let mut referral = |_: usize| {
+        let next = counter.get() + 1;
+        counter.set(next);
+        let id = format!("bench-{run_tag}-{next}");
+        let unit = &leaves[next % leaves.len()];
+        let payload = format!(
+            r#"{{"event_id":"{id}","type":"referral","child_id":"{id}","date":"{today}","unit":"{unit}","recorded_at":"{today}T12:00:00+00:00"}}"#
+        );
+        (id, payload)
+    };
+    // Warm-up: the first batch of a new day re-emits every value.
+    kafka::paced_send(&producer, &topics.input, 50, 1.0, &mut referral)?;
+    let mut base = counter.get() as i64;
+    let seen = wait_for_count(&receiver, base, Duration::from_secs(120));
+    if seen != base {
+        bail!(
+            "warm-up: saw REF-M/{root} = {seen}, expected {base}:\n{}",
+            tail(&log_path, 20)
+        );
+    }
+    let mut rows = Vec::new();
+    let echo_seconds = (args.live_seconds / 3.0).clamp(1.0, 5.0);
+    for &rate in &args.rates {
+        log(format!("item 3: broker echo at {rate}/s"));
+        let echo = kafka::echo_latency(
+            broker,
+            &format!("bench-echo-{tag}-{rate}"),
+            rate,
+            echo_seconds,
+            fetch_wait_ms,
+        )?;
+        log(format!("item 3: ragline at {rate}/s ({})", variant.label));
+        let already = ref_m_values(&receiver).len();
+        let metrics_before = batch_metrics(http_port);
+        let sent = kafka::paced_send(
+            &producer,
+            &topics.input,
+            rate,
+            args.live_seconds,
+            &mut referral,
+        )?;
+        let expected = counter.get() as i64;
+        let reached = wait_for_count(&receiver, expected, Duration::from_secs(120));
+        let values = ref_m_values(&receiver);
+        let mut latencies = referral_latencies(&sent, base, &values[already.min(values.len())..]);
+        let stats = kafka::latency_of(&sent, &mut latencies);
+        let metrics_after = batch_metrics(http_port);
+        let batches = metrics_after.0 - metrics_before.0;
+        let batch_ms = 1000.0 * (metrics_after.1 - metrics_before.1) / batches.max(1.0);
+        let commit_ms = 1000.0 * (metrics_after.2 - metrics_before.2) / batches.max(1.0);
+        base = reached;
+        if stats.seen < stats.sent {
+            bail!(
+                "at {rate}/s only {} of {} referrals reached REF-M/{root}:\n{}",
+                stats.seen,
+                stats.sent,
+                tail(&log_path, 20)
+            );
+        }
+        let note = format!(
+            "{}: {} referrals of new children dated {today} sent at {:.0}/s for {} s to `ragline run` on the replayed state (--today {today}); latency(k) = receipt of the first REF-M/{root} value with num >= k minus the send of referral k; processing batch_max_events {} / batch_max_millis {} ms (as shipped); input consumer fetch.wait.max.ms {fetch_wait_ms} ms; ceiling: the same producer and a consumer with the same fetch.wait.max.ms through an echo topic of the same broker, {echo_seconds:.0} s ({} of {} seen); ragline /metrics over the phase: {batches:.0} batches, mean batch {batch_ms:.1} ms of which commit {commit_ms:.1} ms",
+            variant.label,
+            stats.sent,
+            stats.rate,
+            args.live_seconds,
+            config.processing.batch_max_events,
+            config.processing.batch_max_millis,
+            echo.seen,
+            echo.sent
+        );
+        let target = |row: Row| {
+            if rate == 1000 {
+                row.target(Target::ValueBelow(50.0))
+            } else {
+                row
+            }
+        };
+        let label = &variant.label;
+        rows.push(
+            Row::new(
+                3,
+                format!("live latency p50 @ {rate}/s, {label}"),
+                stats.p50,
+                "ms",
+            )
+            .ceiling(echo.p50, "broker echo")
+            .note(note),
+        );
+        rows.push(target(
+            Row::new(
+                3,
+                format!("live latency p99 @ {rate}/s, {label}"),
+                stats.p99,
+                "ms",
+            )
+            .ceiling(echo.p99, "broker echo"),
+        ));
+        rows.push(
+            Row::new(
+                3,
+                format!("live latency max @ {rate}/s, {label}"),
+                stats.max,
+                "ms",
+            )
+            .ceiling(echo.max, "broker echo"),
+        );
+    }
+    *child = counter.get();
+    drop(receiver);
+    if !run.stop(Duration::from_secs(60)) {
+        log("ragline run did not stop cleanly");
+    }
+    Ok(rows)
+}
+
+fn item6_quix(
+    broker: &str,
+    tag: &str,
+    args: &Args,
+    ragline: &Path,
+    config_text: &str,
+    config_path: &Path,
+    work: &Path,
+) -> Result<Row> {
+    let events = work.join(format!(
+        "{}-{}-{}.jsonl",
+        args.scale, args.quix_months, args.seed
+    ));
+    generate(ragline, config_path, args, args.quix_months, &events)?;
+    let lines = std::io::BufReader::new(std::fs::File::open(&events)?)
+        .lines()
+        .count();
+    let (text, topics) = kafka_config(
+        config_text,
+        broker,
+        &format!("quix-{tag}"),
+        free_port()?,
+        &config_properties(config_path)?,
+    )?;
+    let config = write_config(work, "bench-quix", &text)?;
+    log(format!(
+        "item 6: produce.py {} to {}",
+        events.display(),
+        topics.input
+    ));
+    run_measured(
+        Command::new(&args.python)
+            .arg(args.baselines_dir.join("produce.py"))
+            .arg(&events)
+            .args([
+                "--brokers",
+                broker,
+                "--topic",
+                &topics.input,
+                "--partitions",
+                "4",
+            ]),
+        HOUR,
+    )?;
+    log("item 6: ragline replay --from-topic (Quix's history)");
+    let state = work.join("state-quix");
+    let (summary, _) = replay_from_topic(ragline, &config, &state)?;
+    let rate = number_of(&summary, "events_per_second")?;
+    let current = summary
+        .get("current_date")
+        .and_then(Value::as_str)
+        .and_then(Date::parse)
+        .context("replay summary without a current date")?;
+    let month = current.month();
+    let report = work.join(format!("ragline-quix-{month}.json"));
+    report_cli(ragline, &config, &state, month, &report)?;
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&state);
+    }
+    log("item 6: Quix Streams");
+    let quix_out = work.join("quix.json");
+    let summary_path = work.join("quix-summary.json");
+    let quix = run_measured(
+        Command::new(&args.python)
+            .arg(args.baselines_dir.join("quix_rolling.py"))
+            .args(["--brokers", broker, "--topic", &topics.input])
+            .args(["--count", &lines.to_string(), "--month", &month.to_string()])
+            .arg("--config")
+            .arg(&config)
+            .arg("--compare")
+            .arg(&report)
+            .arg("--out")
+            .arg(&quix_out)
+            .arg("--summary")
+            .arg(&summary_path),
+        HOUR,
+    )?;
+    let quix_summary: Value = serde_json::from_slice(&std::fs::read(&summary_path)?)?;
+    let quix_rate = number_of(&quix_summary, "events_per_second")?;
+    let (equal, compared) = compare(args, &report, &quix_out)?;
+    if !equal {
+        bail!("Quix Streams and ragline disagree: {compared}");
+    }
+    let _ = quix;
+    Ok(Row::new(
+        6,
+        format!(
+            "Kafka replay of {} months ({lines} events): ragline (all indicators) vs Quix Streams (SCS03, SCS13)",
+            args.quix_months
+        ),
+        rate,
+        "events/s",
+    )
+    .ceiling(quix_rate, "Quix Streams, group join excluded")
+    .target(Target::RatioAbove(1.0))
+    .note(format!(
+        "ratio = ragline events/s / Quix events/s, both from the same 4-partition topic into fresh RocksDB state; Quix keeps only the rolling counters of the re-referral (SCS03) and repeat-plan (SCS13) indicators; agreement at {month} for every unit: {compared}"
+    )))
+}

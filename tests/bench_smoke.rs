@@ -1,0 +1,79 @@
+//! Smoke run of the benchmark suite (`ragline-bench`) with tiny sizes, so
+//! that the benchmark code cannot rot: every row of the table is there, with
+//! positive numbers. The broker rows (Kafka replay, live latency, Quix) run
+//! only when `RAGLINE_BROKER` names a test broker (as `scripts/test.sh` sets
+//! it); the baselines only when python3 has duckdb / quixstreams.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+#[test]
+fn bench_smoke_prints_every_row_with_positive_numbers() {
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("bench.json");
+    let broker = env("RAGLINE_BROKER");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ragline-bench"));
+    command
+        .args(["--scale", "small", "--months", "3", "--quix-months", "2"])
+        .args(["--rates", "100", "--live-seconds", "1"])
+        .arg("--config")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/kent.toml"))
+        .arg("--ragline")
+        .arg(env!("CARGO_BIN_EXE_ragline"))
+        .arg("--work")
+        .arg(work.path())
+        .arg("--json")
+        .arg(&json);
+    match &broker {
+        Some(broker) => {
+            command.args(["--broker", broker]);
+        }
+        None => eprintln!("RAGLINE_BROKER not set: the broker rows of the bench are skipped"),
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "ragline-bench failed:\n{stdout}\n{stderr}"
+    );
+    for item in 1..=6 {
+        assert!(
+            stdout.contains(&format!("\n| {item} | ")),
+            "no row of item {item}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("| decode |"), "no phase table:\n{stdout}");
+    let document: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rows = document["rows"].as_array().unwrap();
+    let mut measured = std::collections::BTreeSet::new();
+    for row in rows {
+        let item = row["item"].as_u64().unwrap();
+        match row["value"].as_f64() {
+            Some(value) => {
+                assert!(value > 0.0, "non-positive value: {row}");
+                if let Some(ceiling) = row["ceiling"].as_f64() {
+                    assert!(ceiling > 0.0, "non-positive ceiling: {row}");
+                    assert!(row["ratio"].as_f64().unwrap() > 0.0, "no ratio: {row}");
+                }
+                measured.insert(item);
+            }
+            None => {
+                let why = row["missing"].as_str().unwrap();
+                let allowed = (broker.is_none() && why.starts_with("no --broker"))
+                    || (item == 6 && why.starts_with("skipped"));
+                assert!(allowed, "row not measured: {row}");
+            }
+        }
+    }
+    for item in [1, 4, 5] {
+        assert!(measured.contains(&item), "item {item} not measured");
+    }
+    if broker.is_some() {
+        assert!(measured.contains(&2) && measured.contains(&3));
+    }
+}
