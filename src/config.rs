@@ -169,6 +169,11 @@ pub struct Processing {
     pub outbox_max_records: usize,
     /// Validate every message against the JSON Schemas too (slower).
     pub schema_validation: bool,
+    /// fsync every live commit. Off, a commit is in RocksDB's write-ahead
+    /// log (safe when the process crashes; after a power loss the state is a
+    /// consistent earlier prefix, input offsets included, and the lost tail
+    /// is consumed again).
+    pub sync_commits: bool,
 }
 
 /// Kafka settings (environment variables `RAGLINE_KAFKA_*` override them).
@@ -192,6 +197,10 @@ pub struct KafkaSettings {
     pub dead_letters_topic: String,
     /// Extra librdkafka properties for both clients.
     pub properties: BTreeMap<String, String>,
+    /// Extra librdkafka properties for the input consumer only.
+    pub consumer_properties: BTreeMap<String, String>,
+    /// Extra librdkafka properties for the output producer only.
+    pub producer_properties: BTreeMap<String, String>,
 }
 
 /// HTTP settings.
@@ -262,6 +271,7 @@ struct FileProcessing {
     max_message_bytes: usize,
     outbox_max_records: usize,
     schema_validation: bool,
+    sync_commits: bool,
 }
 
 impl Default for FileProcessing {
@@ -275,6 +285,7 @@ impl Default for FileProcessing {
             max_message_bytes: 1 << 20,
             outbox_max_records: 1_000_000,
             schema_validation: false,
+            sync_commits: false,
         }
     }
 }
@@ -291,6 +302,8 @@ struct FileKafka {
     restatements_topic: String,
     dead_letters_topic: String,
     properties: BTreeMap<String, String>,
+    consumer_properties: BTreeMap<String, String>,
+    producer_properties: BTreeMap<String, String>,
 }
 
 impl Default for FileKafka {
@@ -305,6 +318,8 @@ impl Default for FileKafka {
             restatements_topic: "ragline.restatements".into(),
             dead_letters_topic: "ragline.dead-letters".into(),
             properties: BTreeMap::new(),
+            consumer_properties: BTreeMap::new(),
+            producer_properties: BTreeMap::new(),
         }
     }
 }
@@ -680,6 +695,7 @@ impl Config {
                 max_message_bytes: processing.max_message_bytes,
                 outbox_max_records: processing.outbox_max_records.max(1),
                 schema_validation: processing.schema_validation,
+                sync_commits: processing.sync_commits,
             },
             kafka: KafkaSettings {
                 brokers: env("RAGLINE_KAFKA_BROKERS", &kafka.brokers),
@@ -697,6 +713,8 @@ impl Config {
                     &kafka.dead_letters_topic,
                 ),
                 properties: kafka.properties.clone(),
+                consumer_properties: kafka.consumer_properties.clone(),
+                producer_properties: kafka.producer_properties.clone(),
             },
             http: HttpSettings {
                 listen: env("RAGLINE_HTTP_LISTEN", &raw.http.listen),

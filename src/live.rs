@@ -12,7 +12,7 @@ use crate::calendar::Date;
 use crate::config::Config;
 use crate::pipeline::{Engine, EngineError, Mode};
 use crate::sink::kafka::{KafkaSink, SinkError};
-use crate::source::kafka::{KafkaSource, PartitionLag, SourceError};
+use crate::source::kafka::{KafkaSource, LagProbe, PartitionLag, SourceError};
 use crate::telemetry::Telemetry;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,6 +110,15 @@ impl Shared {
     }
 }
 
+/// Sets its flag when dropped, however the loop ends, so helper threads stop.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Runs the loop until `shutdown` is set (or, with `until_caught_up`, the
 /// topic is consumed), then finishes the batch, flushes outputs and returns.
 pub fn run(
@@ -143,20 +152,54 @@ pub fn run(
         .until_caught_up
         .then(|| source.lag(Duration::from_secs(10)));
     let mut last_today: Option<Date> = None;
-    let mut last_lag = Instant::now() - Duration::from_secs(60);
+    // Consumer lag is measured every 5 s by a thread of its own, from the
+    // offsets the loop shares every half second.
+    let next_offsets = Arc::new(Mutex::new(source.next_offsets().clone()));
+    let mut last_positions = Instant::now();
+    let lag_stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let _lag_thread = match LagProbe::connect(&settings) {
+        Ok(probe) => {
+            let next_offsets = Arc::clone(&next_offsets);
+            let telemetry = Arc::clone(&shared.telemetry);
+            let stop = Arc::clone(&lag_stop.0);
+            let topic = settings.input_topic.clone();
+            Some(std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let next = next_offsets.lock().expect("never poisoned").clone();
+                    for lag in probe.lag(&next, Duration::from_secs(2)) {
+                        telemetry
+                            .consumer_lag
+                            .with_label_values(&[&topic, &lag.partition.to_string()])
+                            .set(lag.lag);
+                    }
+                    for _ in 0..50 {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            }))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "consumer lag will not be measured");
+            None
+        }
+    };
     let wait = Duration::from_millis(processing.batch_max_millis.max(1));
     let batch_events = match options.mode {
         Mode::Live => processing.batch_max_events,
         Mode::Replay => processing.replay_batch_events,
     };
-    let drain_wait = Duration::from_millis(processing.batch_max_millis.clamp(10, 1000));
     let shutdown_timeout = Duration::from_secs(30);
+    let mut last_commit = Instant::now();
     loop {
         let stopping = shutdown.load(Ordering::SeqCst);
         let today = match options.mode {
             Mode::Live => Some(options.fixed_today.unwrap_or_else(system_today)),
             Mode::Replay => None,
         };
+        let iteration = Instant::now();
         let over_bound = lock().outbox_pending() as usize >= processing.outbox_max_records;
         let polled = if stopping || over_bound {
             Default::default()
@@ -164,12 +207,19 @@ pub fn run(
             source.next_batch(batch_events, wait)?
         };
         let new_day = today.is_some() && today != last_today;
+        // (the poll's own wait for a first message is expected)
+        let poll_seconds = iteration.elapsed().as_secs_f64();
+        let mut batch_seconds = 0.0;
+        let mut refresh_seconds = 0.0;
         if !polled.messages.is_empty() || new_day {
             let started = Instant::now();
             let mut engine = lock();
             let outcome = engine.run_batch(&polled.messages, today)?;
-            telemetry.observe_batch(&outcome, started.elapsed().as_secs_f64());
+            batch_seconds = started.elapsed().as_secs_f64();
+            telemetry.observe_batch(&outcome, batch_seconds);
+            let refreshing = Instant::now();
             telemetry.refresh(&engine, now_seconds());
+            refresh_seconds = refreshing.elapsed().as_secs_f64();
             summary.consumed += outcome.consumed;
             summary.applied += outcome.applied;
             summary.rejected += outcome.rejected.values().sum::<u64>();
@@ -178,7 +228,9 @@ pub fn run(
         }
         let drained = {
             let engine = lock();
-            let drained = sink.drain(&engine, 100_000, drain_wait)?;
+            // Queue outputs and take the delivery reports already in, without
+            // waiting: the next poll is where the loop waits.
+            let drained = sink.drain(&engine, 100_000, Duration::ZERO)?;
             telemetry.outbox_pending.set(engine.outbox_pending() as i64);
             drained
         };
@@ -192,17 +244,18 @@ pub fn run(
                     .observe(((delivered_at - stamp).max(0) as f64) / 1000.0);
             }
         }
-        if !polled.messages.is_empty() {
+        let drained_at = iteration.elapsed().as_secs_f64();
+        // Advisory commits (monitoring only) once a second: committing every
+        // batch queues OffsetCommit requests ahead of fetches on the
+        // coordinator's connection and delays input.
+        if last_commit.elapsed() >= Duration::from_secs(1) {
+            last_commit = Instant::now();
             source.commit_advisory();
         }
-        if last_lag.elapsed() >= Duration::from_secs(5) {
-            last_lag = Instant::now();
-            for lag in source.lag(Duration::from_secs(2)) {
-                telemetry
-                    .consumer_lag
-                    .with_label_values(&[source.topic(), &lag.partition.to_string()])
-                    .set(lag.lag);
-            }
+        let committed_at = iteration.elapsed().as_secs_f64();
+        if last_positions.elapsed() >= Duration::from_millis(500) {
+            last_positions = Instant::now();
+            *next_offsets.lock().expect("never poisoned") = source.next_offsets().clone();
         }
         if stopping {
             let deadline = Instant::now() + shutdown_timeout;
@@ -229,6 +282,18 @@ pub fn run(
             if let Err(error) = source.refresh_assignment(&positions, Duration::from_secs(5)) {
                 tracing::warn!(%error, "could not refresh the partition assignment");
             }
+        }
+        if options.mode == Mode::Live && iteration.elapsed() >= Duration::from_millis(250) {
+            tracing::warn!(
+                messages = polled.messages.len(),
+                poll_seconds,
+                batch_seconds,
+                refresh_seconds,
+                drained_at,
+                committed_at,
+                total_seconds = iteration.elapsed().as_secs_f64(),
+                "slow live iteration"
+            );
         }
     }
     Ok(summary)

@@ -716,7 +716,8 @@ impl Engine {
 
     fn durability(&self) -> Durability {
         match self.mode {
-            Mode::Live => Durability::Sync,
+            Mode::Live if self.config.processing.sync_commits => Durability::Sync,
+            Mode::Live => Durability::Wal,
             Mode::Replay => Durability::NoWal,
         }
     }
@@ -1001,21 +1002,36 @@ impl Engine {
 
     /// Pending outbox records, oldest first, at most `limit`.
     pub fn pending_outputs(&self, limit: usize) -> Result<Vec<(u64, OutboxRecord)>, EngineError> {
+        self.pending_outputs_from(0, limit)
+    }
+
+    /// Pending outbox records with a sequence of at least `from`, oldest
+    /// first, at most `limit`.
+    pub fn pending_outputs_from(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, OutboxRecord)>, EngineError> {
         let mut records = Vec::new();
+        if limit == 0 {
+            return Ok(records);
+        }
         let mut failure = None;
-        self.store.for_each(Family::Outbox, |key, value| {
-            match (outbox::outbox_sequence(key), OutboxRecord::decode(value)) {
-                (Some(sequence), Some(record)) => records.push((sequence, record)),
-                _ => {
-                    failure = Some(CorruptRecord {
-                        what: "outbox",
-                        detail: "undecodable record".into(),
-                    });
-                    return false;
+        let start = outbox::outbox_key(from);
+        self.store
+            .for_each_from(Family::Outbox, &start, |key, value| {
+                match (outbox::outbox_sequence(key), OutboxRecord::decode(value)) {
+                    (Some(sequence), Some(record)) => records.push((sequence, record)),
+                    _ => {
+                        failure = Some(CorruptRecord {
+                            what: "outbox",
+                            detail: "undecodable record".into(),
+                        });
+                        return false;
+                    }
                 }
-            }
-            records.len() < limit
-        })?;
+                records.len() < limit
+            })?;
         if let Some(error) = failure {
             return Err(error.into());
         }
@@ -1031,7 +1047,13 @@ impl Engine {
         for sequence in sequences {
             batch.delete(Family::Outbox, outbox::outbox_key(*sequence));
         }
-        self.store.write(batch, self.durability())?;
+        // Not synced: a deletion lost in a crash only delivers the record
+        // again, under its stable id; the next synced commit persists it.
+        let durability = match self.mode {
+            Mode::Live => Durability::Wal,
+            Mode::Replay => Durability::NoWal,
+        };
+        self.store.write(batch, durability)?;
         self.outbox_pending
             .fetch_sub(sequences.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())

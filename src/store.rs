@@ -262,6 +262,26 @@ impl Store {
         Ok(())
     }
 
+    /// Visits the keys of a family from `from` on, in key order, while
+    /// `visit` returns true (a seek: deleted keys before `from` cost nothing).
+    pub fn for_each_from(
+        &self,
+        family: Family,
+        from: &[u8],
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for item in self.db.iterator_cf(
+            self.handle(family),
+            IteratorMode::From(from, rocksdb::Direction::Forward),
+        ) {
+            let (key, value) = item.map_err(|error| self.error(error))?;
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a family holds no key.
     pub fn is_empty(&self, family: Family) -> Result<bool, StoreError> {
         let mut empty = true;

@@ -69,19 +69,28 @@ pub struct KafkaSink {
     producer: BaseProducer<DeliveryReports>,
     topics: HashMap<OutputTopic, String>,
     in_flight: HashMap<u64, OutputTopic>,
+    /// The lowest outbox sequence that may still need queuing: everything
+    /// below it is delivered or in flight, so the outbox is read from here
+    /// (not from its start, past records in flight and deletions).
+    cursor: u64,
 }
 
 impl KafkaSink {
     /// Creates an idempotent producer.
     pub fn connect(settings: &KafkaSettings) -> Result<KafkaSink, SinkError> {
-        let producer: BaseProducer<DeliveryReports> = client_config(settings)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
+        let mut config = client_config(settings);
+        config
             .set("linger.ms", "5")
             .set("message.timeout.ms", "30000")
             // Dead letters carry the raw message (up to the 1 MiB input cap,
             // base64 when not UTF-8) plus their envelope.
-            .set("message.max.bytes", "4194304")
+            .set("message.max.bytes", "4194304");
+        for (key, value) in &settings.producer_properties {
+            config.set(key, value);
+        }
+        let producer: BaseProducer<DeliveryReports> = config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
             .create_with_context(DeliveryReports::default())
             .map_err(SinkError::Create)?;
         let topics = HashMap::from([
@@ -101,6 +110,7 @@ impl KafkaSink {
             producer,
             topics,
             in_flight: HashMap::new(),
+            cursor: 0,
         })
     }
 
@@ -114,9 +124,11 @@ impl KafkaSink {
         limit: usize,
         wait: Duration,
     ) -> Result<Drained, SinkError> {
-        let pending = engine.pending_outputs(limit.saturating_add(self.in_flight.len()))?;
+        let pending = engine.pending_outputs_from(self.cursor, limit)?;
+        let mut retry_from: Option<u64> = None;
         for (sequence, record) in &pending {
             if self.in_flight.contains_key(sequence) {
+                self.cursor = sequence + 1;
                 continue;
             }
             let message =
@@ -126,10 +138,13 @@ impl KafkaSink {
             match self.producer.send(message) {
                 Ok(()) => {
                     self.in_flight.insert(*sequence, record.topic);
+                    self.cursor = sequence + 1;
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => break,
                 Err((error, _)) => {
                     tracing::warn!(%error, sequence, "could not queue an output; it stays in the outbox");
+                    retry_from.get_or_insert(*sequence);
+                    self.cursor = sequence + 1;
                 }
             }
         }
@@ -170,7 +185,12 @@ impl KafkaSink {
                 }
             } else {
                 drained.failed += 1;
+                retry_from = Some(retry_from.map_or(sequence, |first| first.min(sequence)));
             }
+        }
+        if let Some(first) = retry_from {
+            // Failed records stay in the outbox: read from them again next time.
+            self.cursor = self.cursor.min(first);
         }
         drained.delivered = delivered.len() as u64;
         engine.acknowledge_outputs(&delivered)?;

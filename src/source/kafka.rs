@@ -74,7 +74,11 @@ impl KafkaSource {
         settings: &KafkaSettings,
         positions: &BTreeMap<String, i64>,
     ) -> Result<KafkaSource, SourceError> {
-        let consumer: BaseConsumer = client_config(settings)
+        let mut config = client_config(settings);
+        for (key, value) in &settings.consumer_properties {
+            config.set(key, value);
+        }
+        let consumer: BaseConsumer = config
             .set("group.id", &settings.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -188,6 +192,26 @@ impl KafkaSource {
                 }
             }
         }
+        if tracing::enabled!(tracing::Level::DEBUG) && !batch.messages.is_empty() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|elapsed| elapsed.as_millis() as i64)
+                .unwrap_or(0);
+            tracing::debug!(
+                messages = batch.messages.len(),
+                oldest_age_ms = batch
+                    .timestamps_millis
+                    .iter()
+                    .min()
+                    .map(|stamp| now - stamp),
+                newest_age_ms = batch
+                    .timestamps_millis
+                    .iter()
+                    .max()
+                    .map(|stamp| now - stamp),
+                "polled"
+            );
+        }
         Ok(batch)
     }
 
@@ -237,9 +261,58 @@ impl KafkaSource {
         })
     }
 
+    /// The next offset to read per assigned partition.
+    pub fn next_offsets(&self) -> &BTreeMap<i32, i64> {
+        &self.assigned
+    }
+
     /// The input topic.
     pub fn topic(&self) -> &str {
         &self.topic
+    }
+}
+
+/// Measures consumer lag from a separate client, so that the (blocking)
+/// watermark queries never hold up the processing loop.
+pub struct LagProbe {
+    client: BaseConsumer,
+    topic: String,
+}
+
+impl LagProbe {
+    /// A client of its own for `settings`' brokers.
+    pub fn connect(settings: &KafkaSettings) -> Result<LagProbe, SourceError> {
+        let mut config = client_config(settings);
+        for (key, value) in &settings.consumer_properties {
+            config.set(key, value);
+        }
+        let client: BaseConsumer = config
+            .set("group.id", format!("{}-lag", settings.group_id))
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(failed("creating the lag client"))?;
+        Ok(LagProbe {
+            client,
+            topic: settings.input_topic.clone(),
+        })
+    }
+
+    /// Lag per partition of the given next offsets.
+    pub fn lag(&self, next: &BTreeMap<i32, i64>, timeout: Duration) -> Vec<PartitionLag> {
+        let mut lags = Vec::new();
+        for (partition, next) in next {
+            if let Ok((_, high)) = self
+                .client
+                .fetch_watermarks(&self.topic, *partition, timeout)
+            {
+                lags.push(PartitionLag {
+                    partition: *partition,
+                    lag: (high - *next).max(0),
+                    high_watermark: high,
+                });
+            }
+        }
+        lags
     }
 }
 

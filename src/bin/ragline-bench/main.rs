@@ -48,6 +48,7 @@ enum Baselines {
 
 #[derive(Parser, Debug)]
 #[command(
+    args_override_self = true,
     name = "ragline-bench",
     about = "ragline's benchmark suite (issue 7): replay, Kafka, live latency, rebuild, memory, baselines"
 )]
@@ -83,8 +84,9 @@ struct Args {
     #[arg(long, default_value_t = 15.0)]
     live_seconds: f64,
     /// Also measure live latency with this input consumer fetch.wait.max.ms
-    /// (0: only as shipped). tansu answers a fetch only when the wait is over.
-    #[arg(long, default_value_t = 5)]
+    /// (0: only as shipped, which sets 10 ms in `[kafka.consumer_properties]`).
+    /// tansu answers a fetch only when the wait is over.
+    #[arg(long, default_value_t = 0)]
     tuned_fetch_wait_ms: u32,
     /// Run the DuckDB and Quix Streams baselines.
     #[arg(long, value_enum, default_value = "auto")]
@@ -787,7 +789,7 @@ fn kafka_config(
     broker: &str,
     suffix: &str,
     http_port: u16,
-    properties: &std::collections::BTreeMap<String, String>,
+    (properties, consumer_properties): &(Properties, Properties),
 ) -> Result<(String, Topics)> {
     let start = base
         .find("[kafka]")
@@ -810,6 +812,13 @@ fn kafka_config(
         }
         table.push('\n');
     }
+    if !consumer_properties.is_empty() {
+        table.push_str("[kafka.consumer_properties]\n");
+        for (key, value) in consumer_properties {
+            table.push_str(&format!("\"{key}\" = \"{value}\"\n"));
+        }
+        table.push('\n');
+    }
     let mut text = base.to_string();
     text.replace_range(
         start..end,
@@ -821,9 +830,14 @@ fn kafka_config(
     Ok((text, topics))
 }
 
-/// The `[kafka.properties]` of a configuration file.
-fn config_properties(path: &Path) -> Result<std::collections::BTreeMap<String, String>> {
-    Ok(Config::load(path)?.kafka.properties)
+/// librdkafka properties by name.
+type Properties = std::collections::BTreeMap<String, String>;
+
+/// The `[kafka.properties]` and `[kafka.consumer_properties]` of a
+/// configuration file.
+fn config_properties(path: &Path) -> Result<(Properties, Properties)> {
+    let kafka = Config::load(path)?.kafka;
+    Ok((kafka.properties, kafka.consumer_properties))
 }
 
 fn write_config(work: &Path, name: &str, text: &str) -> Result<PathBuf> {
@@ -908,14 +922,36 @@ fn metric_sum(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// (batches, batch seconds, commit seconds) from ragline's /metrics.
-fn batch_metrics(port: u16) -> (f64, f64, f64) {
+/// Counters read from ragline's /metrics around a live phase.
+#[derive(Clone, Copy, Default)]
+struct LiveMetrics {
+    batches: f64,
+    batch_seconds: f64,
+    commit_seconds: f64,
+    /// Events observed by ragline's own event-to-output histogram (input
+    /// message timestamp to its outputs queued for the producer).
+    latency_count: f64,
+    latency_seconds: f64,
+    latency_within_50ms: f64,
+}
+
+/// ragline's processing counters from its /metrics.
+fn batch_metrics(port: u16) -> LiveMetrics {
     let text = http_body(port, "/metrics").unwrap_or_default();
-    (
-        metric_sum(&text, "ragline_batch_duration_seconds_count"),
-        metric_sum(&text, "ragline_batch_duration_seconds_sum"),
-        metric_sum(&text, "ragline_commit_duration_seconds_sum"),
-    )
+    let bucket = |le: &str| {
+        metric_sum(
+            &text,
+            &format!("ragline_event_to_output_latency_seconds_bucket{{le=\"{le}\"}}"),
+        )
+    };
+    LiveMetrics {
+        batches: metric_sum(&text, "ragline_batch_duration_seconds_count"),
+        batch_seconds: metric_sum(&text, "ragline_batch_duration_seconds_sum"),
+        commit_seconds: metric_sum(&text, "ragline_commit_duration_seconds_sum"),
+        latency_count: metric_sum(&text, "ragline_event_to_output_latency_seconds_count"),
+        latency_seconds: metric_sum(&text, "ragline_event_to_output_latency_seconds_sum"),
+        latency_within_50ms: bucket("0.05"),
+    }
 }
 
 /// A plain HTTP GET on 127.0.0.1: the body (without chunk framing).
@@ -1075,11 +1111,13 @@ fn live_session(
         variant.label
     ));
     let http_port = free_port()?;
-    let mut properties = config.kafka.properties.clone();
-    properties.extend(variant.properties.iter().cloned());
+    let properties = config.kafka.properties.clone();
+    let mut consumer_properties = config.kafka.consumer_properties.clone();
+    consumer_properties.extend(variant.properties.iter().cloned());
     // librdkafka's default is 500 ms.
-    let fetch_wait_ms: u32 = properties
+    let fetch_wait_ms: u32 = consumer_properties
         .get("fetch.wait.max.ms")
+        .or(properties.get("fetch.wait.max.ms"))
         .and_then(|value| value.parse().ok())
         .unwrap_or(500);
     let (text, topics) = kafka_config(
@@ -1087,7 +1125,7 @@ fn live_session(
         broker,
         &format!("live-{tag}"),
         http_port,
-        &properties,
+        &(properties, consumer_properties),
     )?;
     let config_file = write_config(work, &format!("bench-live-{tag}"), &text)?;
     kafka::create_topic(broker, &topics.input, 1)?;
@@ -1177,9 +1215,17 @@ fn live_session(
         let mut latencies = referral_latencies(&sent, base, &values[already.min(values.len())..]);
         let stats = kafka::latency_of(&sent, &mut latencies);
         let metrics_after = batch_metrics(http_port);
-        let batches = metrics_after.0 - metrics_before.0;
-        let batch_ms = 1000.0 * (metrics_after.1 - metrics_before.1) / batches.max(1.0);
-        let commit_ms = 1000.0 * (metrics_after.2 - metrics_before.2) / batches.max(1.0);
+        let batches = metrics_after.batches - metrics_before.batches;
+        let batch_ms = 1000.0 * (metrics_after.batch_seconds - metrics_before.batch_seconds)
+            / batches.max(1.0);
+        let commit_ms = 1000.0 * (metrics_after.commit_seconds - metrics_before.commit_seconds)
+            / batches.max(1.0);
+        let observed = (metrics_after.latency_count - metrics_before.latency_count).max(1.0);
+        let inside_ms =
+            1000.0 * (metrics_after.latency_seconds - metrics_before.latency_seconds) / observed;
+        let inside_within = 100.0
+            * (metrics_after.latency_within_50ms - metrics_before.latency_within_50ms)
+            / observed;
         base = reached;
         if stats.seen < stats.sent {
             bail!(
@@ -1190,7 +1236,7 @@ fn live_session(
             );
         }
         let note = format!(
-            "{}: {} referrals of new children dated {today} sent at {:.0}/s for {} s to `ragline run` on the replayed state (--today {today}); latency(k) = receipt of the first REF-M/{root} value with num >= k minus the send of referral k; processing batch_max_events {} / batch_max_millis {} ms (as shipped); input consumer fetch.wait.max.ms {fetch_wait_ms} ms; ceiling: the same producer and a consumer with the same fetch.wait.max.ms through an echo topic of the same broker, {echo_seconds:.0} s ({} of {} seen); ragline /metrics over the phase: {batches:.0} batches, mean batch {batch_ms:.1} ms of which commit {commit_ms:.1} ms",
+            "{}: {} referrals of new children dated {today} sent at {:.0}/s for {} s to `ragline run` on the replayed state (--today {today}); latency(k) = receipt of the first REF-M/{root} value with num >= k minus the send of referral k; processing batch_max_events {} / batch_max_millis {} ms (as shipped); input consumer fetch.wait.max.ms {fetch_wait_ms} ms; ceiling: the same producer and a consumer with the same fetch.wait.max.ms through an echo topic of the same broker, {echo_seconds:.0} s ({} of {} seen); ragline /metrics over the phase: {batches:.0} batches, mean batch {batch_ms:.1} ms of which commit {commit_ms:.1} ms; inside ragline (input message timestamp to outputs queued): mean {inside_ms:.1} ms, {inside_within:.1} % within 50 ms",
             variant.label,
             stats.sent,
             stats.rate,
