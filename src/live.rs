@@ -11,7 +11,7 @@
 use crate::calendar::Date;
 use crate::config::Config;
 use crate::pipeline::{Engine, EngineError, Mode};
-use crate::sink::kafka::{KafkaSink, SinkError};
+use crate::sink::kafka::{KafkaSink, SinkError, MAX_IN_FLIGHT};
 use crate::source::kafka::{KafkaSource, LagProbe, PartitionLag, SourceError};
 use crate::telemetry::Telemetry;
 use std::path::Path;
@@ -228,9 +228,15 @@ pub fn run(
         }
         let drained = {
             let engine = lock();
-            // Queue outputs and take the delivery reports already in, without
-            // waiting: the next poll is where the loop waits.
-            let drained = sink.drain(&engine, 100_000, Duration::ZERO)?;
+            // Queue outputs and take the delivery reports already in. The
+            // loop waits in the next poll, unless many outputs are in flight:
+            // then it waits for delivery reports (backpressure).
+            let drain_wait = if sink.in_flight() >= MAX_IN_FLIGHT / 2 {
+                Duration::from_millis(processing.batch_max_millis.clamp(10, 1000))
+            } else {
+                Duration::ZERO
+            };
+            let drained = sink.drain(&engine, 100_000, drain_wait)?;
             telemetry.outbox_pending.set(engine.outbox_pending() as i64);
             drained
         };

@@ -64,6 +64,9 @@ pub struct Drained {
     pub by_topic: HashMap<OutputTopic, u64>,
 }
 
+/// Most output records queued in the producer and not yet reported.
+pub const MAX_IN_FLIGHT: usize = 50_000;
+
 /// The producer, the topic of each output, and the records in flight.
 pub struct KafkaSink {
     producer: BaseProducer<DeliveryReports>,
@@ -124,7 +127,10 @@ impl KafkaSink {
         limit: usize,
         wait: Duration,
     ) -> Result<Drained, SinkError> {
-        let pending = engine.pending_outputs_from(self.cursor, limit)?;
+        // Read only what can be queued: records beyond the in-flight bound
+        // would be read (and decoded) again on every call.
+        let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight.len());
+        let pending = engine.pending_outputs_from(self.cursor, limit.min(room))?;
         let mut retry_from: Option<u64> = None;
         for (sequence, record) in &pending {
             if self.in_flight.contains_key(sequence) {
