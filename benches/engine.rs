@@ -6,8 +6,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ragline::calendar::{Date, Month};
-use ragline::config::{Config, UnitIdx};
-use ragline::event::{Decoder, Position, RawMessage};
+use ragline::config::Config;
+use ragline::event::{Decoder, RawMessage};
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::pipeline::{Engine, Mode};
 use std::hint::black_box;
@@ -20,16 +20,7 @@ fn config() -> Arc<Config> {
 
 /// A small clean history (JSON Lines) of `months` months.
 fn history(config: &Config, months: u32) -> Vec<RawMessage> {
-    let leaves: Vec<GenUnit> = config
-        .units
-        .iter()
-        .filter(|unit| unit.is_leaf())
-        .map(|unit| GenUnit {
-            id: unit.id.clone(),
-            kind: unit.kind.clone(),
-            la: config.authorities[unit.la.0 as usize].id.clone(),
-        })
-        .collect();
+    let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 7,
         start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).expect("a date"),
@@ -39,18 +30,12 @@ fn history(config: &Config, months: u32) -> Vec<RawMessage> {
     };
     let mut bytes = Vec::new();
     generate(&options, &leaves, &mut bytes).expect("generating into memory");
-    bytes
-        .split(|byte| *byte == b'\n')
-        .filter(|line| !line.is_empty())
-        .enumerate()
-        .map(|(line, bytes)| RawMessage {
-            bytes: bytes.to_vec(),
-            position: Position::File {
-                path: "bench".into(),
-                line: line as u64 + 1,
-            },
-        })
-        .collect()
+    RawMessage::file_lines(
+        "bench",
+        bytes
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty()),
+    )
 }
 
 fn decode(c: &mut Criterion) {
@@ -106,9 +91,7 @@ fn scorecard(c: &mut Criterion) {
     let reader = engine.reader();
     let month = Month::parse("2017-03").expect("a month");
     let root = config.root_of(config.default_la);
-    let units: Vec<UnitIdx> = (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect();
+    let units = config.unit_indices();
     let mut group = c.benchmark_group("scorecard");
     group.bench_function("one_unit_month_json", |b| {
         b.iter(|| {

@@ -732,6 +732,13 @@ impl Config {
         self.la_index.get(id).copied()
     }
 
+    /// Every unit's index, in configuration order.
+    pub fn unit_indices(&self) -> Vec<UnitIdx> {
+        (0..self.units.len())
+            .map(|unit| UnitIdx(unit as u32))
+            .collect()
+    }
+
     /// The unit at an index.
     pub fn unit(&self, unit: UnitIdx) -> &Unit {
         &self.units[unit.0 as usize]

@@ -67,6 +67,22 @@ pub struct GenUnit {
     pub la: String,
 }
 
+impl GenUnit {
+    /// Every leaf unit of `config`, with its kind and authority.
+    pub fn leaves_of(config: &crate::config::Config) -> Vec<GenUnit> {
+        config
+            .units
+            .iter()
+            .filter(|unit| unit.is_leaf())
+            .map(|unit| GenUnit {
+                id: unit.id.clone(),
+                kind: unit.kind.clone(),
+                la: config.authorities[unit.la.0 as usize].id.clone(),
+            })
+            .collect()
+    }
+}
+
 /// Volume of the history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scale {

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ragline::calendar::Month;
-use ragline::config::{Config, UnitIdx};
+use ragline::config::Config;
 use ragline::pipeline::{BatchOutcome, Engine, Mode};
 use ragline::report;
 use ragline::sink::files::FileSink;
@@ -254,16 +254,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         .with_context(|| format!("--start: '{}' is not a month (YYYY-MM)", args.start))?
         .first_day()
         .to_naive();
-    let leaves: Vec<ragline::generate::GenUnit> = config
-        .units
-        .iter()
-        .filter(|unit| unit.is_leaf())
-        .map(|unit| ragline::generate::GenUnit {
-            id: unit.id.clone(),
-            kind: unit.kind.clone(),
-            la: config.authorities[unit.la.0 as usize].id.clone(),
-        })
-        .collect();
+    let leaves = ragline::generate::GenUnit::leaves_of(&config);
     let options = ragline::generate::GenOptions {
         seed: args.seed,
         start,
@@ -473,9 +464,7 @@ fn report_command(args: ReportArgs) -> Result<()> {
         View::Scorecard => {
             let units = match unit {
                 Some(unit) => vec![unit],
-                None => (0..config.units.len())
-                    .map(|index| UnitIdx(index as u32))
-                    .collect(),
+                None => config.unit_indices(),
             };
             match args.format {
                 Format::Json => pretty(&report::report_json(&reader, &units, month))?,

@@ -9,7 +9,7 @@
 //! tests return at once, so a quick local `cargo test` stays quick.
 
 use ragline::calendar::Month;
-use ragline::config::{Config, UnitIdx};
+use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::pipeline::{Engine, Mode};
 use ragline::report;
@@ -208,19 +208,6 @@ impl Setup {
     }
 }
 
-fn leaves(config: &Config) -> Vec<GenUnit> {
-    config
-        .units
-        .iter()
-        .filter(|unit| unit.is_leaf())
-        .map(|unit| GenUnit {
-            id: unit.id.clone(),
-            kind: unit.kind.clone(),
-            la: "kent".into(),
-        })
-        .collect()
-}
-
 fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
     let options = GenOptions {
         seed: 31,
@@ -230,7 +217,7 @@ fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
         messy,
     };
     let mut bytes = Vec::new();
-    generate(&options, &leaves(config), &mut bytes).unwrap();
+    generate(&options, &GenUnit::leaves_of(config), &mut bytes).unwrap();
     bytes
         .split(|byte| *byte == b'\n')
         .filter(|line| !line.is_empty())
@@ -391,25 +378,9 @@ fn file_engine(config: &Config, lines: &[Vec<u8>]) -> (tempfile::TempDir, Engine
     let directory = tempfile::tempdir().unwrap();
     let mut engine =
         Engine::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
-    let messages: Vec<_> = lines
-        .iter()
-        .enumerate()
-        .map(|(line, bytes)| ragline::event::RawMessage {
-            bytes: bytes.clone(),
-            position: ragline::event::Position::File {
-                path: "file".into(),
-                line: line as u64 + 1,
-            },
-        })
-        .collect();
+    let messages = ragline::event::RawMessage::file_lines("file", lines.iter().cloned());
     engine.run_batch(&messages, None).unwrap();
     (directory, engine)
-}
-
-fn all_units(config: &Config) -> Vec<UnitIdx> {
-    (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect()
 }
 
 fn months_until(last: &str) -> Vec<Month> {
@@ -449,8 +420,8 @@ fn real_broker_run_equals_file_replay_and_stops_gracefully() {
     assert_eq!(live.totals().consumed, messy.len() as u64);
     for month in months_until("2017-05") {
         assert_eq!(
-            report::report_json(&live.reader(), &all_units(&setup.config), month),
-            report::report_json(&file.reader(), &all_units(&setup.config), month),
+            report::report_json(&live.reader(), &setup.config.unit_indices(), month),
+            report::report_json(&file.reader(), &setup.config.unit_indices(), month),
             "{month}"
         );
     }
@@ -538,8 +509,8 @@ fn kill_9_rounds_neither_lose_nor_repeat_events() {
     let (_directory, file) = file_engine(&setup.config, &clean);
     for month in months_until("2017-05") {
         assert_eq!(
-            report::report_json(&live.reader(), &all_units(&setup.config), month),
-            report::report_json(&file.reader(), &all_units(&setup.config), month),
+            report::report_json(&live.reader(), &setup.config.unit_indices(), month),
+            report::report_json(&file.reader(), &setup.config.unit_indices(), month),
             "{month}"
         );
     }

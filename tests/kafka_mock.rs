@@ -5,7 +5,7 @@
 //! neither loses nor double-counts anything.
 
 use ragline::calendar::Month;
-use ragline::config::{Config, UnitIdx};
+use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::live::{self, LiveOptions};
 use ragline::pipeline::{Engine, Mode};
@@ -40,16 +40,7 @@ fn kent(brokers: &str, suffix: &str) -> Config {
 }
 
 fn history(config: &Config, messy: bool) -> Vec<Vec<u8>> {
-    let leaves: Vec<GenUnit> = config
-        .units
-        .iter()
-        .filter(|unit| unit.is_leaf())
-        .map(|unit| GenUnit {
-            id: unit.id.clone(),
-            kind: unit.kind.clone(),
-            la: "kent".into(),
-        })
-        .collect();
+    let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 23,
         start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
@@ -138,21 +129,9 @@ fn file_report(config: &Config, lines: &[Vec<u8>], month: Month) -> Value {
     let directory = tempfile::tempdir().unwrap();
     let mut engine =
         Engine::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
-    let messages: Vec<_> = lines
-        .iter()
-        .enumerate()
-        .map(|(line, bytes)| ragline::event::RawMessage {
-            bytes: bytes.clone(),
-            position: ragline::event::Position::File {
-                path: "file".into(),
-                line: line as u64 + 1,
-            },
-        })
-        .collect();
+    let messages = ragline::event::RawMessage::file_lines("file", lines.iter().cloned());
     engine.run_batch(&messages, None).unwrap();
-    let units: Vec<UnitIdx> = (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect();
+    let units = config.unit_indices();
     report::report_json(&engine.reader(), &units, month)
 }
 
@@ -199,9 +178,7 @@ fn topic_replay_equals_file_replay_and_dead_letters_carry_reasons() {
     assert!(summary.batches > 3, "bounded batches: {summary:?}");
 
     let month = Month::parse("2017-05").unwrap();
-    let units: Vec<UnitIdx> = (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect();
+    let units = config.unit_indices();
     let live_report = {
         let engine = shared.engine.lock().unwrap();
         report::report_json(&engine.reader(), &units, month)
@@ -312,9 +289,7 @@ fn a_stop_and_restart_mid_stream_loses_and_repeats_nothing() {
     );
     assert!(second.consumed > 0);
     let month = Month::parse("2017-06").unwrap();
-    let units: Vec<UnitIdx> = (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect();
+    let units = config.unit_indices();
     assert_eq!(
         report::report_json(&engine.reader(), &units, month),
         file_report(&config, &clean, month)

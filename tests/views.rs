@@ -3,7 +3,7 @@
 
 use ragline::calendar::Month;
 use ragline::config::{Config, UnitIdx};
-use ragline::event::{Position, RawMessage};
+use ragline::event::RawMessage;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::indicators::Catalogue;
 use ragline::pipeline::{Engine, Mode};
@@ -16,16 +16,7 @@ fn kent_text() -> String {
 }
 
 fn history(config: &Config) -> Vec<RawMessage> {
-    let leaves: Vec<GenUnit> = config
-        .units
-        .iter()
-        .filter(|unit| unit.is_leaf())
-        .map(|unit| GenUnit {
-            id: unit.id.clone(),
-            kind: unit.kind.clone(),
-            la: "kent".into(),
-        })
-        .collect();
+    let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 5,
         start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
@@ -35,18 +26,12 @@ fn history(config: &Config) -> Vec<RawMessage> {
     };
     let mut bytes = Vec::new();
     generate(&options, &leaves, &mut bytes).unwrap();
-    bytes
-        .split(|byte| *byte == b'\n')
-        .filter(|line| !line.is_empty())
-        .enumerate()
-        .map(|(line, bytes)| RawMessage {
-            bytes: bytes.to_vec(),
-            position: Position::File {
-                path: "generated".into(),
-                line: line as u64 + 1,
-            },
-        })
-        .collect()
+    RawMessage::file_lines(
+        "generated",
+        bytes
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty()),
+    )
 }
 
 #[test]

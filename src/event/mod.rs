@@ -488,3 +488,23 @@ pub struct RawMessage {
     /// Where they came from.
     pub position: Position,
 }
+
+impl RawMessage {
+    /// In-memory lines as messages of a file named `path`, numbered from 1.
+    pub fn file_lines<B: Into<Vec<u8>>>(
+        path: &str,
+        lines: impl IntoIterator<Item = B>,
+    ) -> Vec<RawMessage> {
+        lines
+            .into_iter()
+            .enumerate()
+            .map(|(line, bytes)| RawMessage {
+                bytes: bytes.into(),
+                position: Position::File {
+                    path: path.into(),
+                    line: line as u64 + 1,
+                },
+            })
+            .collect()
+    }
+}

@@ -23,7 +23,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 use proc::{run_measured, Guard, Measured};
 use ragline::calendar::{Date, Month};
-use ragline::config::{Config, UnitIdx};
+use ragline::config::Config;
 use ragline::pipeline::{Engine, Mode};
 use serde_json::{json, Value};
 use std::io::{BufRead, Read, Write};
@@ -615,9 +615,7 @@ fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<V
         bail!("the replayed state has no months");
     };
     let last = current.month();
-    let units: Vec<UnitIdx> = (0..config.units.len())
-        .map(|unit| UnitIdx(unit as u32))
-        .collect();
+    let units = config.unit_indices();
     let reader = engine.reader();
     let (mut build, mut serialise, mut bytes, mut months) = (0.0, 0.0, 0usize, 0usize);
     let mut month = first;
