@@ -248,18 +248,9 @@ impl Store {
     pub fn for_each(
         &self,
         family: Family,
-        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for item in self
-            .db
-            .iterator_cf(self.handle(family), IteratorMode::Start)
-        {
-            let (key, value) = item.map_err(|error| self.error(error))?;
-            if !visit(&key, &value) {
-                break;
-            }
-        }
-        Ok(())
+        self.for_each_from(family, &[], visit)
     }
 
     /// Visits the keys of a family from `from` on, in key order, while

@@ -60,7 +60,7 @@ pub struct Telemetry {
     pub outbox_pending: IntGauge,
     /// The processor's current date.
     pub current_date: IntGauge,
-    /// Event produced to output delivered.
+    /// Input message timestamp to its outputs queued in the producer.
     pub event_to_output_latency: Histogram,
     /// Whole batch processing time.
     pub batch_duration: Histogram,
@@ -248,7 +248,7 @@ impl Telemetry {
             ),
             event_to_output_latency: histogram(
                 "ragline_event_to_output_latency_seconds",
-                "From an input message's timestamp to the delivery of the outputs of its batch.",
+                "From an input message's timestamp to the outputs of its batch being queued in the producer.",
                 latency_buckets.clone(),
             ),
             batch_duration: histogram(

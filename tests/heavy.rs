@@ -289,8 +289,16 @@ fn produce(producer: &BaseProducer, topic: &str, lines: &[Vec<u8>]) {
     assert_eq!(producer.in_flight_count(), 0, "input not delivered in time");
 }
 
-/// Every message of a topic: (key, payload), reading each partition from the start.
-fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
+/// One message read back: partition, offset, key and payload.
+struct ReadBack {
+    partition: i32,
+    offset: i64,
+    key: String,
+    payload: Vec<u8>,
+}
+
+/// Every message of a topic, reading each partition from the start.
+fn read_raw(broker: &str, topic: &str) -> Vec<ReadBack> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker)
         .set("group.id", format!("reader-{topic}"))
@@ -326,50 +334,35 @@ fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
         if reached && quiet_since.elapsed() > Duration::from_secs(3) {
             break;
         }
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(message)) => {
-                quiet_since = Instant::now();
-                next.insert(message.partition(), message.offset() + 1);
-                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-                messages.push((
-                    key,
-                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap(),
-                ));
-            }
-            _ => continue,
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+            quiet_since = Instant::now();
+            next.insert(message.partition(), message.offset() + 1);
+            messages.push(ReadBack {
+                partition: message.partition(),
+                offset: message.offset(),
+                key: String::from_utf8_lossy(message.key().unwrap_or_default()).to_string(),
+                payload: message.payload().unwrap_or_default().to_vec(),
+            });
         }
     }
     messages
 }
 
-/// Messages per partition on `topic`, read until the topic is quiet.
+/// Every message of a topic of JSON outputs: (key, payload).
+fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
+    read_raw(broker, topic)
+        .into_iter()
+        .map(|read| (read.key, serde_json::from_slice(&read.payload).unwrap()))
+        .collect()
+}
+
+/// Messages and the highest offset per partition of `topic`.
 fn read_topic_raw_count(broker: &str, topic: &str) -> HashMap<i32, (u64, i64)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker)
-        .set("group.id", format!("counter-{topic}"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(20))
-        .unwrap();
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    for partition in metadata.topics()[0].partitions() {
-        assignment
-            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
     let mut counts: HashMap<i32, (u64, i64)> = HashMap::new();
-    let mut quiet_since = Instant::now();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_secs(5) {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
-            quiet_since = Instant::now();
-            let entry = counts.entry(message.partition()).or_default();
-            entry.0 += 1;
-            entry.1 = entry.1.max(message.offset());
-        }
+    for read in read_raw(broker, topic) {
+        let entry = counts.entry(read.partition).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(read.offset);
     }
     counts
 }

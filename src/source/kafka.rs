@@ -42,6 +42,15 @@ pub fn client_config(settings: &KafkaSettings) -> ClientConfig {
     config
 }
 
+/// [`client_config`] plus the consumer-only properties.
+fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = client_config(settings);
+    for (key, value) in &settings.consumer_properties {
+        config.set(key, value);
+    }
+    config
+}
+
 /// The input topic's consumer.
 pub struct KafkaSource {
     consumer: BaseConsumer,
@@ -74,11 +83,7 @@ impl KafkaSource {
         settings: &KafkaSettings,
         positions: &BTreeMap<String, i64>,
     ) -> Result<KafkaSource, SourceError> {
-        let mut config = client_config(settings);
-        for (key, value) in &settings.consumer_properties {
-            config.set(key, value);
-        }
-        let consumer: BaseConsumer = config
+        let consumer: BaseConsumer = consumer_config(settings)
             .set("group.id", &settings.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -237,20 +242,7 @@ impl KafkaSource {
 
     /// Lag per partition (high watermark minus next offset to read).
     pub fn lag(&self, timeout: Duration) -> Vec<PartitionLag> {
-        let mut lags = Vec::new();
-        for (partition, next) in &self.assigned {
-            if let Ok((_, high)) = self
-                .consumer
-                .fetch_watermarks(&self.topic, *partition, timeout)
-            {
-                lags.push(PartitionLag {
-                    partition: *partition,
-                    lag: (high - *next).max(0),
-                    high_watermark: high,
-                });
-            }
-        }
-        lags
+        partition_lags(&self.consumer, &self.topic, &self.assigned, timeout)
     }
 
     /// Whether every assigned partition has been read up to `targets` (the
@@ -282,11 +274,7 @@ pub struct LagProbe {
 impl LagProbe {
     /// A client of its own for `settings`' brokers.
     pub fn connect(settings: &KafkaSettings) -> Result<LagProbe, SourceError> {
-        let mut config = client_config(settings);
-        for (key, value) in &settings.consumer_properties {
-            config.set(key, value);
-        }
-        let client: BaseConsumer = config
+        let client: BaseConsumer = consumer_config(settings)
             .set("group.id", format!("{}-lag", settings.group_id))
             .set("enable.auto.commit", "false")
             .create()
@@ -299,21 +287,28 @@ impl LagProbe {
 
     /// Lag per partition of the given next offsets.
     pub fn lag(&self, next: &BTreeMap<i32, i64>, timeout: Duration) -> Vec<PartitionLag> {
-        let mut lags = Vec::new();
-        for (partition, next) in next {
-            if let Ok((_, high)) = self
-                .client
-                .fetch_watermarks(&self.topic, *partition, timeout)
-            {
-                lags.push(PartitionLag {
-                    partition: *partition,
-                    lag: (high - *next).max(0),
-                    high_watermark: high,
-                });
-            }
-        }
-        lags
+        partition_lags(&self.client, &self.topic, next, timeout)
     }
+}
+
+/// High watermark minus next offset for each partition of `next` whose
+/// watermarks `client` can fetch within `timeout`.
+fn partition_lags(
+    client: &BaseConsumer,
+    topic: &str,
+    next: &BTreeMap<i32, i64>,
+    timeout: Duration,
+) -> Vec<PartitionLag> {
+    next.iter()
+        .filter_map(|(partition, next)| {
+            let (_, high) = client.fetch_watermarks(topic, *partition, timeout).ok()?;
+            Some(PartitionLag {
+                partition: *partition,
+                lag: (high - *next).max(0),
+                high_watermark: high,
+            })
+        })
+        .collect()
 }
 
 /// Messages polled in one go, with their producer timestamps (the start of
