@@ -12,10 +12,9 @@
 
 use crate::config::{LaIdx, UnitIdx};
 use crate::contrib::Point;
-use crate::event::{Event, Owner};
+use crate::event::{Event, Owner, OwnerRef};
 use crate::fold::Anomaly;
 use crate::store::{Batch, Family, Store, StoreError};
-use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// The surviving revision of one event id.
@@ -104,26 +103,67 @@ fn decode<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// The surviving revision of one event id, as cached: the owner is an index
+/// into the owner cache.
+#[derive(Clone, Copy, Debug)]
+struct CachedEntry {
+    revision: u64,
+    owner: u32,
+    void: bool,
+    /// Changed since the last [`Ledger::write`].
+    dirty: bool,
+}
+
+/// [`LedgerEntry`] borrowing its owner, for writing (same encoding).
+#[derive(Serialize)]
+struct LedgerEntryRef<'a> {
+    revision: u64,
+    owner: &'a Owner,
+    void: bool,
+}
+
+/// A cached owner record and whether it changed since the last write.
+#[derive(Default)]
+struct CachedOwner {
+    record: OwnerRecord,
+    touched: bool,
+}
+
+/// A handle on a cached owner, valid until the next [`Ledger::trim`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct OwnerId(u32);
+
+type FxIndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
+
 /// The ledger with its caches.
+///
+/// Entries and owners live in insertion-ordered maps, so an entry names its
+/// owner by index and dirty or touched items are lists of indices: admitting
+/// an event costs one lookup of its id and one of its owner, and allocates
+/// only the cached copy of a new id.
 pub struct Ledger {
-    entries: FxHashMap<String, LedgerEntry>,
-    owners: FxHashMap<Owner, OwnerRecord>,
+    entries: FxIndexMap<Box<str>, CachedEntry>,
+    owners: FxIndexMap<Owner, CachedOwner>,
     /// Every stored entry and owner is cached (a fresh state): misses need no read.
     complete: bool,
-    dirty_entries: Vec<String>,
-    touched: FxHashSet<Owner>,
+    dirty_entries: Vec<u32>,
+    touched: Vec<OwnerId>,
     capacity: usize,
+}
+
+fn index(position: usize) -> u32 {
+    u32::try_from(position).expect("ledger caches hold fewer than 2^32 items")
 }
 
 impl Ledger {
     /// A ledger over `store`; a fresh (empty) store needs no reads at all.
     pub fn open(store: &Store, capacity: usize) -> Result<Ledger, LedgerError> {
         Ok(Ledger {
-            entries: FxHashMap::default(),
-            owners: FxHashMap::default(),
+            entries: FxIndexMap::default(),
+            owners: FxIndexMap::default(),
             complete: store.is_empty(Family::Ledger)?,
             dirty_entries: Vec::new(),
-            touched: FxHashSet::default(),
+            touched: Vec::new(),
             capacity: capacity.max(1),
         })
     }
@@ -141,22 +181,26 @@ impl Ledger {
         ids.sort_unstable();
         ids.dedup();
         let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let mut loaded: Vec<(&str, LedgerEntry)> = Vec::new();
         for (id, value) in ids.iter().zip(store.multi_get(Family::Ledger, &keys)?) {
             if let Some(bytes) = value {
-                self.entries
-                    .insert(id.to_string(), decode("ledger", &bytes)?);
+                loaded.push((id, decode("ledger", &bytes)?));
             }
         }
-        let mut owners: Vec<Owner> = events.iter().map(|event| event.owner()).collect();
+        let mut owners: Vec<Owner> = events
+            .iter()
+            .map(|event| event.owner_ref())
+            .filter(|owner| !self.owners.contains_key(owner))
+            .map(OwnerRef::to_owner)
+            .collect();
         owners.extend(
-            events
+            loaded
                 .iter()
-                .filter_map(|event| self.entries.get(&event.id))
-                .map(|entry| entry.owner.clone()),
+                .filter(|(_, entry)| !self.owners.contains_key(&entry.owner))
+                .map(|(_, entry)| entry.owner.clone()),
         );
         owners.sort_unstable();
         owners.dedup();
-        owners.retain(|owner| !self.owners.contains_key(owner));
         let keys: Vec<Vec<u8>> = owners.iter().map(owner_key).collect();
         for (owner, value) in owners
             .into_iter()
@@ -166,7 +210,28 @@ impl Ledger {
                 Some(bytes) => decode("owner", &bytes)?,
                 None => OwnerRecord::default(),
             };
-            self.owners.insert(owner, record);
+            self.owners.insert(
+                owner,
+                CachedOwner {
+                    record,
+                    touched: false,
+                },
+            );
+        }
+        for (id, entry) in loaded {
+            let owner = self
+                .owners
+                .get_index_of(&entry.owner)
+                .expect("owners of loaded entries were just loaded");
+            self.entries.insert(
+                id.into(),
+                CachedEntry {
+                    revision: entry.revision,
+                    owner: index(owner),
+                    void: entry.void,
+                    dirty: false,
+                },
+            );
         }
         Ok(())
     }
@@ -177,68 +242,81 @@ impl Ledger {
         self.dirty_entries.reserve(events);
     }
 
+    fn touch(&mut self, owner: u32) {
+        let (_, cached) = self
+            .owners
+            .get_index_mut(owner as usize)
+            .expect("entries name cached owners");
+        if !cached.touched {
+            cached.touched = true;
+            self.touched.push(OwnerId(owner));
+        }
+    }
+
     /// Applies the revision rules to one event (after [`Ledger::prefetch`]).
     pub fn admit(&mut self, event: Event) -> Admission {
-        let entry = LedgerEntry {
-            revision: event.revision,
-            owner: event.owner(),
-            void: event.void,
+        let owner = match self.owners.get_index_of(&event.owner_ref()) {
+            Some(position) => index(position),
+            None => index(
+                self.owners
+                    .insert_full(event.owner(), CachedOwner::default())
+                    .0,
+            ),
         };
-        match self.entries.get_mut(event.id.as_str()) {
-            Some(held) => {
+        let entry = CachedEntry {
+            revision: event.revision,
+            owner,
+            void: event.void,
+            dirty: true,
+        };
+        match self.entries.get_full_mut(event.id.as_str()) {
+            Some((position, _, held)) => {
                 if held.revision >= event.revision {
                     return Admission::Duplicate;
                 }
                 let previous = std::mem::replace(held, entry);
+                if !previous.dirty {
+                    self.dirty_entries.push(index(position));
+                }
                 if !previous.void {
-                    if let Some(record) = self.owners.get_mut(&previous.owner) {
-                        record.events.retain(|kept| kept.id != event.id);
-                    }
-                    self.touched.insert(previous.owner);
+                    let (_, cached) = self
+                        .owners
+                        .get_index_mut(previous.owner as usize)
+                        .expect("entries name cached owners");
+                    cached.record.events.retain(|kept| kept.id != event.id);
+                    self.touch(previous.owner);
                 }
             }
             None => {
-                self.entries.insert(event.id.clone(), entry);
+                let (position, _) = self.entries.insert_full(event.id.as_str().into(), entry);
+                self.dirty_entries.push(index(position));
             }
         }
-        self.dirty_entries.push(event.id.clone());
-        let owner = &self.entries[event.id.as_str()].owner;
-        if !self.touched.contains(owner) {
-            self.touched.insert(owner.clone());
-        }
+        self.touch(owner);
         if !event.void {
-            match self.owners.get_mut(owner) {
-                Some(record) => record.events.push(event),
-                None => {
-                    let owner = owner.clone();
-                    self.owners.insert(
-                        owner,
-                        OwnerRecord {
-                            events: vec![event],
-                            ..OwnerRecord::default()
-                        },
-                    );
-                }
-            }
+            self.owners[owner as usize].record.events.push(event);
         }
         Admission::Applied
     }
 
-    /// The owners whose events changed since the last call, sorted.
-    pub fn take_touched(&mut self) -> Vec<Owner> {
-        let mut touched: Vec<Owner> = self.touched.drain().collect();
-        touched.sort_unstable();
-        touched
+    /// The owners whose events changed since the last write, in the order
+    /// they were first touched.
+    pub fn touched(&self) -> &[OwnerId] {
+        &self.touched
     }
 
-    /// An owner record (cached by [`Ledger::prefetch`] or [`Ledger::admit`]).
-    pub fn record_mut(&mut self, owner: &Owner) -> &mut OwnerRecord {
-        self.owners.entry(owner.clone()).or_default()
+    /// A touched owner and its record (valid until the next [`Ledger::trim`]).
+    pub fn owner_mut(&mut self, id: OwnerId) -> (&Owner, &mut OwnerRecord) {
+        let (owner, cached) = self
+            .owners
+            .get_index_mut(id.0 as usize)
+            .expect("owner ids come from this ledger");
+        (owner, &mut cached.record)
     }
 
     /// A cached owner record.
     pub fn record(&self, owner: &Owner) -> Option<&OwnerRecord> {
-        self.owners.get(owner)
+        self.owners.get(owner).map(|cached| &cached.record)
     }
 
     /// Reads one owner record straight from the store (for listings).
@@ -249,21 +327,40 @@ impl Ledger {
         }
     }
 
-    /// Adds changed entries and the given owner records to the write batch.
-    pub fn write(&mut self, owners: &[Owner], batch: &mut Batch) {
-        for id in self.dirty_entries.drain(..) {
-            let entry = &self.entries[id.as_str()];
+    /// Adds changed entries and touched owner records to the write batch
+    /// and forgets that they changed.
+    pub fn write(&mut self, batch: &mut Batch) {
+        for position in self.dirty_entries.drain(..) {
+            let (id, entry) = self
+                .entries
+                .get_index_mut(position as usize)
+                .expect("dirty entries are cached");
+            entry.dirty = false;
+            let (owner, _) = self
+                .owners
+                .get_index(entry.owner as usize)
+                .expect("entries name cached owners");
+            let stored = LedgerEntryRef {
+                revision: entry.revision,
+                owner,
+                void: entry.void,
+            };
             batch.put_encoded(Family::Ledger, id.as_bytes(), |buffer| {
-                encode_into(entry, buffer)
+                encode_into(&stored, buffer)
             });
         }
-        for owner in owners {
+        for OwnerId(position) in self.touched.drain(..) {
+            let (owner, cached) = self
+                .owners
+                .get_index_mut(position as usize)
+                .expect("touched owners are cached");
+            cached.touched = false;
             let key = owner_key(owner);
-            match self.owners.get(owner) {
-                Some(record) if !record.events.is_empty() || !record.points.is_empty() => {
-                    batch.put_encoded(Family::Owners, key, |buffer| encode_into(record, buffer))
-                }
-                _ => batch.delete(Family::Owners, key),
+            let record = &cached.record;
+            if !record.events.is_empty() || !record.points.is_empty() {
+                batch.put_encoded(Family::Owners, key, |buffer| encode_into(record, buffer))
+            } else {
+                batch.delete(Family::Owners, key)
             }
         }
     }
@@ -272,8 +369,8 @@ impl Ledger {
     /// memory stays bounded; later misses are read from the store.
     pub fn trim(&mut self) {
         if self.entries.len() > self.capacity || self.owners.len() > self.capacity {
-            self.entries.clear();
-            self.owners.clear();
+            self.entries = FxIndexMap::default();
+            self.owners = FxIndexMap::default();
             self.complete = false;
         }
     }

@@ -180,6 +180,8 @@ pub struct Engine {
     mode: Mode,
     emit_live: bool,
     schema: Option<jsonschema::Validator>,
+    /// The last batch's buffers, emptied, for the next batch.
+    spare_batch: Batch,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -217,6 +219,34 @@ fn live_key(slot: Slot, unit: UnitIdx) -> Vec<u8> {
     key.extend_from_slice(&slot.to_be_bytes());
     key.extend_from_slice(&unit.0.to_be_bytes());
     key
+}
+
+/// Whether two positions are in the same input (file, or topic partition).
+fn same_input(one: &Position, other: &Position) -> bool {
+    match (one, other) {
+        (Position::File { path, .. }, Position::File { path: other, .. }) => {
+            std::sync::Arc::ptr_eq(path, other) || path == other
+        }
+        (
+            Position::Kafka {
+                topic, partition, ..
+            },
+            Position::Kafka {
+                topic: other_topic,
+                partition: other_partition,
+                ..
+            },
+        ) => partition == other_partition && topic == other_topic,
+        _ => false,
+    }
+}
+
+/// The stored offset of a position (see [`position_key`]).
+fn position_offset(position: &Position) -> i64 {
+    match position {
+        Position::File { line, .. } => *line as i64,
+        Position::Kafka { offset, .. } => *offset + 1,
+    }
 }
 
 fn position_key(position: &Position) -> (String, i64) {
@@ -264,7 +294,7 @@ impl Engine {
                     META_FINGERPRINT,
                     fingerprint.clone().into_bytes(),
                 );
-                store.write(batch, Durability::Sync)?;
+                store.write(&batch, Durability::Sync)?;
             }
             Some(version) => {
                 let version = String::from_utf8_lossy(&version).to_string();
@@ -302,6 +332,7 @@ impl Engine {
             mode,
             emit_live: true,
             schema: None,
+            spare_batch: Batch::new(),
         };
         engine.load()?;
         Ok(engine)
@@ -501,6 +532,9 @@ impl Engine {
         // 1. Decode.
         let decoder = Decoder::new(&self.config, self.schema.as_ref());
         let mut events: Vec<Event> = Vec::with_capacity(messages.len());
+        // The furthest message of each input in this batch (its key is
+        // formatted once per batch, not per message).
+        let mut furthest: Vec<(&Position, i64)> = Vec::new();
         for message in messages {
             match decoder.decode(&message.bytes) {
                 Ok(event) => events.push(event),
@@ -513,7 +547,18 @@ impl Engine {
                     ));
                 }
             }
-            let (key, offset) = position_key(&message.position);
+            let offset = position_offset(&message.position);
+            match furthest
+                .iter_mut()
+                .find(|(held, _)| same_input(held, &message.position))
+            {
+                Some((held, top)) if offset > *top => (*held, *top) = (&message.position, offset),
+                Some(_) => {}
+                None => furthest.push((&message.position, offset)),
+            }
+        }
+        for (position, _) in furthest {
+            let (key, offset) = position_key(position);
             let entry = self.positions.entry(key).or_insert(offset);
             *entry = (*entry).max(offset);
         }
@@ -536,15 +581,15 @@ impl Engine {
         }
 
         // 3. Re-fold touched owners, diff, apply.
-        let touched = self.ledger.take_touched();
+        let touched = self.ledger.touched().to_vec();
         lap(&mut outcome, 1);
         outcome.refolded = touched.len() as u64;
         let mut deltas: Vec<Point> = Vec::new();
         let mut points: Vec<Point> = Vec::new();
         let mut anomalies = Vec::new();
         let mut anomaly_change: BTreeMap<AnomalyReason, i64> = BTreeMap::new();
-        for owner in &touched {
-            let record = self.ledger.record_mut(owner);
+        for &id in &touched {
+            let (owner, record) = self.ledger.owner_mut(id);
             fold::sort_events(&mut record.events);
             points.clear();
             anomalies.clear();
@@ -589,7 +634,7 @@ impl Engine {
             self.clock.first_month =
                 Some(self.clock.first_month.map_or(month, |held| held.min(month)));
         }
-        let mut batch = Batch::new();
+        let mut batch = std::mem::take(&mut self.spare_batch);
 
         // 5. Restatements of months closed before this batch.
         if let Some((first, last)) = previously_closed {
@@ -647,7 +692,7 @@ impl Engine {
         lap(&mut outcome, 4);
 
         // 8. Commit: state, positions, outputs, in one batch.
-        self.ledger.write(&touched, &mut batch);
+        self.ledger.write(&mut batch);
         for ((slot, unit), month) in dirty_months {
             let key = series_key(slot, unit, month);
             let points = self
@@ -708,7 +753,9 @@ impl Engine {
             bytes = batch.bytes(),
             "committing batch"
         );
-        self.store.write(batch, self.durability())?;
+        self.store.write(&batch, self.durability())?;
+        batch.clear();
+        self.spare_batch = batch;
         self.ledger.trim();
         lap(&mut outcome, 5);
         Ok(outcome)
@@ -1053,7 +1100,7 @@ impl Engine {
             Mode::Live => Durability::Wal,
             Mode::Replay => Durability::NoWal,
         };
-        self.store.write(batch, durability)?;
+        self.store.write(&batch, durability)?;
         self.outbox_pending
             .fetch_sub(sequences.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())

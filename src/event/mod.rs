@@ -39,12 +39,69 @@ impl Fixed6 {
 }
 
 /// Who a surviving event belongs to: a child (events keyed by child) or a unit.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 pub enum Owner {
     /// A child of an authority.
     Child(LaIdx, String),
     /// A unit (unit-level events: audits, staffing).
     Unit(UnitIdx),
+}
+
+/// An [`Owner`] borrowed from an event: looks an owner up in a map keyed by
+/// [`Owner`] without allocating (same hash, [`indexmap::Equivalent`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OwnerRef<'a> {
+    /// A child of an authority.
+    Child(LaIdx, &'a str),
+    /// A unit.
+    Unit(UnitIdx),
+}
+
+impl OwnerRef<'_> {
+    /// The owned form.
+    pub fn to_owner(self) -> Owner {
+        match self {
+            OwnerRef::Child(la, child) => Owner::Child(la, child.to_string()),
+            OwnerRef::Unit(unit) => Owner::Unit(unit),
+        }
+    }
+}
+
+impl std::hash::Hash for Owner {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Owner::Child(la, child) => OwnerRef::Child(*la, child).hash(state),
+            Owner::Unit(unit) => OwnerRef::Unit(*unit).hash(state),
+        }
+    }
+}
+
+impl std::hash::Hash for OwnerRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            OwnerRef::Child(la, child) => {
+                state.write_u8(0);
+                la.hash(state);
+                child.hash(state);
+            }
+            OwnerRef::Unit(unit) => {
+                state.write_u8(1);
+                unit.hash(state);
+            }
+        }
+    }
+}
+
+impl indexmap::Equivalent<Owner> for OwnerRef<'_> {
+    fn equivalent(&self, owner: &Owner) -> bool {
+        match (self, owner) {
+            (OwnerRef::Child(la, child), Owner::Child(held_la, held_child)) => {
+                la == held_la && *child == held_child.as_str()
+            }
+            (OwnerRef::Unit(unit), Owner::Unit(held)) => unit == held,
+            _ => false,
+        }
+    }
 }
 
 /// One decoded input event: the envelope and its typed body.
@@ -73,12 +130,17 @@ pub struct Event {
 impl Event {
     /// The owner whose log keeps this event.
     pub fn owner(&self) -> Owner {
+        self.owner_ref().to_owner()
+    }
+
+    /// The owner whose log keeps this event, borrowed.
+    pub fn owner_ref(&self) -> OwnerRef<'_> {
         if self.body.is_unit_level() {
-            Owner::Unit(self.unit.expect("unit-level events carry a unit"))
+            OwnerRef::Unit(self.unit.expect("unit-level events carry a unit"))
         } else {
-            Owner::Child(
+            OwnerRef::Child(
                 self.la,
-                self.child_id.clone().expect("child events carry a child"),
+                self.child_id.as_deref().expect("child events carry a child"),
             )
         }
     }
@@ -448,8 +510,8 @@ impl std::error::Error for Rejection {}
 pub enum Position {
     /// A line of a JSON Lines file (1-based).
     File {
-        /// The file path.
-        path: String,
+        /// The file path (shared by every line of the file).
+        path: std::sync::Arc<str>,
         /// The line number, from 1.
         line: u64,
     },

@@ -8,9 +8,11 @@ use std::path::Path;
 /// Reads a JSON Lines file in batches.
 pub struct FileSource {
     reader: BufReader<File>,
-    path: String,
+    path: std::sync::Arc<str>,
     line: u64,
     done: bool,
+    /// The line being read (reused: each message gets an exact-size copy).
+    scratch: Vec<u8>,
 }
 
 impl FileSource {
@@ -18,9 +20,10 @@ impl FileSource {
     pub fn open(path: &Path) -> std::io::Result<FileSource> {
         Ok(FileSource {
             reader: BufReader::with_capacity(1 << 20, File::open(path)?),
-            path: path.display().to_string(),
+            path: path.display().to_string().into(),
             line: 0,
             done: false,
+            scratch: Vec::with_capacity(4096),
         })
     }
 
@@ -30,23 +33,21 @@ impl FileSource {
     pub fn next_batch(&mut self, max: usize) -> std::io::Result<Vec<RawMessage>> {
         let mut batch = Vec::with_capacity(max.min(1 << 16));
         while !self.done && batch.len() < max {
-            let mut bytes = Vec::new();
-            let read = self.reader.read_until(b'\n', &mut bytes)?;
+            self.scratch.clear();
+            let read = self.reader.read_until(b'\n', &mut self.scratch)?;
             if read == 0 {
                 self.done = true;
                 break;
             }
             self.line += 1;
-            if bytes.last() == Some(&b'\n') {
-                bytes.pop();
-                if bytes.last() == Some(&b'\r') {
-                    bytes.pop();
-                }
+            let mut line: &[u8] = &self.scratch;
+            if let Some(rest) = line.strip_suffix(b"\n") {
+                line = rest.strip_suffix(b"\r").unwrap_or(rest);
             }
             batch.push(RawMessage {
-                bytes,
+                bytes: line.to_vec(),
                 position: Position::File {
-                    path: self.path.clone(),
+                    path: std::sync::Arc::clone(&self.path),
                     line: self.line,
                 },
             });
