@@ -5,7 +5,7 @@
 //! Month arithmetic clamps to the end of the target month
 //! (2016-08-31 + 6 months = 2017-02-28) as `spec/scorecard.md` requires.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,6 +17,57 @@ pub struct Date(i32);
 
 const EPOCH_DAYS_FROM_CE: i32 = 719_163; // NaiveDate(1970-01-01).num_days_from_ce()
 
+/// The years a [`Date`] can hold: chrono's `NaiveDate` range, so that
+/// [`Date::to_naive`] never fails for a date built here.
+const YEARS: std::ops::RangeInclusive<i32> = -262_143..=262_142;
+
+/// Whether `year` is a leap year (proleptic Gregorian).
+fn is_leap(year: i32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days in `month` (1-12) of `year`.
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a valid civil date (H. Hinnant's
+/// `days_from_civil`: years are counted from March so the leap day is last).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    let year = i64::from(year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (i64::from(month) + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era - 719_468) as i32
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (the inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let days = i64::from(days) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year as i32, month, day)
+}
+
 impl Date {
     /// 0001-01-01, used as "no lower bound" (no event can be dated earlier).
     pub const MIN: Date = Date(-719_162);
@@ -25,7 +76,10 @@ impl Date {
 
     /// Builds a date from year, month (1-12) and day; `None` if it does not exist.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        NaiveDate::from_ymd_opt(year, month, day).map(Date::from_naive)
+        let valid = YEARS.contains(&year)
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day);
+        valid.then(|| Date(days_from_civil(year, month, day)))
     }
 
     /// Converts from chrono's date type.
@@ -87,27 +141,30 @@ impl Date {
         if self >= Date::MAX || self <= Date::MIN {
             return self;
         }
-        let naive = self.to_naive();
-        let moved = if months >= 0 {
-            naive.checked_add_months(Months::new(months as u32))
-        } else {
-            naive.checked_sub_months(Months::new(months.unsigned_abs()))
-        };
-        moved
-            .map(Date::from_naive)
-            .unwrap_or(if months >= 0 { Date::MAX } else { Date::MIN })
+        let (year, month, day) = self.ymd();
+        let target = i64::from(year) * 12 + i64::from(month) - 1 + i64::from(months);
+        let target_year = target.div_euclid(12);
+        let target_month = target.rem_euclid(12) as u32 + 1;
+        match i32::try_from(target_year) {
+            Ok(target_year) if YEARS.contains(&target_year) => Date(days_from_civil(
+                target_year,
+                target_month,
+                day.min(days_in_month(target_year, target_month)),
+            )),
+            _ if months >= 0 => Date::MAX,
+            _ => Date::MIN,
+        }
     }
 
     /// The calendar month holding this date.
     pub fn month(self) -> Month {
-        let naive = self.to_naive();
-        Month(naive.year() * 12 + naive.month0() as i32)
+        let (year, month, _) = self.ymd();
+        Month(year * 12 + month as i32 - 1)
     }
 
     /// Year, month (1-12) and day.
     pub fn ymd(self) -> (i32, u32, u32) {
-        let naive = self.to_naive();
-        (naive.year(), naive.month(), naive.day())
+        civil_from_days(self.0)
     }
 
     /// Whether this is the last day of its month.
@@ -400,6 +457,44 @@ mod tests {
 
     fn d(text: &str) -> Date {
         Date::parse(text).unwrap()
+    }
+
+    /// The civil arithmetic against chrono (an independent implementation)
+    /// on every day of years 0-10000 and a spread of month shifts.
+    #[test]
+    fn civil_arithmetic_agrees_with_chrono() {
+        use chrono::Months;
+        let first = Date::MIN.add_days(-400);
+        let last = Date::MAX.add_days(400);
+        let mut day = first;
+        while day <= last {
+            let naive = day.to_naive();
+            assert_eq!(day.ymd(), (naive.year(), naive.month(), naive.day()));
+            assert_eq!(
+                Date::from_ymd(naive.year(), naive.month(), naive.day()),
+                Some(day)
+            );
+            assert_eq!(day.month().year_month(), (naive.year(), naive.month()));
+            if day.days() % 13 == 0 && day > Date::MIN && day < Date::MAX {
+                for months in [-1201i32, -25, -12, -1, 1, 6, 11, 12, 13, 48, 1200] {
+                    let expected = if months >= 0 {
+                        naive.checked_add_months(Months::new(months as u32))
+                    } else {
+                        naive.checked_sub_months(Months::new(months.unsigned_abs()))
+                    };
+                    assert_eq!(
+                        day.add_months(months),
+                        Date::from_naive(expected.unwrap()),
+                        "{day} + {months} months"
+                    );
+                }
+            }
+            day = day.add_days(1);
+        }
+        for (year, month, day) in [(2023, 2, 29), (2024, 2, 30), (2024, 13, 1), (2024, 4, 31)] {
+            assert_eq!(Date::from_ymd(year, month, day), None);
+        }
+        assert_eq!(Date::from_ymd(2024, 2, 29), Some(d("2024-02-29")));
     }
 
     #[test]

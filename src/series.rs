@@ -187,8 +187,13 @@ impl SeriesStore {
         }
         for (key, mut points) in grouped {
             points.sort_unstable_by_key(|(date, _)| *date);
+            let mut last_month = None;
             for (date, _) in &points {
-                self.dirty_months.insert((key, date.month()));
+                let month = date.month();
+                if last_month != Some(month) {
+                    self.dirty_months.insert((key, month));
+                    last_month = Some(month);
+                }
             }
             let earliest = points[0].0;
             self.earliest_change

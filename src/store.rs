@@ -191,6 +191,11 @@ impl Batch {
     }
 }
 
+/// Block cache shared by all column families.
+const BLOCK_CACHE_BYTES: usize = 64 << 20;
+/// Bloom filter bits per key (about 1 % false positives).
+const BLOOM_BITS_PER_KEY: f64 = 10.0;
+
 impl Store {
     /// Opens (creating if needed) a state directory.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -203,9 +208,16 @@ impl Store {
         // Flushes of all column families are atomic, so that writes without
         // the write-ahead log (replay) still leave a consistent state.
         options.set_atomic_flush(true);
+        // Live batches look up every new event id and child, most of them
+        // absent: Bloom filters answer those misses without reading blocks.
+        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let families = Family::ALL.iter().map(|family| {
+            let mut table = rocksdb::BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
             let mut family_options = Options::default();
             family_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            family_options.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(family.name(), family_options)
         });
         let display = path.display().to_string();

@@ -140,7 +140,9 @@ impl Event {
         } else {
             OwnerRef::Child(
                 self.la,
-                self.child_id.as_deref().expect("child events carry a child"),
+                self.child_id
+                    .as_deref()
+                    .expect("child events carry a child"),
             )
         }
     }

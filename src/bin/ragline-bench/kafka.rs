@@ -7,7 +7,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::io::BufRead;
 use std::path::Path;
@@ -17,6 +18,28 @@ use std::time::{Duration, Instant};
 
 /// Creates a topic (infinite retention, as `bench/baselines/produce.py` does
 /// for Quix's sake on tansu).
+/// A broker's address and, for librdkafka's mock cluster (which has no
+/// CreateTopics), the cluster itself to create topics in.
+#[derive(Clone, Copy)]
+pub struct BrokerRef<'a> {
+    /// `host:port` list.
+    pub address: &'a str,
+    /// The mock cluster behind `address`, if it is one.
+    pub mock: Option<&'a MockCluster<'static, DefaultProducerContext>>,
+}
+
+impl BrokerRef<'_> {
+    /// Creates a topic of `partitions` partitions.
+    pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
+        match self.mock {
+            Some(cluster) => cluster
+                .create_topic(topic, partitions, 1)
+                .with_context(|| format!("creating topic {topic} in the mock cluster")),
+            None => create_topic(self.address, topic, partitions),
+        }
+    }
+}
+
 pub fn create_topic(broker: &str, topic: &str, partitions: i32) -> Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", broker)
@@ -354,13 +377,14 @@ pub fn latency_of(sent: &[Instant], latencies: &mut [f64]) -> Latency {
 /// and time each until a consumer with `fetch.wait.max.ms = fetch_wait_ms`
 /// sees it (after a warm-up of 20 messages).
 pub fn echo_latency(
-    broker: &str,
+    broker: BrokerRef<'_>,
     topic: &str,
     rate: u64,
     seconds: f64,
     fetch_wait_ms: u32,
 ) -> Result<Latency> {
-    create_topic(broker, topic, 1)?;
+    broker.create_topic(topic, 1)?;
+    let broker = broker.address;
     let receiver = Receiver::start(broker, topic, None, fetch_wait_ms)?;
     let producer = latency_producer(broker)?;
     let warm = paced_send(&producer, topic, 50, 0.4, |_| {

@@ -25,6 +25,7 @@ use proc::{run_measured, Guard, Measured};
 use ragline::calendar::{Date, Month};
 use ragline::config::Config;
 use ragline::pipeline::{Engine, Mode};
+use rdkafka::mocking::MockCluster;
 use serde_json::{json, Value};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,24 @@ enum Baselines {
     On,
     /// Skip them.
     Off,
+}
+
+/// A broker for the live latency item.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum LiveBroker {
+    /// librdkafka's mock cluster, in the bench process.
+    Mock,
+    /// The broker of `--broker` (tansu in `scripts/bench.sh`).
+    Broker,
+}
+
+impl LiveBroker {
+    fn label(self) -> &'static str {
+        match self {
+            LiveBroker::Mock => "mock cluster",
+            LiveBroker::Broker => "tansu",
+        }
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -80,14 +99,23 @@ struct Args {
     /// Live latency rates (events/s).
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     rates: Vec<u64>,
-    /// Seconds per live latency rate (the broker echo ceiling runs a third of it, 1-5 s).
+    /// Seconds per live latency rate.
     #[arg(long, default_value_t = 15.0)]
     live_seconds: f64,
-    /// Also measure live latency with this input consumer fetch.wait.max.ms
-    /// (0: only as shipped, which sets 10 ms in `[kafka.consumer_properties]`).
-    /// tansu answers a fetch only when the wait is over.
-    #[arg(long, default_value_t = 0)]
-    tuned_fetch_wait_ms: u32,
+    /// Seconds of the broker echo ceiling per rate (default: a third of
+    /// `--live-seconds`, 1-5 s).
+    #[arg(long)]
+    echo_seconds: Option<f64>,
+    /// Also measure live latency with these input consumer properties set
+    /// (`KEY=VALUE[,KEY=VALUE...]`, one variant per use of the option), e.g.
+    /// `fetch.wait.max.ms=50` (as shipped: 10 ms, in
+    /// `[kafka.consumer_properties]`).
+    #[arg(long)]
+    live_variant: Vec<String>,
+    /// Brokers to measure live latency on: librdkafka's mock cluster (a
+    /// broker that answers at once) and/or the `--broker` one.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mock,broker")]
+    live_brokers: Vec<LiveBroker>,
     /// Run the DuckDB and Quix Streams baselines.
     #[arg(long, value_enum, default_value = "auto")]
     baselines: Baselines,
@@ -261,15 +289,57 @@ fn bench(args: &Args) -> Result<bool> {
         Err(reason) => rows.push(Row::missing(6, "DuckDB baseline", reason.clone())),
     }
 
+    let tag = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+    );
+    // Live latency before item 2, so the broker holds only its own small
+    // topics.
+    for &kind in &args.live_brokers {
+        let cluster;
+        let servers;
+        let broker = match kind {
+            LiveBroker::Mock => {
+                cluster = MockCluster::new(1).context("starting the mock cluster")?;
+                servers = cluster.bootstrap_servers();
+                kafka::BrokerRef {
+                    address: &servers,
+                    mock: Some(&cluster),
+                }
+            }
+            LiveBroker::Broker => match &args.broker {
+                Some(address) => kafka::BrokerRef {
+                    address,
+                    mock: None,
+                },
+                None => continue,
+            },
+        };
+        match item3(
+            broker,
+            kind.label(),
+            &format!("{tag}-{}", kind.label().replace(' ', "-")),
+            args,
+            &ragline,
+            &config,
+            &config_text,
+            &state,
+            replay.current_date,
+            &work,
+        ) {
+            Ok(mut more) => rows.append(&mut more),
+            Err(error) => rows.push(Row::missing(
+                3,
+                format!("live latency ({})", kind.label()),
+                format!("{error:#}"),
+            )),
+        }
+    }
     match &args.broker {
         Some(broker) => {
-            let tag = format!(
-                "{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)?
-                    .as_secs()
-            );
             match item2(
                 broker,
                 &tag,
@@ -282,20 +352,6 @@ fn bench(args: &Args) -> Result<bool> {
             ) {
                 Ok(mut more) => rows.append(&mut more),
                 Err(error) => rows.push(Row::missing(2, "Kafka replay", format!("{error:#}"))),
-            }
-            match item3(
-                broker,
-                &tag,
-                args,
-                &ragline,
-                &config,
-                &config_text,
-                &state,
-                replay.current_date,
-                &work,
-            ) {
-                Ok(mut more) => rows.append(&mut more),
-                Err(error) => rows.push(Row::missing(3, "live latency", format!("{error:#}"))),
             }
             match &quix {
                 Ok(()) => match item6_quix(
@@ -325,7 +381,9 @@ fn bench(args: &Args) -> Result<bool> {
         None => {
             let why = "no --broker";
             rows.push(Row::missing(2, "Kafka replay", why));
-            rows.push(Row::missing(3, "live latency", why));
+            if args.live_brokers.contains(&LiveBroker::Broker) {
+                rows.push(Row::missing(3, "live latency (tansu)", why));
+            }
             rows.push(Row::missing(6, "Quix Streams baseline", why));
         }
     }
@@ -1043,7 +1101,8 @@ struct LiveVariant {
 
 #[allow(clippy::too_many_arguments)]
 fn item3(
-    broker: &str,
+    broker: kafka::BrokerRef<'_>,
+    broker_label: &str,
     tag: &str,
     args: &Args,
     ragline: &Path,
@@ -1054,16 +1113,20 @@ fn item3(
     work: &Path,
 ) -> Result<Vec<Row>> {
     let mut variants = vec![LiveVariant {
-        label: "as shipped".into(),
+        label: format!("as shipped, {broker_label}"),
         properties: Vec::new(),
     }];
-    if args.tuned_fetch_wait_ms > 0 {
+    for variant in &args.live_variant {
+        let mut properties = Vec::new();
+        for pair in variant.split(',') {
+            let (key, value) = pair
+                .split_once('=')
+                .with_context(|| format!("--live-variant {variant}: expected KEY=VALUE"))?;
+            properties.push((key.trim().to_string(), value.trim().to_string()));
+        }
         variants.push(LiveVariant {
-            label: format!("fetch.wait.max.ms={}", args.tuned_fetch_wait_ms),
-            properties: vec![(
-                "fetch.wait.max.ms".into(),
-                args.tuned_fetch_wait_ms.to_string(),
-            )],
+            label: format!("{variant}, {broker_label}"),
+            properties,
         });
     }
     // The first day of the month after the history: nothing closes, and the
@@ -1092,7 +1155,7 @@ fn item3(
 
 #[allow(clippy::too_many_arguments)]
 fn live_session(
-    broker: &str,
+    broker: kafka::BrokerRef<'_>,
     tag: &str,
     args: &Args,
     ragline: &Path,
@@ -1120,13 +1183,22 @@ fn live_session(
         .unwrap_or(500);
     let (text, topics) = kafka_config(
         config_text,
-        broker,
+        broker.address,
         &format!("live-{tag}"),
         http_port,
         &(properties, consumer_properties),
     )?;
     let config_file = write_config(work, &format!("bench-live-{tag}"), &text)?;
-    kafka::create_topic(broker, &topics.input, 1)?;
+    let broker_name = match broker.mock {
+        Some(_) => "librdkafka's mock cluster (in the bench process)".to_string(),
+        None => format!("the broker at {}", broker.address),
+    };
+    broker.create_topic(&topics.input, 1)?;
+    if broker.mock.is_some() {
+        // ragline creates its output topics through the admin API, which
+        // the mock cluster lacks (ragline warns and goes on).
+        broker.create_topic(&topics.values, 1)?;
+    }
     let log_path = work.join(format!("live-{tag}.log"));
     let mut run = Guard::spawn(
         Command::new(ragline)
@@ -1159,9 +1231,13 @@ fn live_session(
         .filter(|unit| unit.is_leaf() && unit.la == config.default_la)
         .map(|unit| unit.id.clone())
         .collect();
-    let receiver =
-        kafka::Receiver::start(broker, &topics.values, Some(format!("REF-M/{root}")), 5)?;
-    let producer = kafka::latency_producer(broker)?;
+    let receiver = kafka::Receiver::start(
+        broker.address,
+        &topics.values,
+        Some(format!("REF-M/{root}")),
+        5,
+    )?;
+    let producer = kafka::latency_producer(broker.address)?;
     let run_tag = tag.to_string();
     // Referrals sent to this state so far (all sessions): the root's REF-M
     // for the month of `today` once every one is processed.
@@ -1187,7 +1263,9 @@ fn live_session(
         );
     }
     let mut rows = Vec::new();
-    let echo_seconds = (args.live_seconds / 3.0).clamp(1.0, 5.0);
+    let echo_seconds = args
+        .echo_seconds
+        .unwrap_or((args.live_seconds / 3.0).clamp(1.0, 5.0));
     for &rate in &args.rates {
         log(format!("item 3: broker echo at {rate}/s"));
         let echo = kafka::echo_latency(
@@ -1234,7 +1312,7 @@ fn live_session(
             );
         }
         let note = format!(
-            "{}: {} referrals of new children dated {today} sent at {:.0}/s for {} s to `ragline run` on the replayed state (--today {today}); latency(k) = receipt of the first REF-M/{root} value with num >= k minus the send of referral k; processing batch_max_events {} / batch_max_millis {} ms (as shipped); input consumer fetch.wait.max.ms {fetch_wait_ms} ms; ceiling: the same producer and a consumer with the same fetch.wait.max.ms through an echo topic of the same broker, {echo_seconds:.0} s ({} of {} seen); ragline /metrics over the phase: {batches:.0} batches, mean batch {batch_ms:.1} ms of which commit {commit_ms:.1} ms; inside ragline (input message timestamp to outputs queued): mean {inside_ms:.1} ms, {inside_within:.1} % within 50 ms",
+            "{}: {} referrals of new children dated {today} sent at {:.0}/s for {} s through {broker_name} to `ragline run` on the replayed state (--today {today}); latency(k) = receipt of the first REF-M/{root} value with num >= k minus the send of referral k; processing batch_max_events {} / batch_max_millis {} ms (as shipped); input consumer fetch.wait.max.ms {fetch_wait_ms} ms; ceiling: the same producer and a consumer with the same fetch.wait.max.ms through an echo topic of the same broker, {echo_seconds:.0} s ({} of {} seen); ragline /metrics over the phase: {batches:.0} batches, mean batch {batch_ms:.1} ms of which commit {commit_ms:.1} ms; inside ragline (input message timestamp to outputs queued): mean {inside_ms:.1} ms, {inside_within:.1} % within 50 ms",
             variant.label,
             stats.sent,
             stats.rate,
