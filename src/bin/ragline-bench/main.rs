@@ -297,7 +297,9 @@ fn bench(args: &Args) -> Result<bool> {
             .as_secs()
     );
     // Live latency before item 2, so the broker holds only its own small
-    // topics.
+    // topics. Every session adds its referrals to the same state: `referred`
+    // counts them all.
+    let mut referred = 0usize;
     for &kind in &args.live_brokers {
         let cluster;
         let servers;
@@ -329,6 +331,7 @@ fn bench(args: &Args) -> Result<bool> {
             &state,
             replay.current_date,
             &work,
+            &mut referred,
         ) {
             Ok(mut more) => rows.append(&mut more),
             Err(error) => rows.push(Row::missing(
@@ -1111,6 +1114,7 @@ fn item3(
     state: &Path,
     replay_current: Date,
     work: &Path,
+    child: &mut usize,
 ) -> Result<Vec<Row>> {
     let mut variants = vec![LiveVariant {
         label: format!("as shipped, {broker_label}"),
@@ -1133,7 +1137,6 @@ fn item3(
     // root's REF-M (referrals in the month) counts only the bench's referrals.
     let today = replay_current.month().plus(1).first_day();
     let mut rows = Vec::new();
-    let mut child = 0usize;
     for (index, variant) in variants.iter().enumerate() {
         let mut more = live_session(
             broker,
@@ -1146,7 +1149,7 @@ fn item3(
             today,
             work,
             variant,
-            &mut child,
+            child,
         )?;
         rows.append(&mut more);
     }
