@@ -603,6 +603,7 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 fn replay_from_topic(args: ReplayArgs) -> Result<()> {
+    keep_freed_memory();
     let config = load_config(&args.config)?;
     if args.state.exists()
         && std::fs::read_dir(&args.state)

@@ -77,7 +77,10 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
     }
     assert!(
         rows.iter().any(|row| row["item"] == 3
-            && row["measurement"].as_str().unwrap().contains("mock cluster")
+            && row["measurement"]
+                .as_str()
+                .unwrap()
+                .contains("mock cluster")
             && row["value"].as_f64().is_some()),
         "no live latency row on the mock cluster:\n{stdout}"
     );
