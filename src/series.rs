@@ -93,54 +93,49 @@ impl Series {
             .collect()
     }
 
-    /// Merges sorted (date, delta) pairs in and rebuilds the totals.
+    /// Merges sorted (date, delta) pairs in and rebuilds the totals from the
+    /// first incoming date on: points before it keep their totals, so a live
+    /// batch dated today costs what it adds, not the series' length.
     fn merge(&mut self, incoming: &[(Date, Sums)]) {
-        let mut dates = Vec::with_capacity(self.dates.len() + incoming.len());
-        let mut deltas = Vec::with_capacity(self.dates.len() + incoming.len());
+        let Some(&(first, _)) = incoming.first() else {
+            return;
+        };
+        let start = self.dates.partition_point(|day| *day < first);
+        let tail_dates = self.dates.split_off(start);
+        let tail_deltas = self.deltas.split_off(start);
+        self.totals.truncate(start);
+        let mut running = self.totals.last().copied().unwrap_or_default();
+        let mut pending: Option<(Date, Sums)> = None;
+        let mut flush = |series: &mut Series, point: Option<(Date, Sums)>| {
+            if let Some((date, delta)) = point {
+                if delta != Sums::default() {
+                    running = running + delta;
+                    series.dates.push(date);
+                    series.deltas.push(delta);
+                    series.totals.push(running);
+                }
+            }
+        };
         let (mut left, mut right) = (0usize, 0usize);
-        while left < self.dates.len() || right < incoming.len() {
+        while left < tail_dates.len() || right < incoming.len() {
             let (date, delta) = if right == incoming.len()
-                || (left < self.dates.len() && self.dates[left] < incoming[right].0)
+                || (left < tail_dates.len() && tail_dates[left] <= incoming[right].0)
             {
                 left += 1;
-                (self.dates[left - 1], self.deltas[left - 1])
-            } else if left == self.dates.len() || incoming[right].0 < self.dates[left] {
+                (tail_dates[left - 1], tail_deltas[left - 1])
+            } else {
                 right += 1;
                 incoming[right - 1]
-            } else {
-                left += 1;
-                right += 1;
-                (
-                    self.dates[left - 1],
-                    self.deltas[left - 1] + incoming[right - 1].1,
-                )
             };
-            if dates.last() == Some(&date) {
-                let last = deltas.len() - 1;
-                deltas[last] = deltas[last] + delta;
-            } else {
-                dates.push(date);
-                deltas.push(delta);
+            match &mut pending {
+                Some((held, sum)) if *held == date => *sum = *sum + delta,
+                _ => {
+                    let done = pending.replace((date, delta));
+                    flush(self, done);
+                }
             }
         }
-        let mut keep_dates = Vec::with_capacity(dates.len());
-        let mut keep_deltas = Vec::with_capacity(dates.len());
-        for (date, delta) in dates.into_iter().zip(deltas) {
-            if delta != Sums::default() {
-                keep_dates.push(date);
-                keep_deltas.push(delta);
-            }
-        }
-        let mut running = Sums::default();
-        self.totals = keep_deltas
-            .iter()
-            .map(|delta| {
-                running = running + *delta;
-                running
-            })
-            .collect();
-        self.dates = keep_dates;
-        self.deltas = keep_deltas;
+        flush(self, pending);
     }
 
     /// Replaces one month's points (used when loading from the store).

@@ -9,7 +9,7 @@
 use crate::calendar::Date;
 use crate::config::Config;
 use crate::outbox::OutputTopic;
-use crate::pipeline::{BatchOutcome, Engine};
+use crate::pipeline::{BatchOutcome, Engine, Live};
 use crate::scorecard::value_of;
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
@@ -66,6 +66,15 @@ pub struct Telemetry {
     pub batch_duration: Histogram,
     /// RocksDB commit time.
     pub commit_duration: Histogram,
+    /// The live values the indicator gauges show, and the date their targets
+    /// were read for: a refresh sets only the gauges of values that changed.
+    published: std::sync::Mutex<Published>,
+}
+
+#[derive(Default)]
+struct Published {
+    current: Option<Date>,
+    values: rustc_hash::FxHashMap<(crate::contrib::Slot, crate::config::UnitIdx), Live>,
 }
 
 fn unix_seconds(date: Date) -> i64 {
@@ -190,6 +199,7 @@ impl Telemetry {
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ];
         Telemetry {
+            published: std::sync::Mutex::default(),
             labels_with_la,
             indicator_value,
             indicator_numerator,
@@ -305,7 +315,20 @@ impl Telemetry {
         let Some(current) = clock.current() else {
             return;
         };
+        let mut published = self
+            .published
+            .lock()
+            .expect("the telemetry lock is never poisoned: panics stop the process");
+        if published.current != Some(current) {
+            // Targets and floors depend on the date: set every gauge again.
+            published.values.clear();
+            published.current = Some(current);
+        }
         for (&(slot, unit), live) in engine.live_values() {
+            if published.values.get(&(slot, unit)) == Some(live) {
+                continue;
+            }
+            published.values.insert((slot, unit), *live);
             let slot_def = &engine.catalogue().slots[slot as usize];
             let def = slot_def.def;
             let node = config.unit(unit);
