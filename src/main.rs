@@ -301,7 +301,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const MI_PURGE_DELAY_DEFAULT: std::os::raw::c_long = 10;
 
 /// Keeps freed memory instead of returning it to the OS 10 ms after it is
-/// freed: a file replay frees and allocates hundreds of megabytes per batch,
+/// freed: a replay (file or topic) frees and allocates hundreds of megabytes
+/// per batch,
 /// and faulting them in again (zeroed pages) cost about a tenth of replay
 /// time. Left alone when `MIMALLOC_PURGE_DELAY` set something else.
 fn keep_freed_memory() {

@@ -4,22 +4,10 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
-use std::process::Command;
 
-fn ragline(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ragline"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("ragline runs");
-    assert!(
-        output.status.success(),
-        "ragline {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
+#[path = "common/run.rs"]
+mod run;
+use run::ragline;
 
 /// `actual` within `tolerance` (a fraction) of `expected`.
 fn near(name: &str, actual: usize, expected: f64, tolerance: f64) {
