@@ -188,14 +188,14 @@ impl Date {
     /// C14: the largest n with birth + 12n months <= self, clamped; negative
     /// before the birth date).
     pub fn age_years_since(self, birth: Date) -> i32 {
-        let mut years = self.ymd().0 - birth.ymd().0;
-        while birth.add_months(12 * years) > self {
-            years -= 1;
+        // The birthday in `self`'s year is within it; if it is still to come,
+        // one year less. No loop, so no date (not even a sentinel) can hang it.
+        let years = self.ymd().0 - birth.ymd().0;
+        if birth.add_months(12 * years) > self {
+            years - 1
+        } else {
+            years
         }
-        while birth.add_months(12 * (years + 1)) <= self {
-            years += 1;
-        }
-        years
     }
 }
 

@@ -7,6 +7,7 @@
 //! names the file, the key and what is wrong.
 
 use crate::calendar::{Date, FinancialYear, WorkingCalendar};
+use crate::event::Fixed6;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -176,6 +177,42 @@ pub struct Processing {
     pub sync_commits: bool,
 }
 
+/// Plausible ranges that input values must fall in (`[validation]`): a
+/// value outside them is rejected with reason `out_of_range`, never clamped.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    /// Earliest accepted event date (`date`, `started`, `s47_started`).
+    pub earliest_event_date: Date,
+    /// Earliest accepted `date_of_birth`.
+    pub earliest_birth_date: Date,
+    /// Latest accepted date of any kind, whatever the wall clock says.
+    pub latest_date: Date,
+    /// Days after today (the wall clock) that an event may be dated: later
+    /// dates are rejected, so a typo cannot move the processor's clock.
+    pub future_days: u32,
+    /// Largest accepted `distance_miles`.
+    pub max_distance_miles: Fixed6,
+    /// Largest accepted FTE figure on a staffing snapshot.
+    pub max_fte: Fixed6,
+}
+
+impl Validation {
+    /// The latest accepted event date when today is `today` (`None`: no
+    /// wall clock, only [`Validation::latest_date`] bounds).
+    pub fn horizon(&self, today: Option<Date>) -> Date {
+        match today {
+            Some(today) => today
+                .add_days(
+                    i32::try_from(self.future_days)
+                        .unwrap_or(i32::MAX / 2)
+                        .min(366_000),
+                )
+                .min(self.latest_date),
+            None => self.latest_date,
+        }
+    }
+}
+
 /// Kafka settings (environment variables `RAGLINE_KAFKA_*` override them).
 #[derive(Clone, Debug)]
 pub struct KafkaSettings {
@@ -231,6 +268,8 @@ pub struct Config {
     pub populations: HashMap<UnitIdx, Population>,
     /// Grace periods and batch bounds.
     pub processing: Processing,
+    /// Plausible ranges of input values.
+    pub validation: Validation,
     /// Kafka settings.
     pub kafka: KafkaSettings,
     /// HTTP settings.
@@ -245,6 +284,8 @@ pub struct Config {
 struct FileConfig {
     #[serde(default)]
     processing: FileProcessing,
+    #[serde(default)]
+    validation: FileValidation,
     #[serde(default)]
     kafka: FileKafka,
     #[serde(default)]
@@ -286,6 +327,30 @@ impl Default for FileProcessing {
             outbox_max_records: 1_000_000,
             schema_validation: false,
             sync_commits: false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileValidation {
+    earliest_event_date: String,
+    earliest_birth_date: String,
+    latest_date: String,
+    future_days: u32,
+    max_distance_miles: f64,
+    max_fte: f64,
+}
+
+impl Default for FileValidation {
+    fn default() -> Self {
+        FileValidation {
+            earliest_event_date: "1990-01-01".into(),
+            earliest_birth_date: "1900-01-01".into(),
+            latest_date: "2099-12-31".into(),
+            future_days: 31,
+            max_distance_miles: 25_000.0,
+            max_fte: 100_000.0,
         }
     }
 }
@@ -654,6 +719,9 @@ impl Config {
             })?);
         }
 
+        let validation = parse_validation(&raw.validation)
+            .map_err(|(key, problem)| fail(&format!("validation.{key}"), problem))?;
+
         let processing = &raw.processing;
         if processing.batch_max_events == 0 {
             return Err(fail(
@@ -697,6 +765,7 @@ impl Config {
                 schema_validation: processing.schema_validation,
                 sync_commits: processing.sync_commits,
             },
+            validation,
             kafka: KafkaSettings {
                 brokers: env("RAGLINE_KAFKA_BROKERS", &kafka.brokers),
                 input_topic: env("RAGLINE_KAFKA_INPUT_TOPIC", &kafka.input_topic),
@@ -794,6 +863,39 @@ impl Config {
         }
         format!("{:016x}", fnv1a(text.as_bytes()))
     }
+}
+
+fn parse_validation(file: &FileValidation) -> Result<Validation, (&'static str, String)> {
+    let date = |key: &'static str, text: &str| {
+        Date::parse(text).ok_or_else(|| (key, format!("'{text}' is not a date (YYYY-MM-DD)")))
+    };
+    let amount = |key: &'static str, value: f64| {
+        if !(value.is_finite() && value >= 0.0 && value <= 1e9) {
+            return Err((key, "must be a number from 0 to 1e9".to_string()));
+        }
+        Ok(Fixed6((value * Fixed6::ONE as f64).round() as i64))
+    };
+    let validation = Validation {
+        earliest_event_date: date("earliest_event_date", &file.earliest_event_date)?,
+        earliest_birth_date: date("earliest_birth_date", &file.earliest_birth_date)?,
+        latest_date: date("latest_date", &file.latest_date)?,
+        future_days: file.future_days,
+        max_distance_miles: amount("max_distance_miles", file.max_distance_miles)?,
+        max_fte: amount("max_fte", file.max_fte)?,
+    };
+    if validation.earliest_event_date >= validation.latest_date {
+        return Err((
+            "latest_date",
+            "must be after earliest_event_date".to_string(),
+        ));
+    }
+    if validation.earliest_birth_date >= validation.latest_date {
+        return Err((
+            "latest_date",
+            "must be after earliest_birth_date".to_string(),
+        ));
+    }
+    Ok(validation)
 }
 
 fn parse_target(target: &FileTarget) -> Result<Option<TargetSpec>, String> {

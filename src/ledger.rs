@@ -87,6 +87,20 @@ pub fn owner_key(owner: &Owner) -> Vec<u8> {
     }
 }
 
+/// The key of an event id's ledger entry: ids are scoped by authority, so
+/// two authorities' ids never collide.
+pub fn entry_key(la: LaIdx, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + id.len());
+    write_entry_key(la, id, &mut key);
+    key
+}
+
+fn write_entry_key(LaIdx(la): LaIdx, id: &str, key: &mut Vec<u8>) {
+    key.clear();
+    key.extend_from_slice(&la.to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+}
+
 /// Appends the encoding of `value` to `buffer` (a write batch's arena).
 pub(crate) fn encode_into<T: Serialize>(value: &T, buffer: &mut Vec<u8>) {
     let taken = std::mem::take(buffer);
@@ -142,13 +156,16 @@ type FxIndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
 /// an event costs one lookup of its id and one of its owner, and allocates
 /// only the cached copy of a new id.
 pub struct Ledger {
-    entries: FxIndexMap<Box<str>, CachedEntry>,
+    /// Keyed by [`entry_key`].
+    entries: FxIndexMap<Box<[u8]>, CachedEntry>,
     owners: FxIndexMap<Owner, CachedOwner>,
     /// Every stored entry and owner is cached (a fresh state): misses need no read.
     complete: bool,
     dirty_entries: Vec<u32>,
     touched: Vec<OwnerId>,
     capacity: usize,
+    /// Reused for the entry key of the event being admitted.
+    key: Vec<u8>,
 }
 
 fn index(position: usize) -> u32 {
@@ -165,6 +182,7 @@ impl Ledger {
             dirty_entries: Vec::new(),
             touched: Vec::new(),
             capacity: capacity.max(1),
+            key: Vec::new(),
         })
     }
 
@@ -173,18 +191,18 @@ impl Ledger {
         if self.complete {
             return Ok(());
         }
-        let mut ids: Vec<&str> = events
+        let mut keys: Vec<Vec<u8>> = events
             .iter()
-            .map(|event| event.id.as_str())
-            .filter(|id| !self.entries.contains_key(*id))
+            .map(|event| entry_key(event.la, &event.id))
+            .filter(|key| !self.entries.contains_key(key.as_slice()))
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
-        let mut loaded: Vec<(&str, LedgerEntry)> = Vec::new();
-        for (id, value) in ids.iter().zip(store.multi_get(Family::Ledger, &keys)?) {
+        keys.sort_unstable();
+        keys.dedup();
+        let mut loaded: Vec<(Vec<u8>, LedgerEntry)> = Vec::new();
+        let values = store.multi_get(Family::Ledger, &keys)?;
+        for (key, value) in keys.into_iter().zip(values) {
             if let Some(bytes) = value {
-                loaded.push((id, decode("ledger", &bytes)?));
+                loaded.push((key, decode("ledger", &bytes)?));
             }
         }
         let mut owners: Vec<Owner> = events
@@ -218,13 +236,13 @@ impl Ledger {
                 },
             );
         }
-        for (id, entry) in loaded {
+        for (key, entry) in loaded {
             let owner = self
                 .owners
                 .get_index_of(&entry.owner)
                 .expect("owners of loaded entries were just loaded");
             self.entries.insert(
-                id.into(),
+                key.into_boxed_slice(),
                 CachedEntry {
                     revision: entry.revision,
                     owner: index(owner),
@@ -269,9 +287,13 @@ impl Ledger {
             void: event.void,
             dirty: true,
         };
-        match self.entries.get_full_mut(event.id.as_str()) {
+        let mut key = std::mem::take(&mut self.key);
+        write_entry_key(event.la, &event.id, &mut key);
+        let found = self.entries.get_full_mut(key.as_slice());
+        match found {
             Some((position, _, held)) => {
                 if held.revision >= event.revision {
+                    self.key = key;
                     return Admission::Duplicate;
                 }
                 let previous = std::mem::replace(held, entry);
@@ -288,10 +310,11 @@ impl Ledger {
                 }
             }
             None => {
-                let (position, _) = self.entries.insert_full(event.id.as_str().into(), entry);
+                let (position, _) = self.entries.insert_full(key.as_slice().into(), entry);
                 self.dirty_entries.push(index(position));
             }
         }
+        self.key = key;
         self.touch(owner);
         if !event.void {
             self.owners[owner as usize].record.events.push(event);
@@ -345,9 +368,7 @@ impl Ledger {
                 owner,
                 void: entry.void,
             };
-            batch.put_encoded(Family::Ledger, id.as_bytes(), |buffer| {
-                encode_into(&stored, buffer)
-            });
+            batch.put_encoded(Family::Ledger, id, |buffer| encode_into(&stored, buffer));
         }
         for OwnerId(position) in self.touched.drain(..) {
             let (owner, cached) = self

@@ -20,8 +20,10 @@ pub mod contrib;
 pub mod event;
 pub mod fold;
 pub mod generate;
+pub mod harness;
 pub mod indicators;
 pub mod ledger;
+#[cfg(feature = "kafka")]
 pub mod live;
 pub mod outbox;
 pub mod pipeline;

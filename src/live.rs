@@ -94,6 +94,7 @@ pub fn system_today() -> Date {
 pub fn open(config: Arc<Config>, state: &Path, mode: Mode) -> Result<Shared, LiveError> {
     let mut engine = Engine::open(config, state, mode)?;
     engine.set_emit_outputs(true);
+    engine.set_validation_today(Some(system_today()));
     Ok(Shared::new(engine, false))
 }
 

@@ -201,6 +201,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    quiet_panic_reports();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate(args),
@@ -225,6 +226,19 @@ fn main() {
 
 fn load_config(path: &Path) -> Result<Arc<Config>> {
     Ok(Arc::new(Config::load(path)?))
+}
+
+/// Panics are caught where messages are handled (the message is
+/// dead-lettered); the report on standard error names only where in the code
+/// it happened, never the panic's text, which may quote input.
+fn quiet_panic_reports() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|location| format!("{}:{}", location.file(), location.line()))
+            .unwrap_or_else(|| "unknown location".into());
+        tracing::error!(%location, "internal error (panic); details go to the dead letters only");
+    }));
 }
 
 fn check_config(path: &Path) -> Result<()> {
@@ -324,14 +338,32 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .max(1);
     let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
     engine.set_emit_outputs(args.outputs.is_some() || args.serve);
+    engine.set_validation_today(Some(ragline::live::system_today()));
     let dead_letters = args
         .dead_letters
         .clone()
         .unwrap_or_else(|| args.state.join("dead-letters.jsonl"));
-    let mut sink = FileSink::new(&dead_letters, args.outputs.as_deref())?;
     let input = args.input.clone().context("--input is required")?;
     let mut source =
         FileSource::open(&input).with_context(|| format!("--input {}", input.display()))?;
+    // A state that already holds lines of this file (a replay that was
+    // stopped, or the file has grown) resumes after the last line applied.
+    let resume_after = engine.file_position(&input.display().to_string());
+    if let Some(line) = resume_after {
+        source
+            .skip_lines(line)
+            .with_context(|| format!("reading {}", input.display()))?;
+        eprintln!(
+            "ragline: {} already holds {} up to line {line}; resuming after it",
+            args.state.display(),
+            input.display()
+        );
+    }
+    let mut sink = FileSink::new(
+        &dead_letters,
+        args.outputs.as_deref(),
+        resume_after.is_some(),
+    )?;
     let started = Instant::now();
     let mut total = BatchOutcome::default();
     loop {
@@ -341,20 +373,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
         if batch.is_empty() {
             break;
         }
-        let outcome = engine.run_batch(&batch, None)?;
-        total.consumed += outcome.consumed;
-        total.applied += outcome.applied;
-        total.duplicates += outcome.duplicates;
-        total.refolded += outcome.refolded;
-        total.restatements += outcome.restatements;
-        total.outputs += outcome.outputs;
-        total.months_closed.extend(outcome.months_closed);
-        for (total_phase, phase) in total.phase_seconds.iter_mut().zip(outcome.phase_seconds) {
-            *total_phase += phase;
-        }
-        for (code, count) in outcome.rejected {
-            *total.rejected.entry(code).or_default() += count;
-        }
+        total.absorb(engine.run_batch(&batch, None)?);
         sink.drain(&engine)?;
     }
     engine.flush()?;

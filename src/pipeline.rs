@@ -10,7 +10,7 @@
 use crate::calendar::{Date, Month, Window};
 use crate::config::{Config, ConfigError, UnitIdx};
 use crate::contrib::{self, Point, Slot};
-use crate::event::{Decoder, Event, Owner, Position, RawMessage, RejectionCode};
+use crate::event::{Decoder, Event, Owner, Position, RawMessage, Rejection, RejectionCode};
 use crate::fold::{self, AnomalyReason};
 use crate::indicators::{Catalogue, Query};
 use crate::ledger::{Admission, CorruptRecord, Ledger, LedgerError};
@@ -23,6 +23,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
+#[cfg(feature = "rocksdb")]
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,6 +48,14 @@ pub enum EngineError {
     /// Configuration problem.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The embedded JSON Schemas did not load (`processing.schema_validation`).
+    #[error("loading the JSON Schemas: {0}")]
+    Schema(String),
+    /// Handling failed inside ragline even with every message of the batch
+    /// set aside: a defect outside any one message (the batch is not
+    /// committed; a restart resumes before it).
+    #[error("internal error outside any one message: {0}")]
+    Internal(String),
     /// The state directory belongs to another format or configuration.
     #[error("state directory {path}: {problem}")]
     Incompatible {
@@ -153,6 +162,25 @@ pub struct BatchOutcome {
     pub phase_seconds: [f64; 6],
 }
 
+impl BatchOutcome {
+    /// Adds what another batch did.
+    pub fn absorb(&mut self, other: BatchOutcome) {
+        self.consumed += other.consumed;
+        self.applied += other.applied;
+        self.duplicates += other.duplicates;
+        for (code, count) in other.rejected {
+            *self.rejected.entry(code).or_default() += count;
+        }
+        self.refolded += other.refolded;
+        self.months_closed.extend(other.months_closed);
+        self.restatements += other.restatements;
+        self.outputs += other.outputs;
+        for (total, phase) in self.phase_seconds.iter_mut().zip(other.phase_seconds) {
+            *total += phase;
+        }
+    }
+}
+
 /// Names of the phases of [`BatchOutcome::phase_seconds`].
 pub const PHASES: [&str; 6] = ["decode", "ledger", "fold", "series", "scorecard", "commit"];
 
@@ -162,6 +190,39 @@ const META_CLOCK: &[u8] = b"clock";
 const META_TOTALS: &[u8] = b"totals";
 const META_OUTBOX_NEXT: &[u8] = b"outbox_next";
 const POSITION_PREFIX: &str = "position/";
+/// Most ledger entries and owner records kept in memory between batches.
+const LEDGER_CACHE_CAPACITY: usize = 2_000_000;
+
+/// Why one attempt at a batch did not commit.
+enum Attempt {
+    /// The store or a stored record failed: the caller stops.
+    Failed(EngineError),
+    /// Handling panicked (the panic's text): nothing was committed.
+    Panicked(String),
+}
+
+/// A fault for tests and simulations: handling panics whenever a re-folded
+/// owner holds an event it matches.
+pub type FaultInjector = Box<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// At most `max` characters of `text`.
+fn truncate_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// The text of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic without a message".to_string()
+    }
+}
 
 /// The engine: configuration, catalogue, state and caches.
 pub struct Engine {
@@ -180,6 +241,10 @@ pub struct Engine {
     mode: Mode,
     emit_live: bool,
     schema: Option<jsonschema::Validator>,
+    /// The wall clock's date for input validation in replay (live batches
+    /// pass today's date to [`Engine::run_batch`]).
+    validation_today: Option<Date>,
+    fault: Option<FaultInjector>,
     /// The last batch's buffers, emptied, for the next batch.
     spare_batch: Batch,
 }
@@ -266,16 +331,28 @@ fn position_key(position: &Position) -> (String, i64) {
 
 impl Engine {
     /// Opens (or creates) the state directory for a configuration.
+    #[cfg(feature = "rocksdb")]
     pub fn open(config: Arc<Config>, state: &Path, mode: Mode) -> Result<Engine, EngineError> {
-        let catalogue = Catalogue::from_config(&config)?;
         std::fs::create_dir_all(state).map_err(|error| EngineError::Incompatible {
             path: state.display().to_string(),
             problem: format!("cannot create: {error}"),
         })?;
         let store = Store::open(state)?;
+        Engine::open_store(config, store, &state.display().to_string(), mode)
+    }
+
+    /// Opens the engine over an open store (`name` says where it is, in
+    /// messages): a RocksDB directory, or a simulated disk.
+    pub fn open_store(
+        config: Arc<Config>,
+        store: Store,
+        name: &str,
+        mode: Mode,
+    ) -> Result<Engine, EngineError> {
+        let catalogue = Catalogue::from_config(&config)?;
         let fingerprint = config.state_fingerprint();
         let incompatible = |problem: String| EngineError::Incompatible {
-            path: state.display().to_string(),
+            path: name.to_string(),
             problem,
         };
         match store.get(Family::Meta, META_FORMAT)? {
@@ -315,7 +392,8 @@ impl Engine {
                 }
             }
         }
-        let ledger = Ledger::open(&store, 2_000_000)?;
+        let ledger = Ledger::open(&store, LEDGER_CACHE_CAPACITY)?;
+        let config_schema_validation = config.processing.schema_validation;
         let mut engine = Engine {
             config,
             catalogue,
@@ -331,11 +409,45 @@ impl Engine {
             outbox_pending: std::sync::atomic::AtomicU64::new(0),
             mode,
             emit_live: true,
-            schema: None,
+            schema: if config_schema_validation {
+                Some(crate::event::schema::validator().map_err(EngineError::Schema)?)
+            } else {
+                None
+            },
+            validation_today: None,
+            fault: None,
             spare_batch: Batch::new(),
         };
         engine.load()?;
         Ok(engine)
+    }
+
+    /// Forgets everything held in memory and loads it again from the
+    /// committed state (after a batch panicked half-way).
+    fn reload(&mut self) -> Result<(), EngineError> {
+        self.ledger = Ledger::open(&self.store, LEDGER_CACHE_CAPACITY)?;
+        self.series = SeriesStore::new();
+        self.clock = Clock::default();
+        self.recorded.clear();
+        self.live.clear();
+        self.totals = Totals::default();
+        self.positions.clear();
+        self.outbox_next = 0;
+        self.spare_batch = Batch::new();
+        self.load()
+    }
+
+    /// The wall clock's date, for refusing event dates too far in the future
+    /// in replay (`validation.future_days`).
+    pub fn set_validation_today(&mut self, today: Option<Date>) {
+        self.validation_today = today;
+    }
+
+    /// Makes handling panic whenever a re-folded owner holds an event that
+    /// `fault` matches: for fault-isolation tests and simulations only.
+    #[doc(hidden)]
+    pub fn set_fault_injector(&mut self, fault: Option<FaultInjector>) {
+        self.fault = fault;
     }
 
     fn load(&mut self) -> Result<(), EngineError> {
@@ -369,7 +481,11 @@ impl Engine {
         let recorded = &mut self.recorded;
         self.store.for_each(Family::Recorded, |key, value| {
             if key.len() != 10 {
-                return true;
+                failure = Some(CorruptRecord {
+                    what: "recorded",
+                    detail: "bad key length".into(),
+                });
+                return false;
             }
             let month =
                 Month::from_index(store::from_ordered_i32([key[0], key[1], key[2], key[3]]));
@@ -389,7 +505,11 @@ impl Engine {
         let live = &mut self.live;
         self.store.for_each(Family::Live, |key, value| {
             if key.len() != 6 {
-                return true;
+                failure = Some(CorruptRecord {
+                    what: "live",
+                    detail: "bad key length".into(),
+                });
+                return false;
             }
             let slot = u16::from_be_bytes([key[0], key[1]]);
             let unit = UnitIdx(u32::from_be_bytes([key[2], key[3], key[4], key[5]]));
@@ -423,17 +543,30 @@ impl Engine {
         })?;
         *self.outbox_pending.get_mut() = pending;
         let positions = &mut self.positions;
+        let mut failure: Option<CorruptRecord> = None;
         self.store.for_each(Family::Meta, |key, value| {
             if let Ok(name) = std::str::from_utf8(key) {
                 if name.starts_with(POSITION_PREFIX) {
-                    if let Ok(bytes) = <[u8; 8]>::try_from(value) {
-                        positions.insert(name.to_string(), i64::from_be_bytes(bytes));
+                    match <[u8; 8]>::try_from(value) {
+                        Ok(bytes) => {
+                            positions.insert(name.to_string(), i64::from_be_bytes(bytes));
+                        }
+                        Err(_) => {
+                            failure = Some(CorruptRecord {
+                                what: "input position",
+                                detail: format!("{} bytes, not 8", value.len()),
+                            });
+                            return false;
+                        }
                     }
                 }
             }
             true
         })?;
-        Ok(())
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
     }
 
     /// Whether live values, RAG changes, scorecards and restatements are
@@ -443,7 +576,8 @@ impl Engine {
         self.emit_live = emit;
     }
 
-    /// Also validates every message against the JSON Schemas.
+    /// Also validates every message against the JSON Schemas (set at open
+    /// from `processing.schema_validation`).
     pub fn set_schema_validator(&mut self, validator: Option<jsonschema::Validator>) {
         self.schema = validator;
     }
@@ -482,6 +616,13 @@ impl Engine {
         &self.positions
     }
 
+    /// The last line of the file at `path` that this state holds, if any.
+    pub fn file_position(&self, path: &str) -> Option<u64> {
+        self.positions
+            .get(&format!("{POSITION_PREFIX}file/{path}"))
+            .and_then(|line| u64::try_from(*line).ok())
+    }
+
     /// The state store (for sinks draining the outbox).
     pub fn store(&self) -> &Store {
         &self.store
@@ -512,10 +653,88 @@ impl Engine {
 
     /// Processes one batch of raw messages and commits it. `today` is the
     /// wall-clock date when live (`None` in replay).
+    ///
+    /// A panic while handling the batch never escapes: the state in memory is
+    /// reloaded from the last commit and the batch is split in halves until
+    /// the one message whose handling panics is found; that message is
+    /// dead-lettered with reason `internal_error` (and the panic's text), and
+    /// every other message is processed as usual, in order.
     pub fn run_batch(
         &mut self,
         messages: &[RawMessage],
         today: Option<Date>,
+    ) -> Result<BatchOutcome, EngineError> {
+        let mut total = BatchOutcome::default();
+        self.run_isolated(messages, today, &mut total)?;
+        Ok(total)
+    }
+
+    fn run_isolated(
+        &mut self,
+        messages: &[RawMessage],
+        today: Option<Date>,
+        total: &mut BatchOutcome,
+    ) -> Result<(), EngineError> {
+        match self.attempt(messages, today, None) {
+            Ok(outcome) => {
+                total.absorb(outcome);
+                Ok(())
+            }
+            Err(Attempt::Failed(error)) => {
+                // Memory may hold what the store refused: start again from
+                // what it holds (the caller decides whether to go on).
+                let _ = self.reload();
+                Err(error)
+            }
+            Err(Attempt::Panicked(text)) => {
+                self.reload()?;
+                if messages.len() > 1 {
+                    let (first, second) = messages.split_at(messages.len() / 2);
+                    self.run_isolated(first, today, total)?;
+                    return self.run_isolated(second, today, total);
+                }
+                tracing::error!(
+                    position = %messages.first().map(|message| message.position.to_string()).unwrap_or_default(),
+                    "internal error while handling a message: dead-lettered with reason internal_error"
+                );
+                match self.attempt(messages, today, Some(&text)) {
+                    Ok(outcome) => {
+                        total.absorb(outcome);
+                        Ok(())
+                    }
+                    Err(Attempt::Failed(error)) => Err(error),
+                    Err(Attempt::Panicked(again)) => {
+                        self.reload()?;
+                        Err(EngineError::Internal(again))
+                    }
+                }
+            }
+        }
+    }
+
+    /// One attempt at a batch, catching panics. With `set_aside`, every
+    /// message is dead-lettered as an internal error with that text.
+    fn attempt(
+        &mut self,
+        messages: &[RawMessage],
+        today: Option<Date>,
+        set_aside: Option<&str>,
+    ) -> Result<BatchOutcome, Attempt> {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.process(messages, today, set_aside)
+        }));
+        match result {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(error)) => Err(Attempt::Failed(error)),
+            Err(payload) => Err(Attempt::Panicked(panic_text(payload.as_ref()))),
+        }
+    }
+
+    fn process(
+        &mut self,
+        messages: &[RawMessage],
+        today: Option<Date>,
+        set_aside: Option<&str>,
     ) -> Result<BatchOutcome, EngineError> {
         let mut outcome = BatchOutcome {
             consumed: messages.len() as u64,
@@ -530,13 +749,37 @@ impl Engine {
         };
 
         // 1. Decode.
-        let decoder = Decoder::new(&self.config, self.schema.as_ref());
+        let decoder = Decoder::new(&self.config, self.schema.as_ref())
+            .with_today(today.or(self.validation_today));
         let mut events: Vec<Event> = Vec::with_capacity(messages.len());
         // The furthest message of each input in this batch (its key is
         // formatted once per batch, not per message).
         let mut furthest: Vec<(&Position, i64)> = Vec::new();
         for message in messages {
-            match decoder.decode(&message.bytes) {
+            let decoded = match set_aside {
+                Some(text) => Err(Rejection::new(
+                    RejectionCode::InternalError,
+                    None,
+                    format!(
+                        "handling it failed inside ragline: {}",
+                        truncate_chars(text, 500)
+                    ),
+                )),
+                None => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    decoder.decode(&message.bytes)
+                }))
+                .unwrap_or_else(|payload| {
+                    Err(Rejection::new(
+                        RejectionCode::InternalError,
+                        None,
+                        format!(
+                            "decoding it failed inside ragline: {}",
+                            truncate_chars(&panic_text(payload.as_ref()), 500)
+                        ),
+                    ))
+                }),
+            };
+            match decoded {
                 Ok(event) => events.push(event),
                 Err(rejection) => {
                     *outcome.rejected.entry(rejection.code).or_default() += 1;
@@ -572,10 +815,17 @@ impl Engine {
         let mut latest = self.clock.latest_event;
         let mut earliest: Option<Date> = None;
         for event in events {
-            latest = Some(latest.map_or(event.date, |date: Date| date.max(event.date)));
-            earliest = Some(earliest.map_or(event.date, |date: Date| date.min(event.date)));
+            // Only admitted facts move the clock: a duplicate was counted when
+            // it first arrived, and a void counts for nothing.
+            let (date, void) = (event.date, event.void);
             match self.ledger.admit(event) {
-                Admission::Applied => outcome.applied += 1,
+                Admission::Applied => {
+                    outcome.applied += 1;
+                    if !void {
+                        latest = Some(latest.map_or(date, |held: Date| held.max(date)));
+                        earliest = Some(earliest.map_or(date, |held: Date| held.min(date)));
+                    }
+                }
                 Admission::Duplicate => outcome.duplicates += 1,
             }
         }
@@ -590,6 +840,11 @@ impl Engine {
         let mut anomaly_change: BTreeMap<AnomalyReason, i64> = BTreeMap::new();
         for &id in &touched {
             let (owner, record) = self.ledger.owner_mut(id);
+            if let Some(fault) = &self.fault {
+                if record.events.iter().any(|event| fault(event)) {
+                    panic!("injected fault while re-folding an owner");
+                }
+            }
             fold::sort_events(&mut record.events);
             points.clear();
             anomalies.clear();

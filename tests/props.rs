@@ -11,58 +11,9 @@ use common::engine::Harness;
 use common::*;
 use model::*;
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const UNITS: &[&str] = &["la", "north", "south", "n-cswt", "n-cic", "s-cswt", "s-cic"];
-
-/// Wraps the surviving `facts` in noise; the result's surviving set is `facts`
-/// (apart from `revision`).
-fn messy(facts: &[Value], seed: u64) -> Vec<Value> {
-    let mut rng = Rng(seed ^ 0x5eed);
-    let mut arrivals = Vec::new();
-    let mut extra = 0u64;
-    for fact in facts {
-        let mut fact = fact.clone();
-        if rng.chance(20) {
-            // Earlier revisions with another fact's content (maybe another child's).
-            let final_revision = 1 + rng.below(3);
-            for revision in 0..final_revision {
-                if rng.chance(70) {
-                    let mut wrong = facts[rng.below(facts.len() as u64) as usize].clone();
-                    wrong["event_id"] = fact["event_id"].clone();
-                    wrong["revision"] = json!(revision);
-                    if rng.chance(20) {
-                        wrong["void"] = json!(true);
-                    }
-                    arrivals.push(wrong);
-                }
-            }
-            fact["revision"] = json!(final_revision);
-        }
-        if rng.chance(10) {
-            arrivals.push(fact.clone());
-        }
-        arrivals.push(fact);
-        if rng.chance(5) {
-            // A voided extra event, its revisions in any order.
-            extra += 1;
-            let mut fake = facts[rng.below(facts.len() as u64) as usize].clone();
-            fake["event_id"] = json!(format!("void-{seed}-{extra}"));
-            fake["revision"] = json!(0);
-            let mut void = fake.clone();
-            void["revision"] = json!(1);
-            void["void"] = json!(true);
-            arrivals.push(fake);
-            arrivals.push(void);
-        }
-    }
-    // Shuffle (Fisher-Yates with the deterministic generator).
-    for index in (1..arrivals.len()).rev() {
-        let other = rng.below(index as u64 + 1) as usize;
-        arrivals.swap(index, other);
-    }
-    arrivals
-}
 
 fn dates(seed: u64) -> Vec<chrono::NaiveDate> {
     let mut rng = Rng(seed ^ 0xda7e);

@@ -121,6 +121,14 @@ fn invalid(field: &str, detail: impl Into<String>) -> Rejection {
     Rejection::new(RejectionCode::InvalidValue, Some(field), detail)
 }
 
+fn out_of_range(field: &str) -> Rejection {
+    Rejection::new(
+        RejectionCode::OutOfRange,
+        Some(field),
+        "number out of range",
+    )
+}
+
 /// The JSON kind of a raw value, from its first byte.
 fn first_byte(raw: &RawValue) -> u8 {
     raw.get().as_bytes().first().copied().unwrap_or(b' ')
@@ -191,6 +199,12 @@ impl<'a> Field<'a> {
         Ok(self.date(name)?.expect("present"))
     }
 
+    /// A required date within `earliest..=latest`.
+    fn required_date_within(self, name: &str, earliest: Date, latest: Date) -> Outcome<Date> {
+        let date = self.required_date(name)?;
+        within(name, date, earliest, latest)
+    }
+
     fn enumeration<T: Copy>(self, name: &str, values: &[(&str, T)]) -> Outcome<Option<T>> {
         let Some(raw) = self.0 else { return Ok(None) };
         let text = string_field(raw, name)?;
@@ -225,28 +239,61 @@ impl<'a> Field<'a> {
         } else {
             Decimal::from_str(text)
         }
-        .map_err(|_| invalid(name, "number out of range"))?;
+        .map_err(|_| out_of_range(name))?;
         if parsed.is_sign_negative() && !parsed.is_zero() {
             return Err(invalid(name, "must be >= 0"));
         }
-        let micros = (parsed.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
-            * Decimal::from(Fixed6::ONE))
-        .to_i64()
-        .filter(|micros| *micros < i64::MAX / 4)
-        .ok_or_else(|| invalid(name, "number out of range"))?;
+        let micros = parsed
+            .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
+            .checked_mul(Decimal::from(Fixed6::ONE))
+            .and_then(|micros| micros.to_i64())
+            .filter(|micros| *micros < i64::MAX / 4)
+            .ok_or_else(|| out_of_range(name))?;
         Ok(Some(Fixed6(micros)))
     }
 
-    fn required_fixed6(self, name: &str) -> Outcome<Fixed6> {
-        self.required(name)?;
-        Ok(self.fixed6(name)?.expect("present"))
+    /// A number >= 0 and at most `max`.
+    fn fixed6_at_most(self, name: &str, max: Fixed6) -> Outcome<Option<Fixed6>> {
+        match self.fixed6(name)? {
+            Some(value) if value > max => Err(Rejection::new(
+                RejectionCode::OutOfRange,
+                Some(name),
+                format!("above the largest accepted value {}", max),
+            )),
+            value => Ok(value),
+        }
     }
+
+    fn required_fixed6_at_most(self, name: &str, max: Fixed6) -> Outcome<Fixed6> {
+        self.required(name)?;
+        Ok(self.fixed6_at_most(name, max)?.expect("present"))
+    }
+}
+
+/// Refuses a date outside `earliest..=latest` (`[validation]`).
+fn within(name: &str, date: Date, earliest: Date, latest: Date) -> Outcome<Date> {
+    if date < earliest {
+        return Err(Rejection::new(
+            RejectionCode::OutOfRange,
+            Some(name),
+            format!("{date} is before the earliest accepted date {earliest}"),
+        ));
+    }
+    if date > latest {
+        return Err(Rejection::new(
+            RejectionCode::OutOfRange,
+            Some(name),
+            format!("{date} is after the latest accepted date {latest}"),
+        ));
+    }
+    Ok(date)
 }
 
 /// Decodes messages against one configuration.
 pub struct Decoder<'c> {
     config: &'c Config,
     schema: Option<&'c jsonschema::Validator>,
+    latest: Date,
 }
 
 impl<'c> Decoder<'c> {
@@ -254,12 +301,23 @@ impl<'c> Decoder<'c> {
     /// `processing.schema_validation`, `schemas` must hold the JSON Schemas
     /// and every message is also checked against them.
     pub fn new(config: &'c Config, schema: Option<&'c jsonschema::Validator>) -> Decoder<'c> {
-        Decoder { config, schema }
+        Decoder {
+            config,
+            schema,
+            latest: config.validation.latest_date,
+        }
+    }
+
+    /// Refuses event dates after `today` plus `validation.future_days`
+    /// (today is the wall clock's date).
+    pub fn with_today(mut self, today: Option<Date>) -> Decoder<'c> {
+        self.latest = self.config.validation.horizon(today);
+        self
     }
 
     /// Decodes one message.
     pub fn decode(&self, bytes: &[u8]) -> Result<Event, Rejection> {
-        let event = decode(self.config, bytes)?;
+        let event = decode_within(self.config, bytes, self.latest)?;
         if let Some(schema) = self.schema {
             let value: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|_| Rejection::new(RejectionCode::NotJson, None, "not JSON"))?;
@@ -288,6 +346,11 @@ impl<'c> Decoder<'c> {
 /// Decodes one message against the configuration: an [`Event`] or the first
 /// problem found.
 pub fn decode(config: &Config, bytes: &[u8]) -> Result<Event, Rejection> {
+    decode_within(config, bytes, config.validation.latest_date)
+}
+
+/// [`decode`] with the latest accepted event date.
+fn decode_within(config: &Config, bytes: &[u8], latest: Date) -> Result<Event, Rejection> {
     let limit = config.processing.max_message_bytes;
     if bytes.len() > limit {
         return Err(Rejection::new(
@@ -308,7 +371,7 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Event, Rejection> {
     }
     let raw: RawEvent =
         serde_json::from_str(text).map_err(|error| classify_json_error(text, error))?;
-    decode_fields(config, &raw)
+    decode_fields(config, &raw, latest)
 }
 
 fn not_json(text: &str, error: &serde_json::Error) -> Rejection {
@@ -379,7 +442,9 @@ fn reference(field: Field, name: &str) -> Outcome<String> {
     field.required_string(name, 1, 128)
 }
 
-fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
+fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event> {
+    let validation = &config.validation;
+    let earliest = validation.earliest_event_date;
     // Envelope, in a fixed order.
     let id = raw.event_id.required_string("event_id", 1, 128)?;
     let revision = match raw.revision.0 {
@@ -416,7 +481,7 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
         raw.child_id.required("child_id")?;
     }
     let child_id = raw.child_id.string("child_id", 1, 64)?;
-    let date = raw.date.required_date("date")?;
+    let date = raw.date.required_date_within("date", earliest, latest)?;
     let recorded_at = match raw.recorded_at.0 {
         None => None,
         Some(value) => {
@@ -438,7 +503,11 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
     let needs_unit = || unit.ok_or_else(|| missing("unit"));
     let body = match type_name.as_str() {
         "child_details" => Body::ChildDetails {
-            date_of_birth: raw.date_of_birth.required_date("date_of_birth")?,
+            date_of_birth: raw.date_of_birth.required_date_within(
+                "date_of_birth",
+                validation.earliest_birth_date,
+                latest,
+            )?,
             uasc: raw.uasc.boolean("uasc")?.unwrap_or(false),
         },
         "referral" => {
@@ -463,7 +532,9 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
                 .required_enumeration("visit_type", &VISIT_TYPES)?,
         },
         "assessment_completed" | "s47_completed" => {
-            let started = raw.started.required_date("started")?;
+            let started = raw
+                .started
+                .required_date_within("started", earliest, latest)?;
             let child_seen = raw.child_seen.required_boolean("child_seen")?;
             if started > date {
                 return Err(Rejection::new(
@@ -485,7 +556,9 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
             }
         }
         "icpc_held" => {
-            let s47_started = raw.s47_started.required_date("s47_started")?;
+            let s47_started =
+                raw.s47_started
+                    .required_date_within("s47_started", earliest, latest)?;
             if s47_started > date {
                 return Err(Rejection::new(
                     RejectionCode::StartedAfterDate,
@@ -516,7 +589,9 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
             placement_type: raw
                 .placement_type
                 .required_enumeration("placement_type", &PLACEMENT_TYPES)?,
-            distance_miles: raw.distance_miles.fixed6("distance_miles")?,
+            distance_miles: raw
+                .distance_miles
+                .fixed6_at_most("distance_miles", validation.max_distance_miles)?,
         },
         "placement_arrangement_meeting" => Body::PlacementArrangementMeeting {
             placement_id: reference(raw.placement_id, "placement_id")?,
@@ -572,10 +647,18 @@ fn decode_fields(config: &Config, raw: &RawEvent) -> Outcome<Event> {
         "staffing_snapshot" => {
             needs_unit()?;
             Body::StaffingSnapshot {
-                establishment_fte: raw.establishment_fte.required_fixed6("establishment_fte")?,
-                caseholding_fte: raw.caseholding_fte.required_fixed6("caseholding_fte")?,
-                permanent_qsw_fte: raw.permanent_qsw_fte.required_fixed6("permanent_qsw_fte")?,
-                agency_fte: raw.agency_fte.required_fixed6("agency_fte")?,
+                establishment_fte: raw
+                    .establishment_fte
+                    .required_fixed6_at_most("establishment_fte", validation.max_fte)?,
+                caseholding_fte: raw
+                    .caseholding_fte
+                    .required_fixed6_at_most("caseholding_fte", validation.max_fte)?,
+                permanent_qsw_fte: raw
+                    .permanent_qsw_fte
+                    .required_fixed6_at_most("permanent_qsw_fte", validation.max_fte)?,
+                agency_fte: raw
+                    .agency_fte
+                    .required_fixed6_at_most("agency_fte", validation.max_fte)?,
             }
         }
         other => {

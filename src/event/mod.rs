@@ -38,6 +38,21 @@ impl Fixed6 {
     }
 }
 
+impl fmt::Display for Fixed6 {
+    /// The decimal form without trailing zeros (`12.5`, `3`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let magnitude = self.0.unsigned_abs();
+        let units = magnitude / Fixed6::ONE as u64;
+        let fraction = magnitude % Fixed6::ONE as u64;
+        if fraction == 0 {
+            return write!(f, "{sign}{units}");
+        }
+        let digits = format!("{fraction:06}");
+        write!(f, "{sign}{units}.{}", digits.trim_end_matches('0'))
+    }
+}
+
 /// Who a surviving event belongs to: a child (events keyed by child) or a unit.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 pub enum Owner {
@@ -431,11 +446,17 @@ pub enum RejectionCode {
     StartedAfterDate,
     /// The JSON Schema refused it (only with `processing.schema_validation`).
     SchemaViolation,
+    /// A date or number outside its plausible range (`[validation]`).
+    OutOfRange,
+    /// Handling the message failed inside ragline (a defect, not the
+    /// message's fault); the message is kept in the dead letters so that
+    /// nothing is lost, and the processor goes on without it.
+    InternalError,
 }
 
 impl RejectionCode {
     /// Every code, for metrics initialisation and documentation.
-    pub const ALL: [RejectionCode; 13] = [
+    pub const ALL: [RejectionCode; 15] = [
         RejectionCode::TooLarge,
         RejectionCode::NotUtf8,
         RejectionCode::NotJson,
@@ -449,6 +470,8 @@ impl RejectionCode {
         RejectionCode::UnknownLa,
         RejectionCode::StartedAfterDate,
         RejectionCode::SchemaViolation,
+        RejectionCode::OutOfRange,
+        RejectionCode::InternalError,
     ];
 
     /// The snake_case label.
@@ -467,6 +490,8 @@ impl RejectionCode {
             RejectionCode::UnknownLa => "unknown_la",
             RejectionCode::StartedAfterDate => "started_after_date",
             RejectionCode::SchemaViolation => "schema_violation",
+            RejectionCode::OutOfRange => "out_of_range",
+            RejectionCode::InternalError => "internal_error",
         }
     }
 }
@@ -483,11 +508,8 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub(crate) fn new(
-        code: RejectionCode,
-        field: Option<&str>,
-        detail: impl Into<String>,
-    ) -> Rejection {
+    /// A rejection with its code, the field at fault and what is wrong.
+    pub fn new(code: RejectionCode, field: Option<&str>, detail: impl Into<String>) -> Rejection {
         Rejection {
             code,
             field: field.map(str::to_string),

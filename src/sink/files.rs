@@ -30,9 +30,11 @@ pub struct FileSink {
     outputs: Option<PathBuf>,
     writers: HashMap<OutputTopic, (PathBuf, BufWriter<File>)>,
     written: HashMap<OutputTopic, u64>,
+    /// Files are appended to (a resumed replay), not truncated.
+    append: bool,
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, FileSinkError> {
+fn create(path: &Path, append: bool) -> Result<BufWriter<File>, FileSinkError> {
     if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent).map_err(|source| FileSinkError::Io {
@@ -41,7 +43,12 @@ fn create(path: &Path) -> Result<BufWriter<File>, FileSinkError> {
             })?;
         }
     }
-    File::create(path)
+    File::options()
+        .write(true)
+        .create(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
         .map(|file| BufWriter::with_capacity(1 << 16, file))
         .map_err(|source| FileSinkError::Io {
             path: path.display().to_string(),
@@ -50,11 +57,16 @@ fn create(path: &Path) -> Result<BufWriter<File>, FileSinkError> {
 }
 
 impl FileSink {
-    /// Creates (truncating) the dead-letter file; outputs go to
-    /// `<outputs>/<topic>.jsonl` when a directory is given.
-    pub fn new(dead_letters: &Path, outputs: Option<&Path>) -> Result<FileSink, FileSinkError> {
+    /// Creates (truncating, or appending to when `append`) the dead-letter
+    /// file; outputs go to `<outputs>/<topic>.jsonl` when a directory is given.
+    pub fn new(
+        dead_letters: &Path,
+        outputs: Option<&Path>,
+        append: bool,
+    ) -> Result<FileSink, FileSinkError> {
         Ok(FileSink {
-            dead_letters: (dead_letters.to_path_buf(), create(dead_letters)?),
+            dead_letters: (dead_letters.to_path_buf(), create(dead_letters, append)?),
+            append,
             outputs: outputs.map(Path::to_path_buf),
             writers: HashMap::new(),
             written: HashMap::new(),
@@ -80,7 +92,7 @@ impl FileSink {
                         }
                         std::collections::hash_map::Entry::Vacant(entry) => {
                             let path = directory.join(format!("{}.jsonl", record.topic.as_str()));
-                            let writer = create(&path)?;
+                            let writer = create(&path, self.append)?;
                             Some(entry.insert((path, writer)))
                         }
                     }

@@ -4,5 +4,7 @@
 //! only after its sink has delivered it.
 
 pub mod files;
+#[cfg(feature = "kafka")]
 pub mod http;
+#[cfg(feature = "kafka")]
 pub mod kafka;

@@ -55,6 +55,19 @@ impl FileSource {
         Ok(batch)
     }
 
+    /// Skips the next `lines` lines (resuming a replay).
+    pub fn skip_lines(&mut self, lines: u64) -> std::io::Result<()> {
+        for _ in 0..lines {
+            self.scratch.clear();
+            if self.reader.read_until(b'\n', &mut self.scratch)? == 0 {
+                self.done = true;
+                break;
+            }
+            self.line += 1;
+        }
+        Ok(())
+    }
+
     /// Lines read so far.
     pub fn lines_read(&self) -> u64 {
         self.line

@@ -4,4 +4,5 @@
 //! position, in bounded batches; it never interprets their content.
 
 pub mod file;
+#[cfg(feature = "kafka")]
 pub mod kafka;

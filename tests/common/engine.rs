@@ -2,7 +2,7 @@
 //! (num, den) out, through decode, ledger, fold, contributions, series and
 //! RocksDB.
 
-use crate::model::{ModelConfig, UascFilter, Window};
+use crate::model::{Model, ModelConfig, UascFilter, Window, ALL_INDICATORS};
 use chrono::NaiveDate;
 use ragline::calendar::{Date, Window as EngineWindow};
 use ragline::config::Config;
@@ -146,5 +146,54 @@ impl Harness {
             reading.den as f64 / def.den_scale as f64
         };
         (reading.num as f64 / def.num_scale as f64, den)
+    }
+}
+
+const UNITS: &[&str] = &["la", "north", "south", "n-cswt", "n-cic", "s-cswt", "s-cic"];
+
+/// Every indicator at every month end of 2015-2019 and every unit equals
+/// the model over `facts`.
+pub fn assert_equals_model(engine: &Engine, facts: &[Value]) {
+    let model = Model::new(&crate::common::cfg(), facts);
+    let reader = engine.reader();
+    for year in 2015..=2019 {
+        for month in 1..=12 {
+            let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap();
+            let date = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap()
+                .pred_opt()
+                .unwrap();
+            for indicator in ALL_INDICATORS {
+                let slot = engine.catalogue().slot_of(indicator).unwrap();
+                let def = reader.def(slot);
+                let window = if def.is_flow() {
+                    (Window::R12M, EngineWindow::R12M)
+                } else {
+                    (Window::Ss, EngineWindow::Ss)
+                };
+                for unit in UNITS {
+                    let expected = model.value(indicator, UascFilter::All, unit, date, window.0);
+                    let reading = reader.reading(
+                        slot,
+                        engine.config().unit_by_id(unit).unwrap(),
+                        Date::from_naive(date),
+                        window.1,
+                    );
+                    let num = reading.num as f64 / def.num_scale as f64;
+                    let den = if def.query == ragline::indicators::Query::Population {
+                        0.0
+                    } else {
+                        reading.den as f64 / def.den_scale as f64
+                    };
+                    assert!(
+                        (expected.num - num).abs() < 1e-6 && (expected.den - den).abs() < 1e-6,
+                        "{indicator} {unit} {date}: model {:?}, engine {:?}",
+                        (expected.num, expected.den),
+                        (num, den)
+                    );
+                }
+            }
+        }
     }
 }

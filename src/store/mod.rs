@@ -1,28 +1,37 @@
-//! RocksDB: column families, key encoding helpers, the write batch.
+//! The state store: column families, key encoding helpers, the write batch.
 //!
-//! The only module that imports `rocksdb`. It knows no domain types: callers
-//! hand it byte keys and values. One [`Batch`] is written atomically per
-//! processed input batch, so state, input positions and pending outputs always
-//! move together.
+//! It knows no domain types: callers hand it byte keys and values. One
+//! [`Batch`] is written atomically per processed input batch, so state, input
+//! positions and pending outputs always move together.
+//!
+//! Two backends: RocksDB (`rocks`, the only module that imports `rocksdb`)
+//! for every real state directory, and an in-memory store (`memory`) with
+//! the same crash semantics, for deterministic fault simulation and fuzzing
+//! (it can fail a chosen write and "crash", losing what RocksDB would lose).
 //!
 //! Column families and key layout (format version [`FORMAT_VERSION`]):
 //!
 //! | family | key | value |
 //! | --- | --- | --- |
 //! | `meta` | ASCII name | postcard or UTF-8 |
-//! | `ledger` | `event_id` bytes | revision, owner, void |
+//! | `ledger` | la (u16 BE) + `event_id` bytes | revision, owner, void |
 //! | `owners` | `c` + la (u16 BE) + child_id, or `u` + unit (u32 BE) | surviving events, contribution points, anomalies |
 //! | `series` | slot (u16 BE) + unit (u32 BE) + month (i32 BE, sign flipped) | that month's dated deltas |
 //! | `recorded` | month (i32 BE, sign flipped) + unit (u32 BE) + slot (u16 BE) | the closed month's recorded value |
 //! | `live` | slot (u16 BE) + unit (u32 BE) | last live value emitted and its sequence |
 //! | `outbox` | sequence (u64 BE) | a pending output record |
 
-use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+mod memory;
+#[cfg(feature = "rocksdb")]
+mod rocks;
+
+pub use memory::MemoryDisk;
+#[cfg(feature = "rocksdb")]
 use std::path::Path;
 
 /// Bumped whenever a key or value layout changes; a state directory of
 /// another version must be rebuilt by replay.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A column family.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -44,7 +53,8 @@ pub enum Family {
 }
 
 impl Family {
-    const ALL: [Family; 7] = [
+    /// Every family, in a fixed order.
+    pub const ALL: [Family; 7] = [
         Family::Meta,
         Family::Ledger,
         Family::Owners,
@@ -54,7 +64,8 @@ impl Family {
         Family::Outbox,
     ];
 
-    fn name(self) -> &'static str {
+    /// The column family's name.
+    pub fn name(self) -> &'static str {
         match self {
             Family::Meta => "meta",
             Family::Ledger => "ledger",
@@ -82,6 +93,7 @@ pub enum Durability {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// RocksDB refused an operation.
+    #[cfg(feature = "rocksdb")]
     #[error("state store {path}: {source}")]
     Rocks {
         /// The state directory.
@@ -89,12 +101,23 @@ pub enum StoreError {
         /// The RocksDB error.
         source: rocksdb::Error,
     },
+    /// A simulated disk failed a write on purpose.
+    #[error("state store {path}: injected write failure")]
+    Injected {
+        /// The simulated disk's name.
+        path: String,
+    },
 }
 
-/// An open state directory.
+/// An open state store.
 pub struct Store {
-    db: DB,
-    path: String,
+    backend: Backend,
+}
+
+enum Backend {
+    #[cfg(feature = "rocksdb")]
+    Rocks(rocks::RocksStore),
+    Memory(MemoryDisk),
 }
 
 /// Writes to apply atomically.
@@ -182,6 +205,20 @@ impl Batch {
         self.arena.len()
     }
 
+    /// Every operation: family, key and value (`None` deletes).
+    fn operations(&self) -> impl Iterator<Item = (Family, &[u8], Option<&[u8]>)> + '_ {
+        self.operations.iter().map(|operation| {
+            (
+                operation.family,
+                &self.arena[operation.key.clone()],
+                operation
+                    .value
+                    .as_ref()
+                    .map(|value| &self.arena[value.clone()]),
+            )
+        })
+    }
+
     /// Empties the batch, keeping its buffers for the next one (a replay's
     /// batches are hundreds of megabytes: fresh buffers would cost page
     /// faults on every batch).
@@ -191,63 +228,29 @@ impl Batch {
     }
 }
 
-/// Block cache shared by all column families.
-const BLOCK_CACHE_BYTES: usize = 64 << 20;
-/// Bloom filter bits per key (about 1 % false positives).
-const BLOOM_BITS_PER_KEY: f64 = 10.0;
-
 impl Store {
-    /// Opens (creating if needed) a state directory.
+    /// Opens (creating if needed) a RocksDB state directory.
+    #[cfg(feature = "rocksdb")]
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut options = Options::default();
-        options.create_if_missing(true);
-        options.create_missing_column_families(true);
-        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        options.increase_parallelism(2);
-        options.set_max_background_jobs(2);
-        // Flushes of all column families are atomic, so that writes without
-        // the write-ahead log (replay) still leave a consistent state.
-        options.set_atomic_flush(true);
-        // Live batches look up every new event id and child, most of them
-        // absent: Bloom filters answer those misses without reading blocks.
-        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let families = Family::ALL.iter().map(|family| {
-            let mut table = rocksdb::BlockBasedOptions::default();
-            table.set_block_cache(&cache);
-            table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
-            let mut family_options = Options::default();
-            family_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-            family_options.set_block_based_table_factory(&table);
-            ColumnFamilyDescriptor::new(family.name(), family_options)
-        });
-        let display = path.display().to_string();
-        let db = DB::open_cf_descriptors(&options, path, families).map_err(|source| {
-            StoreError::Rocks {
-                path: display.clone(),
-                source,
-            }
-        })?;
-        Ok(Store { db, path: display })
+        Ok(Store {
+            backend: Backend::Rocks(rocks::RocksStore::open(path)?),
+        })
     }
 
-    fn error(&self, source: rocksdb::Error) -> StoreError {
-        StoreError::Rocks {
-            path: self.path.clone(),
-            source,
+    /// A store on a simulated disk (shared with every other store opened on it).
+    pub fn in_memory(disk: &MemoryDisk) -> Store {
+        Store {
+            backend: Backend::Memory(disk.clone()),
         }
-    }
-
-    fn handle(&self, family: Family) -> &rocksdb::ColumnFamily {
-        self.db
-            .cf_handle(family.name())
-            .expect("every column family is created at open")
     }
 
     /// Reads one value.
     pub fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.db
-            .get_cf(self.handle(family), key)
-            .map_err(|error| self.error(error))
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.get(family, key),
+            Backend::Memory(disk) => Ok(disk.get(family, key)),
+        }
     }
 
     /// Reads many values at once.
@@ -256,12 +259,11 @@ impl Store {
         family: Family,
         keys: &[Vec<u8>],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let handle = self.handle(family);
-        self.db
-            .multi_get_cf(keys.iter().map(|key| (handle, key.as_slice())))
-            .into_iter()
-            .map(|result| result.map_err(|error| self.error(error)))
-            .collect()
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.multi_get(family, keys),
+            Backend::Memory(disk) => Ok(keys.iter().map(|key| disk.get(family, key)).collect()),
+        }
     }
 
     /// Calls `visit` for every key and value of a family, in key order.
@@ -279,18 +281,16 @@ impl Store {
         &self,
         family: Family,
         from: &[u8],
-        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+        visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for item in self.db.iterator_cf(
-            self.handle(family),
-            IteratorMode::From(from, rocksdb::Direction::Forward),
-        ) {
-            let (key, value) = item.map_err(|error| self.error(error))?;
-            if !visit(&key, &value) {
-                break;
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.for_each_from(family, from, visit),
+            Backend::Memory(disk) => {
+                disk.for_each_from(family, from, visit);
+                Ok(())
             }
         }
-        Ok(())
     }
 
     /// Whether a family holds no key.
@@ -308,49 +308,35 @@ impl Store {
     /// crash loses the batches since the last flush, as a whole: replay
     /// re-applies them).
     pub fn write(&self, batch: &Batch, durability: Durability) -> Result<(), StoreError> {
-        let mut write = WriteBatch::default();
-        let arena = &batch.arena;
-        for operation in &batch.operations {
-            let handle = self.handle(operation.family);
-            let key = &arena[operation.key.clone()];
-            match &operation.value {
-                Some(value) => write.put_cf(handle, key, &arena[value.clone()]),
-                None => write.delete_cf(handle, key),
-            }
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.write(batch, durability),
+            Backend::Memory(disk) => disk.write(batch, durability),
         }
-        let mut options = WriteOptions::default();
-        options.set_sync(durability == Durability::Sync);
-        options.disable_wal(durability == Durability::NoWal);
-        self.db
-            .write_opt(write, &options)
-            .map_err(|error| self.error(error))
     }
 
     /// Approximate bytes on disk (live SST files plus memtables).
     pub fn size_bytes(&self) -> u64 {
-        let mut total = 0u64;
-        for family in Family::ALL {
-            let handle = self.handle(family);
-            for property in [
-                "rocksdb.total-sst-files-size",
-                "rocksdb.cur-size-all-mem-tables",
-            ] {
-                if let Ok(Some(value)) = self.db.property_int_value_cf(handle, property) {
-                    total += value;
-                }
-            }
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.size_bytes(),
+            Backend::Memory(disk) => disk.size_bytes(),
         }
-        total
     }
 
     /// Flushes memtables to disk.
+    ///
+    /// Every column family is flushed in one atomic flush, so the files on
+    /// disk always hold the same batches in every family.
     pub fn flush(&self) -> Result<(), StoreError> {
-        for family in Family::ALL {
-            self.db
-                .flush_cf(self.handle(family))
-                .map_err(|error| self.error(error))?;
+        match &self.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(store) => store.flush(),
+            Backend::Memory(disk) => {
+                disk.flush();
+                Ok(())
+            }
         }
-        Ok(())
     }
 }
 
@@ -368,10 +354,7 @@ pub fn from_ordered_i32(bytes: [u8; 4]) -> i32 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn batches_are_atomic_and_readable() {
-        let directory = tempfile::tempdir().unwrap();
-        let store = Store::open(directory.path()).unwrap();
+    fn check_batches(store: &Store) {
         assert!(store.is_empty(Family::Ledger).unwrap());
         let mut batch = Batch::new();
         batch.put(Family::Ledger, b"a", b"1");
@@ -389,6 +372,61 @@ mod tests {
                 .unwrap(),
             vec![Some(b"1".to_vec()), None]
         );
+        let mut seen = Vec::new();
+        store
+            .for_each_from(Family::Ledger, b"a", |key, value| {
+                seen.push((key.to_vec(), value.to_vec()));
+                true
+            })
+            .unwrap();
+        assert_eq!(seen, vec![(b"a".to_vec(), b"1".to_vec())]);
+    }
+
+    #[test]
+    fn the_memory_store_behaves_like_rocksdb_and_crashes_like_it() {
+        let disk = MemoryDisk::new("test");
+        check_batches(&Store::in_memory(&disk));
+        // Without the write-ahead log, a crash loses what was not flushed.
+        let store = Store::in_memory(&disk);
+        let mut batch = Batch::new();
+        batch.put(Family::Meta, b"lost", b"1");
+        store.write(&batch, Durability::NoWal).unwrap();
+        disk.crash();
+        assert_eq!(store.get(Family::Meta, b"lost").unwrap(), None);
+        assert_eq!(store.get(Family::Meta, b"x").unwrap(), Some(b"y".to_vec()));
+        store.write(&batch, Durability::NoWal).unwrap();
+        store.flush().unwrap();
+        disk.crash();
+        assert_eq!(
+            store.get(Family::Meta, b"lost").unwrap(),
+            Some(b"1".to_vec())
+        );
+        // A chosen write fails and changes nothing.
+        disk.fail_write(disk.writes() + 1);
+        let mut batch = Batch::new();
+        batch.put(Family::Meta, b"failed", b"1");
+        assert!(store.write(&batch, Durability::Wal).is_err());
+        assert_eq!(store.get(Family::Meta, b"failed").unwrap(), None);
+        store.write(&batch, Durability::Wal).unwrap();
+        assert_eq!(
+            store.get(Family::Meta, b"failed").unwrap(),
+            Some(b"1".to_vec())
+        );
+    }
+
+    #[cfg(feature = "rocksdb")]
+    #[test]
+    fn batches_are_atomic_and_readable() {
+        let directory = tempfile::tempdir().unwrap();
+        check_batches(&Store::open(directory.path()).unwrap());
+    }
+
+    #[cfg(feature = "rocksdb")]
+    #[test]
+    fn batches_survive_reopening() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(directory.path()).unwrap();
+        check_batches(&store);
         drop(store);
         let store = Store::open(directory.path()).unwrap();
         assert_eq!(store.get(Family::Meta, b"x").unwrap(), Some(b"y".to_vec()));

@@ -1,0 +1,13 @@
+//! Structure-aware event sequences through the engine
+//! (`ragline::harness::engine_sequence`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::{Arc, OnceLock};
+
+static CONFIG: OnceLock<Arc<ragline::config::Config>> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let config = CONFIG.get_or_init(ragline::harness::config);
+    ragline::harness::engine_sequence(config, data);
+});

@@ -1,0 +1,254 @@
+//! Hand-worked output records: live values, RAG changes, month-end
+//! scorecards with their direction of travel, restatements after late data,
+//! and the rate indicator's population denominator, read from the outbox
+//! exactly as the sinks read them.
+//!
+//! The story, at Dartford CSWT (under North Kent, under Kent), with AS02
+//! (% of children seen at assessment; H, target 98, floor 95) and SCS02
+//! (referrals per 10,000 children; Kent's population 340,000, so den 34):
+//!
+//! 1. Ten referrals on 2017-05-02 and ten assessments on 2017-05-10, every
+//!    child seen: AS02 = 10/10 = 100 %, green (a first rating: none -> green).
+//! 2. Two more assessments on 2017-05-20, children not seen: 10/12 = 83.3 %,
+//!    below the floor: green -> red.
+//! 3. A referral dated 2017-06-10: the clock passes May, which closes with
+//!    AS02 = 10/12, red, and no direction of travel (April has no data).
+//! 4. A late assessment dated 2017-05-25, child seen: May is restated from
+//!    10/12 to 11/13 = 84.6 % (still red) at the team, the area and the
+//!    county; so is AS01 (completed within 45 working days), from 12/12 to
+//!    13/13, the same 100 %.
+//! 5. An assessment dated 2017-06-15, child seen, and a referral dated
+//!    2017-07-02 closing June: June's AS02 = 12/14 = 85.7 %, one month ago
+//!    84.6 % (May as restated), direction "improved" (H: higher is better).
+
+use ragline::config::Config;
+use ragline::event::{Position, RawMessage};
+use ragline::outbox::{OutboxRecord, OutputTopic};
+use ragline::pipeline::{Engine, Mode};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+
+struct Story {
+    engine: Engine,
+    _directory: tempfile::TempDir,
+    line: u64,
+}
+
+impl Story {
+    fn new() -> Story {
+        let config =
+            Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml")).unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let mut engine = Engine::open(Arc::new(config), directory.path(), Mode::Replay).unwrap();
+        engine.set_emit_outputs(true);
+        Story {
+            engine,
+            _directory: directory,
+            line: 0,
+        }
+    }
+
+    /// Runs one batch and returns the output records it produced (and takes
+    /// them out of the outbox, as a sink would).
+    fn batch(&mut self, events: &[Value]) -> Vec<OutboxRecord> {
+        let messages: Vec<RawMessage> = events
+            .iter()
+            .map(|event| {
+                self.line += 1;
+                RawMessage {
+                    bytes: event.to_string().into_bytes(),
+                    position: Position::File {
+                        path: "story".into(),
+                        line: self.line,
+                    },
+                }
+            })
+            .collect();
+        let outcome = self.engine.run_batch(&messages, None).unwrap();
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        let pending = self.engine.pending_outputs(1_000_000).unwrap();
+        let sequences: Vec<u64> = pending.iter().map(|(sequence, _)| *sequence).collect();
+        self.engine.acknowledge_outputs(&sequences).unwrap();
+        pending.into_iter().map(|(_, record)| record).collect()
+    }
+}
+
+fn find(records: &[OutboxRecord], topic: OutputTopic, key: &str) -> Option<Value> {
+    records
+        .iter()
+        .find(|record| record.topic == topic && record.key == key)
+        .map(|record| serde_json::from_str(&record.payload).unwrap())
+}
+
+fn all<'a>(records: &'a [OutboxRecord], topic: OutputTopic) -> Vec<&'a OutboxRecord> {
+    records
+        .iter()
+        .filter(|record| record.topic == topic)
+        .collect()
+}
+
+fn referral(id: &str, child: &str, date: &str) -> Value {
+    json!({"event_id": id, "type": "referral", "child_id": child, "date": date, "unit": "dartford-cswt"})
+}
+
+fn assessment(id: &str, child: &str, date: &str, started: &str, seen: bool) -> Value {
+    json!({"event_id": id, "type": "assessment_completed", "child_id": child, "date": date, "started": started, "child_seen": seen})
+}
+
+fn close(value: &Value, expected: f64) -> bool {
+    value
+        .as_f64()
+        .is_some_and(|got| (got - expected).abs() < 1e-9)
+}
+
+#[test]
+fn live_values_rag_changes_scorecards_dot_and_restatements_by_hand() {
+    let mut story = Story::new();
+
+    // 1. Ten referrals and ten assessments, every child seen.
+    let mut events = Vec::new();
+    for child in 0..10 {
+        events.push(referral(
+            &format!("r{child}"),
+            &format!("k{child}"),
+            "2017-05-02",
+        ));
+        events.push(assessment(
+            &format!("a{child}"),
+            &format!("k{child}"),
+            "2017-05-10",
+            "2017-05-03",
+            true,
+        ));
+    }
+    let records = story.batch(&events);
+    let value = find(&records, OutputTopic::Values, "AS02/dartford-cswt").expect("a live value");
+    assert_eq!(value["num"], 10);
+    assert_eq!(value["den"], 10);
+    assert!(close(&value["value"], 100.0));
+    assert_eq!(value["rag"], "green");
+    assert_eq!(value["as_of"], "2017-05-10");
+    assert_eq!(value["sequence"], 1);
+    let change =
+        find(&records, OutputTopic::RagChanges, "AS02/dartford-cswt").expect("a first rating");
+    assert_eq!(change["from"], Value::Null);
+    assert_eq!(change["to"], "green");
+    // The rate: ten referrals per 10,000 of 340,000 children at the county;
+    // teams have no population, so no value at all.
+    let rate = find(&records, OutputTopic::Values, "SCS02/kent").expect("SCS02 at the county");
+    assert_eq!(rate["num"], 10);
+    assert_eq!(rate["den"], 34);
+    assert!(close(&rate["value"], 10.0 / 34.0), "{rate}");
+    assert!(find(&records, OutputTopic::Values, "SCS02/dartford-cswt").is_none());
+    assert!(
+        all(&records, OutputTopic::Scorecards).is_empty(),
+        "no month closed yet"
+    );
+
+    // 2. Two children not seen: green -> red.
+    let records = story.batch(&[
+        assessment("b0", "k0", "2017-05-20", "2017-05-15", false),
+        assessment("b1", "k1", "2017-05-20", "2017-05-15", false),
+    ]);
+    let change = find(&records, OutputTopic::RagChanges, "AS02/dartford-cswt").expect("turned red");
+    assert_eq!(change["from"], "green");
+    assert_eq!(change["to"], "red");
+    assert_eq!(change["num"], 10);
+    assert_eq!(change["den"], 12);
+    assert!(close(&change["value"], 1000.0 / 12.0));
+    assert_eq!(change["as_of"], "2017-05-20");
+    let value = find(&records, OutputTopic::Values, "AS02/dartford-cswt").unwrap();
+    assert_eq!(value["sequence"], 2);
+
+    // 3. June begins: May closes.
+    let records = story.batch(&[referral("r10", "k10", "2017-06-10")]);
+    let scorecards = all(&records, OutputTopic::Scorecards);
+    assert_eq!(
+        scorecards.len(),
+        story.engine.config().units.len(),
+        "one scorecard per unit"
+    );
+    let may = find(&records, OutputTopic::Scorecards, "dartford-cswt/2017-05").expect("May");
+    let as02 = &may["scorecard"]["AS02"];
+    assert_eq!(as02["num"], 10);
+    assert_eq!(as02["den"], 12);
+    assert_eq!(as02["rag"], "red");
+    assert_eq!(as02["dot"], Value::Null, "April has no data");
+    assert_eq!(as02["one_month_ago"], Value::Null);
+    assert!(all(&records, OutputTopic::Restatements).is_empty());
+
+    // 4. A late assessment for May: restated at the team, area and county.
+    let records = story.batch(&[assessment("c0", "k2", "2017-05-25", "2017-05-20", true)]);
+    let restatements = all(&records, OutputTopic::Restatements);
+    let mut keys: Vec<&str> = restatements
+        .iter()
+        .map(|record| record.key.as_str())
+        .collect();
+    keys.sort_unstable();
+    // AS02 and AS01 (assessments within 45 working days: 12/12 -> 13/13,
+    // the same 100 % on new counts) changed for May, at the team and every
+    // unit above it; nothing else did.
+    assert_eq!(
+        keys,
+        vec![
+            "AS01/dartford-cswt/2017-05",
+            "AS01/kent/2017-05",
+            "AS01/north-kent/2017-05",
+            "AS02/dartford-cswt/2017-05",
+            "AS02/kent/2017-05",
+            "AS02/north-kent/2017-05"
+        ]
+    );
+    let as01 = find(&records, OutputTopic::Restatements, "AS01/kent/2017-05").unwrap();
+    assert_eq!(
+        (&as01["old_num"], &as01["old_den"]),
+        (&json!(12), &json!(12))
+    );
+    assert_eq!((&as01["num"], &as01["den"]), (&json!(13), &json!(13)));
+    assert!(close(&as01["old_value"], 100.0) && close(&as01["new_value"], 100.0));
+    assert_eq!(as01["rag"], "green");
+    for unit in ["dartford-cswt", "north-kent", "kent"] {
+        let restatement = find(
+            &records,
+            OutputTopic::Restatements,
+            &format!("AS02/{unit}/2017-05"),
+        )
+        .unwrap();
+        assert_eq!(restatement["month"], "2017-05");
+        assert_eq!(restatement["old_num"], 10);
+        assert_eq!(restatement["old_den"], 12);
+        assert_eq!(restatement["num"], 11);
+        assert_eq!(restatement["den"], 13);
+        assert!(close(&restatement["old_value"], 1000.0 / 12.0));
+        assert!(close(&restatement["new_value"], 1100.0 / 13.0));
+        assert_eq!(restatement["rag"], "red");
+    }
+
+    // 5. June improves; July's first event closes June.
+    story.batch(&[assessment("d0", "k3", "2017-06-15", "2017-06-12", true)]);
+    let records = story.batch(&[referral("r11", "k11", "2017-07-02")]);
+    let june = find(&records, OutputTopic::Scorecards, "dartford-cswt/2017-06").expect("June");
+    let as02 = &june["scorecard"]["AS02"];
+    assert_eq!(as02["num"], 12);
+    assert_eq!(as02["den"], 14);
+    assert!(close(&as02["value"], 1200.0 / 14.0));
+    assert!(
+        close(&as02["one_month_ago"], 1100.0 / 13.0),
+        "May as restated"
+    );
+    assert_eq!(as02["dot"], "improved");
+    // The R3M window of June (April-June) holds the same assessments.
+    assert_eq!(as02["r3m"]["num"], 12);
+    assert_eq!(as02["r3m"]["den"], 14);
+    // SCS02 at the county in June: eleven referrals (July's is not in it)
+    // over 34.
+    let county = find(&records, OutputTopic::Scorecards, "kent/2017-06").unwrap();
+    assert_eq!(county["scorecard"]["SCS02"]["num"], 11);
+    assert_eq!(county["scorecard"]["SCS02"]["den"], 34);
+    assert_eq!(
+        county["scorecard"]["SCS02"]["rag"],
+        Value::Null,
+        "no target"
+    );
+}

@@ -1,0 +1,220 @@
+//! File replay against hostile lines and `kill -9`, through the command line
+//! and bounded in time: the lines that once hung or crashed `ragline replay`
+//! are dead-lettered, and a replay killed at any point resumes to the same
+//! scorecards as an uninterrupted one.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "common/run.rs"]
+mod run;
+use run::ragline;
+
+/// Longest any single command may take before the test calls it a hang.
+const HANG_LIMIT: Duration = Duration::from_secs(180);
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ragline"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ragline starts")
+}
+
+/// Waits for `child` up to [`HANG_LIMIT`]; kills it and fails on a hang.
+fn finish(mut child: Child, what: &str) -> (bool, String, String) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            return (
+                status.success(),
+                String::from_utf8_lossy(&output.stdout).to_string(),
+                String::from_utf8_lossy(&output.stderr).to_string(),
+            );
+        }
+        if started.elapsed() > HANG_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {HANG_LIMIT:?}: a hang");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn generate(out: &Path, scale: &str, months: &str, messy: bool) {
+    let mut args = vec![
+        "generate", "--seed", "5", "--months", months, "--scale", scale, "--start", "2016-04",
+        "--out",
+    ];
+    let out = text(out);
+    args.push(&out);
+    if messy {
+        args.push("--messy");
+    }
+    ragline(&args);
+}
+
+fn replay_args<'a>(input: &'a str, state: &'a str, dead: &'a str, batch: &'a str) -> Vec<&'a str> {
+    vec![
+        "replay",
+        "--input",
+        input,
+        "--state",
+        state,
+        "--dead-letters",
+        dead,
+        "--batch",
+        batch,
+        "--json",
+    ]
+}
+
+fn reports(state: &Path, months: &[&str]) -> Vec<String> {
+    months
+        .iter()
+        .map(|month| {
+            ragline(&[
+                "report",
+                "--state",
+                &text(state),
+                "--month",
+                month,
+                "--all-units",
+                "--format",
+                "json",
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn the_lines_that_stopped_replay_are_dead_lettered_in_bounded_time() {
+    let directory = tempfile::tempdir().unwrap();
+    let clean = directory.path().join("clean.jsonl");
+    generate(&clean, "small", "12", false);
+    let hostile = directory.path().join("hostile.jsonl");
+    std::fs::copy(&clean, &hostile).unwrap();
+    let lines = [
+        r#"{"event_id":"x-dob","type":"child_details","child_id":"x1","date":"2016-09-01","date_of_birth":"0001-01-01"}"#,
+        r#"{"event_id":"x-far","type":"referral","child_id":"x2","date":"9999-12-31","unit":"dartford-cswt"}"#,
+        r#"{"event_id":"x-void","type":"referral","child_id":"x2","date":"0001-01-01","unit":"dartford-cswt","void":true}"#,
+        r#"{"event_id":"x-miles","type":"placement_started","child_id":"x3","date":"2016-09-01","period_id":"p","placement_type":"residential","distance_miles":1e25}"#,
+        r#"{"event_id":"x-typo","type":"referral","child_id":"x4","date":"2107-03-01","unit":"dartford-cswt"}"#,
+    ];
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&hostile)
+        .unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+    drop(file);
+
+    let run = |input: &Path, name: &str| -> (Value, PathBuf) {
+        let state = directory.path().join(name);
+        let dead = directory.path().join(format!("{name}.dead.jsonl"));
+        let (input, state_text, dead_text) = (text(input), text(&state), text(&dead));
+        let (ok, stdout, stderr) = finish(
+            spawn(&replay_args(&input, &state_text, &dead_text, "500")),
+            "replay",
+        );
+        assert!(ok, "replay failed: {stderr}");
+        (serde_json::from_str(&stdout).unwrap(), state)
+    };
+    let (clean_summary, clean_state) = run(&clean, "clean");
+    let (hostile_summary, hostile_state) = run(&hostile, "hostile");
+    assert_eq!(hostile_summary["rejected_by_reason"]["out_of_range"], 5);
+    assert_eq!(
+        hostile_summary["current_date"], clean_summary["current_date"],
+        "the clock did not move"
+    );
+    assert_eq!(
+        hostile_summary["last_month_closed"],
+        clean_summary["last_month_closed"]
+    );
+    let months = ["2016-09", "2017-03"];
+    assert_eq!(
+        reports(&clean_state, &months),
+        reports(&hostile_state, &months)
+    );
+}
+
+/// Kills a replay with SIGKILL once it has committed batches and is still
+/// running, several times, then lets it finish: the scorecards equal those
+/// of an uninterrupted replay.
+#[test]
+fn a_replay_killed_at_any_point_resumes_to_identical_scorecards() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("history.jsonl");
+    generate(&input, "kent", "6", true);
+    let input_text = text(&input);
+    let total_lines = std::fs::read_to_string(&input).unwrap().lines().count() as u64;
+
+    let reference = directory.path().join("reference");
+    let reference_dead = directory.path().join("reference.dead.jsonl");
+    let (ok, _, stderr) = finish(
+        spawn(&replay_args(
+            &input_text,
+            &text(&reference),
+            &text(&reference_dead),
+            "2000",
+        )),
+        "replay",
+    );
+    assert!(ok, "{stderr}");
+
+    let state = directory.path().join("killed");
+    let dead = directory.path().join("killed.dead.jsonl");
+    let (state_text, dead_text) = (text(&state), text(&dead));
+    let mut kills = 0;
+    for delay_ms in [150u64, 400, 900] {
+        let _ = std::fs::remove_file(&dead);
+        let mut child = spawn(&replay_args(&input_text, &state_text, &dead_text, "2000"));
+        // Processing has begun once the first batch's dead letters are out.
+        let started = Instant::now();
+        while std::fs::metadata(&dead).map(|meta| meta.len()).unwrap_or(0) == 0 {
+            assert!(started.elapsed() < HANG_LIMIT, "no batch was committed");
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_some() {
+            // Finished before the kill: later rounds would only resume a
+            // finished state, so stop killing.
+            break;
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the kill landed while it ran");
+        // It had not read the whole file yet.
+        let letters = std::fs::read_to_string(&dead).unwrap_or_default();
+        let last_line = letters
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|letter| letter["source"]["line"].as_u64())
+            .max()
+            .unwrap_or(0);
+        assert!(last_line < total_lines, "killed mid-file");
+        kills += 1;
+    }
+    assert!(kills >= 1, "at least one kill landed mid-replay");
+    let (ok, _, stderr) = finish(
+        spawn(&replay_args(&input_text, &state_text, &dead_text, "2000")),
+        "final replay",
+    );
+    assert!(ok, "{stderr}");
+    let months = ["2016-06", "2016-09"];
+    assert_eq!(reports(&reference, &months), reports(&state, &months));
+}
