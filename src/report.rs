@@ -5,7 +5,7 @@
 //! `small_den`, `one_month_ago`, `one_year_ago`, `dot` and, for R12M
 //! indicators, `r3m`; plus a `summary` counting indicators by RAG (the
 //! published "LATEST PERFORMANCE RAG RATING"). Numerators and denominators are
-//! exact; `value` is unrounded (C27).
+//! exact; `value` is unrounded (decision D27).
 
 use crate::calendar::{Date, Month};
 use crate::config::{TargetSpec, UnitIdx};
