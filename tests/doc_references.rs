@@ -152,6 +152,7 @@ fn check_text(
     let mut problems = Vec::new();
     let shared_folder = concat!("..", "/shared");
     let shared_spec = concat!("shared", "/spec");
+    let spec_folder = concat!("spec", "/");
     let is_markdown = file.ends_with(".md");
     for (index, line) in text.lines().enumerate() {
         let mut report = |what: String| {
@@ -226,7 +227,7 @@ fn check_text(
         if line.contains(shared_folder) || line.contains(shared_spec) {
             report("names the shared folder of another checkout".to_string());
         }
-        for (at, _) in line.match_indices("spec/") {
+        for (at, _) in line.match_indices(spec_folder) {
             let path: String = line[at..]
                 .chars()
                 .take_while(|c| is_name(*c) || *c == '/' || *c == '.')
@@ -418,7 +419,7 @@ fn the_checker_reports_each_kind_of_broken_reference() {
         format!("As decision D{} says.", 99),
         format!("As ruled in (D{}).", 14),
         format!("As decision\nD{} says.", 14),
-        format!("The contract is in {}/{}/spec/.", "..", "shared"),
+        format!("The contract is in {}/{}/{}/.", "..", "shared", "spec"),
         format!("See {}/{}.md.", "spec", "events"),
         format!("[gone]({}.md)", "nowhere"),
         format!("[gone]({}.md#no-such-heading)", "events"),
