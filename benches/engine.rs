@@ -1,4 +1,5 @@
-//! Criterion micro-benchmarks of the engine's hot paths (issue 7):
+//! Criterion micro-benchmarks of the engine's hot paths (part of the benchmark
+//! suite, `bench/README.md`):
 //! decoding one event, one batch of a small history through `run_batch`,
 //! one unit's month-end scorecard, and working-day arithmetic.
 //!

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue 7: prints the results table (Markdown).
+# ragline's benchmark suite: prints the results table (Markdown).
 #
 #   scripts/bench.sh [--quick] [ragline-bench options...]
 #

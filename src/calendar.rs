@@ -3,7 +3,7 @@
 //! Every piece of indicator arithmetic in ragline is on calendar dates (event
 //! time). This module is pure: it knows nothing of events, units or storage.
 //! Month arithmetic clamps to the end of the target month
-//! (2016-08-31 + 6 months = 2017-02-28) as `spec/scorecard.md` requires.
+//! (2016-08-31 + 6 months = 2017-02-28) as `docs/scorecard.md` requires.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -184,9 +184,9 @@ impl Date {
         FinancialYear(if month >= 4 { year } else { year - 1 })
     }
 
-    /// Whole years of age at `self` for someone born on `birth` (clarification
-    /// C14: the largest n with birth + 12n months <= self, clamped; negative
-    /// before the birth date).
+    /// Whole years of age at `self` for someone born on `birth`
+    /// (decision D14: the largest n with birth + 12n months <= self,
+    /// clamped; negative before the birth date).
     pub fn age_years_since(self, birth: Date) -> i32 {
         // The birthday in `self`'s year is within it; if it is still to come,
         // one year less. No loop, so no date (not even a sentinel) can hang it.
@@ -320,7 +320,7 @@ impl fmt::Display for FinancialYear {
     }
 }
 
-/// A reporting window (`spec/scorecard.md`, "period code").
+/// A reporting window (`docs/scorecard.md`, "Windows (period codes)").
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum Window {
     /// Rolling 12 months.

@@ -1,12 +1,12 @@
 //! From a child's (or unit's) surviving events to the facts indicators use.
 //!
 //! `fold` is pure and never fails: contradictory facts become [`Anomaly`]
-//! records and count only as far as the definitions in `spec/indicators.md`
-//! allow. Events are taken in the order of `spec/events.md` (date, then
+//! records and count only as far as the definitions in `docs/indicator-definitions.md`
+//! allow. Events are taken in the order of `docs/events.md` (date, then
 //! `recorded_at`, then `event_id`), so the result does not depend on arrival
 //! order. References between events (`plan_id`, `period_id`, `placement_id`,
 //! `episode_id`) resolve only to a surviving start event of the right type of
-//! the same child (clarification C4); unresolved ones count nowhere.
+//! the same child (decision D4); unresolved ones count nowhere.
 
 use crate::calendar::Date;
 use crate::config::UnitIdx;
@@ -78,7 +78,7 @@ pub struct WorkerChange {
 pub struct Plan {
     /// Start date.
     pub start: Date,
-    /// End date (first end event, clarification C5), if ended.
+    /// End date (first end event, decision D5), if ended.
     pub end: Option<Date>,
     /// Review conference dates, sorted.
     pub reviews: Vec<Date>,
@@ -109,7 +109,7 @@ pub struct Placement {
     pub meetings: Vec<Date>,
 }
 
-/// A period of care (a "period" in the spec; `CarePeriod` in code).
+/// A period of care (a "period" in `docs/events.md`; `CarePeriod` in code).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct CarePeriod {
     /// Start date.
@@ -237,11 +237,11 @@ pub struct Anomaly {
 /// Everything the indicators need to know about one child.
 #[derive(Clone, Debug, Default)]
 pub struct ChildFacts {
-    /// Date of birth from the latest `child_details` (C1).
+    /// Date of birth from the latest `child_details` (decision D1).
     pub date_of_birth: Option<Date>,
-    /// UASC flag from the latest `child_details` (C1).
+    /// UASC flag from the latest `child_details` (decision D1).
     pub uasc: bool,
-    /// Responsible-unit changes in order (C9); several may share a date.
+    /// Responsible-unit changes in order (decision D9); several may share a date.
     pub unit_changes: Vec<(Date, UnitIdx)>,
     /// Open-case intervals in order.
     pub cases: Vec<Span>,
@@ -268,7 +268,7 @@ pub struct ChildFacts {
 }
 
 impl ChildFacts {
-    /// The responsible unit at the end of `date`, if any (C9).
+    /// The responsible unit at the end of `date`, if any (decision D9).
     pub fn unit_at(&self, date: Date) -> Option<UnitIdx> {
         let index = self.unit_changes.partition_point(|(day, _)| *day <= date);
         index.checked_sub(1).map(|index| self.unit_changes[index].1)
@@ -284,25 +284,25 @@ impl ChildFacts {
         self.cases.iter().copied().find(|span| span.contains(date))
     }
 
-    /// The open plan at `date`: the earliest-started open one (C6).
+    /// The open plan at `date`: the earliest-started open one (decision D6).
     pub fn plan_at(&self, date: Date) -> Option<&Plan> {
         self.plans.iter().find(|plan| plan.span().contains(date))
     }
 
-    /// The current period of care at `date`: the earliest-started open one (C6).
+    /// The current period of care at `date`: the earliest-started open one (decision D6).
     pub fn period_at(&self, date: Date) -> Option<&CarePeriod> {
         self.periods
             .iter()
             .find(|period| period.span().contains(date))
     }
 
-    /// Age in whole years at `date`, if the date of birth is known (C14).
+    /// Age in whole years at `date`, if the date of birth is known (decision D14).
     pub fn age_at(&self, date: Date) -> Option<i32> {
         self.date_of_birth.map(|birth| date.age_years_since(birth))
     }
 
     /// The worker holding the case at the end of `date`, with the date since
-    /// which that worker has held it continuously (C18).
+    /// which that worker has held it continuously (decision D18).
     pub fn worker_at(&self, date: Date) -> Option<(&str, bool, Date)> {
         let mut current: Option<(&str, bool, Date)> = None;
         for change in &self.worker_changes {
@@ -345,7 +345,7 @@ pub struct StaffingPeriod {
     pub agency_fte: Fixed6,
 }
 
-/// Sorts events into the order within a day of `spec/events.md`.
+/// Sorts events into the order within a day of `docs/events.md`.
 pub fn sort_events(events: &mut [Event]) {
     events.sort_by(|left, right| left.order_key().cmp(&right.order_key()));
 }
@@ -368,7 +368,7 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
         })
     };
 
-    // Pass 1: start events, so references resolve whatever the order (C4).
+    // Pass 1: start events, so references resolve whatever the order (decision D4).
     for event in events {
         match &event.body {
             Body::CpPlanStarted { .. } => {

@@ -1,7 +1,7 @@
 //! Synthetic event histories for `ragline generate`.
 //!
 //! Simulates children's journeys through children's social care and writes them as
-//! JSON Lines in the contract of `spec/events.md`: referrals (a quarter of closed
+//! JSON Lines in the contract of `docs/events.md`: referrals (a quarter of closed
 //! cases come back within 12 months), Child and Family assessments, section 47
 //! enquiries, ICPCs and child protection plans with their reviews, periods of care
 //! with placements, arrangement meetings, reviews, health and dental checks and
@@ -9,9 +9,10 @@
 //! rhythm of the child's status, worker allocations, and per leaf unit case audits
 //! and monthly staffing snapshots (case-holding FTE from the unit's open cases).
 //!
-//! - Volumes: `Scale::Kent` normalises Kent's 2017 figures (units.md) over the
-//!   leaves, in the proportions of the activity table for Kent's own unit ids and of
-//!   an average Kent team of the same kind otherwise; `Scale::Small` is 1/50 of it;
+//! - Volumes: `Scale::Kent` normalises Kent's 2017 figures (`docs/configuration.md`,
+//!   "Kent's scale") over the leaves, in the proportions of the activity table
+//!   (`KENT_TEAMS`) for Kent's own unit ids and of an average Kent team of the
+//!   same kind otherwise; `Scale::Small` is 1/50 of it;
 //!   `Scale::National` is 150 average English authorities, each a quarter of Kent
 //!   ([`AVERAGE_LA_SHARE_OF_KENT`]: England's 2017 referrals, CP plans and children
 //!   in care over ~150 authorities are 0.24-0.27 of Kent's), spread over the leaves
@@ -88,7 +89,8 @@ impl GenUnit {
 pub enum Scale {
     /// About 1/50 of Kent's volumes (a few hundred children a year), for fast tests.
     Small,
-    /// Kent's 2017 volumes (units.md), spread over the leaves like its activity table.
+    /// Kent's 2017 volumes (`docs/configuration.md`), spread over the leaves like its
+    /// activity table.
     Kent,
     /// England: 150 average authorities, each a quarter of Kent's volumes, spread
     /// over the leaves like `Kent` (meant for a configuration of 150 authorities).
@@ -197,7 +199,8 @@ fn default_profile(kind: Kind) -> [f64; 5] {
     }
 }
 
-// Kent volumes (units.md) that the categories below are normalised to.
+// Kent volumes (`docs/configuration.md`, "Kent's scale") that the categories below
+// are normalised to.
 const KENT_GENERAL_NEW_REFS_YEAR: f64 = 12_500.0; // new children referred to CSWTs
 const KENT_UASC_REFS_YEAR: f64 = 300.0;
 const KENT_DISABILITY_REFS_YEAR: f64 = 216.0;

@@ -1,7 +1,7 @@
 //! The ledger: which revision of every event survives, and each child's and
 //! unit's surviving events.
 //!
-//! Rules (`spec/events.md`, clarifications C2 and C3): per `event_id` the
+//! Rules (`docs/events.md`, decision D2 and decision D3): per `event_id` the
 //! highest revision wins wholesale (it may even move the event to another
 //! child); an equal or lower revision changes nothing, so for one
 //! (`event_id`, `revision`) the first arrival is kept; a surviving revision

@@ -75,7 +75,8 @@ impl From<LedgerError> for EngineError {
     }
 }
 
-/// The processor's notion of time (`spec/scorecard.md`, "Live values, close").
+/// The processor's notion of time (`docs/scorecard.md`, "Live values" and
+/// "Month close").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {
     /// Latest event date seen.

@@ -1,10 +1,10 @@
-//! What a scorecard means (`spec/scorecard.md`): readings over windows, values
+//! What a scorecard means (`docs/scorecard.md`): readings over windows, values
 //! by kind, RAG by polarity, small denominators, direction of travel, the
 //! rolling-3-month column and month-end rows.
 //!
 //! Numerators and denominators stay integers (FTE in millionths) until a value
 //! is formed; the value is an exact ratio of `i128`s, rounded once (half away
-//! from zero, clarification C23) for RAG and DOT. Floats appear only when a
+//! from zero, decision D23) for RAG and DOT. Floats appear only when a
 //! value is rendered.
 
 use crate::calendar::{Date, Month, Window};
@@ -36,7 +36,7 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    /// The value rounded to one decimal place, half away from zero (C23), in tenths.
+    /// The value rounded to one decimal place, half away from zero (decision D23), in tenths.
     pub fn tenths(self) -> i128 {
         let scaled = self.numerator * 10;
         let quotient = scaled / self.denominator;
@@ -279,8 +279,8 @@ pub fn small_denominator(def: &Indicator, reading: Reading) -> bool {
     def.kind != Kind::Count && reading.den >= def.den_scale && reading.den < 10 * def.den_scale
 }
 
-/// The RAG rating (`spec/scorecard.md`): none without polarity, value, target,
-/// or with a denominator below 5 (C24); on the value rounded to one decimal.
+/// The RAG rating (`docs/scorecard.md`): none without polarity, value, target,
+/// or with a denominator below 5 (decision D24); on the value rounded to one decimal.
 pub fn rag(
     def: &Indicator,
     target: Option<&TargetSpec>,

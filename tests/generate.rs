@@ -1,6 +1,6 @@
 //! Volumes of `ragline generate`: a Kent year is 150,000-200,000 events with the
-//! headline figures of spec/units.md, and the national scale names 150
-//! authorities whose clean history replays without a rejection.
+//! headline figures of docs/configuration.md ("Kent's scale"), and the national
+//! scale names 150 authorities whose clean history replays without a rejection.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -68,7 +68,7 @@ fn a_kent_year_is_150k_to_200k_events_with_the_headline_figures() {
         (150_000..=200_000).contains(&year),
         "{year} events in {from}..{to}: {per_type:?}"
     );
-    // units.md: ~17,800 referrals, 17,300 completed assessments, 1,400 CP plans
+    // docs/configuration.md, "Kent's scale": ~17,800 referrals, 17,300 completed assessments, 1,400 CP plans
     // started and 470 case audits a year; 1,370 children on a plan and 1,775 in
     // care at a month-end.
     near("referrals", count("referral"), 17_800.0, 0.10);

@@ -133,7 +133,7 @@ fn surviving_voids() {
     let b = referral("b", "c2", "2017-08-01", "n-cswt");
     // Void at rev 1 removes the rev 0 fact.
     assert_eq!(surviving(&[r(0, false), r(1, true), b.clone()]).len(), 1);
-    // Void at rev 1 then the fact at rev 2 restores it (C3).
+    // Void at rev 1 then the fact at rev 2 restores it (decision D3).
     assert_eq!(surviving(&[r(1, true), r(2, false)]).len(), 1);
     // Only ever voided: nothing.
     assert_eq!(surviving(&[r(0, true)]).len(), 0);

@@ -78,7 +78,7 @@ proptest! {
         compare(&facts, &arrivals, seed, batch)?;
     }
 
-    /// The same on histories whose dates sit on the spec's boundaries.
+    /// The same on histories whose dates sit on the contract's boundaries.
     #[test]
     fn engine_equals_model_on_boundary_dates(seed in any::<u64>(), batch in 1usize..300) {
         let facts = boundary_history(seed, 10, 30);

@@ -11,17 +11,18 @@ Everything after reading the configuration is SQL (one DuckDB connection):
 1. read every line as text (read_csv with no delimiter or quoting; lines that
    are not UTF-8 are skipped by the reader, which matches ragline rejecting
    them), keep its position;
-2. validate each line as ragline's decoder does (spec/events.md, C7, C8):
+2. validate each line as ragline's decoder does (docs/events.md, decision D7,
+   decision D8):
    JSON object, no NaN/Infinity/trailing commas, no repeated known key, known
    type, required fields, field types, real dates, RFC 3339 `recorded_at`,
    integer revision >= 0, known authority, known leaf unit of that authority,
    started <= date, ...; rejected lines count for nothing;
 3. revisions: per event_id the highest revision wins, first line among equal
    revisions, dropped when that revision is a void;
-4. a child's events in the spec's order (date, recorded_at instant with absent
-   first, event_id by code point): case state and responsible unit (C9),
-   plan/period ends resolved to a surviving start of the same child (C4),
-   first end wins (C5), the latest child_details for UASC (C1);
+4. a child's events in the order of docs/events.md (date, recorded_at instant with absent
+   first, event_id by code point): case state and responsible unit (decision D9),
+   plan/period ends resolved to a surviving start of the same child (decision D4),
+   first end wins (decision D5), the latest child_details for UASC (decision D1);
 5. per indicator, one row per counted fact (leaf unit or root, uasc flag,
    num, den) over the month's windows; summed up the unit tree.
 
@@ -380,13 +381,13 @@ def run(con, events, cfg, month):
     """)
     # Child order: date, recorded_at (absent first), event_id by code point.
     order = "date, rec NULLS FIRST, event_id"
-    # 4a. UASC: the child's single latest child_details (C1).
+    # 4a. UASC: the child's single latest child_details (decision D1).
     con.execute(f"""
         CREATE TABLE child_uasc AS
         SELECT ck, uasc FROM ev WHERE type = 'child_details'
         QUALIFY row_number() OVER (PARTITION BY ck ORDER BY date DESC, rec DESC NULLS LAST, event_id DESC) = 1
     """)
-    # 4b. Case state and responsible unit (C9). A referral opens a case iff the previous
+    # 4b. Case state and responsible unit (decision D9). A referral opens a case iff the previous
     # referral/case_closed of the child (in order) is not a referral; a case is open after a
     # day iff that day's last referral/case_closed is a referral.
     con.execute(f"""
@@ -404,7 +405,7 @@ def run(con, events, cfg, month):
             SELECT ck, date, rec, event_id, unit FROM ev WHERE type = 'case_transferred')
         QUALIFY row_number() OVER (PARTITION BY ck, date ORDER BY rec DESC NULLS LAST, event_id DESC) = 1
     """)
-    # 4c. Plans and periods with their first resolving end (C4, C5).
+    # 4c. Plans and periods with their first resolving end (decision D4, decision D5).
     for start, end, name in [("cp_plan_started", "cp_plan_ended", "plans"),
                              ("cic_started", "cic_ended", "periods")]:
         con.execute(f"""
@@ -445,7 +446,7 @@ def run(con, events, cfg, month):
     in_r12 = f"BETWEEN {W0} AND {D}"
     in_m = f"BETWEEN {M0} AND {D}"
     flows = f"""
-        -- SCS03 / SCS02: at the referral's own unit (C11)
+        -- SCS03 / SCS02: at the referral's own unit (decision D11)
         SELECT 'SCS03' AS base, r.ck, r.date, r.unit AS own_unit,
                (EXISTS (SELECT 1 FROM ev p WHERE p.type = 'referral' AND p.ck = r.ck
                         AND p.date >= r.date - INTERVAL 12 MONTH AND p.date < r.date))::INT AS num, 1 AS den
@@ -473,7 +474,7 @@ def run(con, events, cfg, month):
         UNION ALL SELECT 'CICE-M', ck, e_date, NULL, 1, 0 FROM periods WHERE e_date {in_m}
         UNION ALL SELECT 'AD01', ck, e_date, NULL, (e_reason = 'adopted')::INT, 1 FROM periods WHERE e_date {in_r12}
         UNION ALL SELECT 'AD03', ck, e_date, NULL, (e_reason = 'sgo')::INT, 1 FROM periods WHERE e_date {in_r12}
-        -- CIC04: reviews of a surviving period of the same child (C4)
+        -- CIC04: reviews of a surviving period of the same child (decision D4)
         UNION ALL SELECT 'CIC04', r.ck, r.date, NULL, r.participated::INT, 1
             FROM ev r JOIN periods p ON p.id = r.ref_id AND p.ck = r.ck
             WHERE r.type = 'cic_review_held' AND r.date {in_r12}

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Write a small hand-made JSON Lines history full of boundary cases of the
-spec (clarifications C1-C27), for checking the baselines against ragline:
+contract (docs/events.md, docs/scorecard.md, docs/indicator-definitions.md and
+the decisions of docs/decisions.md), for checking the baselines against ragline:
 
     edge_cases.py OUT.jsonl
 
 Each child below exercises one rule; the comment says which and what the
-spec says should happen. Meant to be replayed by ragline and recomputed by
+contract says should happen. Meant to be replayed by ragline and recomputed by
 duckdb_scorecard.py for the months 2017-02, 2017-03, 2017-08, 2018-02 and
 2018-03, then compared with compare.py.
 """
@@ -33,14 +34,14 @@ def ev(type_, child, date, raw=None, **fields):
 U1, U2, U3 = "dartford-cswt", "canterbury-cswt", "maidstone-cswt"
 
 # A: a referral while a case is open elsewhere: SCS03/SCS02 at its own unit,
-#    REF-M at the case's unit (C11); it does not move the child (C9).
+#    REF-M at the case's unit (decision D11); it does not move the child (decision D9).
 ev("referral", "A", "2017-07-03", unit=U1)
 ev("referral", "A", "2017-08-10", unit=U2)            # SCS03 num (previous within 12 months), at U2
 # B: case_transferred with no case open still moves the child; case_closed with no case open does nothing.
 ev("case_transferred", "B", "2017-05-01", unit=U3)
 ev("case_closed", "B", "2017-05-02")
 ev("cp_plan_started", "B", "2017-05-03")              # counted at U3
-# C: order within a day by recorded_at instants (C7): +02:00 is earlier than 09:30Z.
+# C: order within a day by recorded_at instants (decision D7): +02:00 is earlier than 09:30Z.
 ev("case_transferred", "C", "2017-08-01", unit=U2, recorded_at="2017-08-01T09:30:00Z")
 ev("referral", "C", "2017-08-01", unit=U1, recorded_at="2017-08-01T10:00:00+02:00")  # 08:00Z: first
 ev("cp_plan_started", "C", "2017-08-01")              # counted at end-of-day unit U2
@@ -58,8 +59,8 @@ ev("case_closed", "F", "2017-08-31", recorded_at="2017-08-31T10:00:00Z")
 ev("referral", "F", "2017-08-31", unit=U3, recorded_at="2017-08-31T11:00:00Z")  # opens: unit U3, open at D
 ev("referral", "F2", "2017-08-31", unit=U1, recorded_at="2017-08-31T09:00:00Z")
 ev("case_closed", "F2", "2017-08-31", recorded_at="2017-08-31T10:00:00Z")     # not open at 2017-08-31
-# G: revisions: a void at revision 1 then the fact at revision 2 restores it (C3); equal
-#    revision with other content: first line wins (C2); lower revision later is ignored.
+# G: revisions: a void at revision 1 then the fact at revision 2 restores it (decision D3); equal
+#    revision with other content: first line wins (decision D2); lower revision later is ignored.
 ev("referral", "G", "2017-06-01", unit=U1, event_id="G1", revision=0)
 ev("referral", "G", "2017-06-01", unit=U1, event_id="G1", revision=1, void=True)
 ev("referral", "G", "2017-06-05", unit=U2, event_id="G1", revision=2)
@@ -70,14 +71,14 @@ ev("referral", "G", "2017-03-01", unit=U1, event_id="G0", revision=5, void=True)
 ev("referral", "H", "2017-04-01", unit=U1, event_id="H1")
 ev("referral", "H", "2017-04-02", unit=U1, event_id="H2")
 ev("cp_plan_started", "H2", "2017-04-02", event_id="H2", revision=1)    # H2 becomes a plan of child H2
-# I: references resolve only to a surviving start of the same child and type (C4).
+# I: references resolve only to a surviving start of the same child and type (decision D4).
 ev("referral", "I", "2016-01-04", unit=U2)
 ev("cp_plan_started", "I", "2016-01-05", event_id="I-plan")
 ev("cp_plan_ended", "J", "2017-08-05", plan_id="I-plan")                 # other child: never counts
 ev("cp_plan_ended", "I", "2017-08-06", plan_id="I-period")               # wrong type: never counts
 ev("cic_started", "I", "2016-02-01", event_id="I-period")
 ev("cp_plan_ended", "I", "2018-02-28", plan_id="I-plan", event_id="I-end-late")  # the real end
-ev("cp_plan_ended", "I", "2018-01-31", plan_id="I-plan", event_id="I-end-first")  # C5: first end wins
+ev("cp_plan_ended", "I", "2018-01-31", plan_id="I-plan", event_id="I-end-first")  # decision D5: first end wins
 ev("cic_ended", "I", "2017-12-31", period_id="I-period", reason="adopted")
 ev("cic_ended", "I", "2017-12-31", period_id="I-period", reason="sgo",
    recorded_at="2017-12-31T10:00:00Z")                                    # second end of the same day
@@ -128,7 +129,7 @@ ev("s47_completed", "N", "2017-04-30", started="2017-04-03", child_seen=True)
 # O: a child with no responsible unit counts at the root only.
 ev("cic_started", "O", "2017-02-01", event_id="O-period")
 ev("child_details", "O", "2017-02-01", date_of_birth="2001-05-05", uasc=True)
-ev("child_details", "O", "2016-02-01", date_of_birth="2001-05-05", uasc=False)  # older record: C1 latest wins
+ev("child_details", "O", "2016-02-01", date_of_birth="2001-05-05", uasc=False)  # older record: decision D1 latest wins
 ev("cic_review_held", "O", "2017-05-01", period_id="O-period", participated=True)
 ev("cic_review_held", "O", "2017-05-02", period_id="nope", participated=False)  # never resolves
 ev("care_leaver_contact", "O", "2017-05-05", in_touch=True, accommodation_suitable=False, eet=True)
@@ -181,7 +182,7 @@ ev("case_transferred", "R2", "2017-08-15", unit=U3, recorded_at="2017-08-15T17:0
 ev("case_transferred", "R2", "2017-08-31", unit=U2)
 ev("case_closed", "R2", "2017-09-01")
 
-# S: sub-microsecond recorded_at order; offsets normalised (C7).
+# S: sub-microsecond recorded_at order; offsets normalised (decision D7).
 ev("referral", "S", "2017-08-07", unit=U1, recorded_at="2017-08-07T10:00:00.000000002Z")
 ev("case_transferred", "S", "2017-08-07", unit=U2, recorded_at="2017-08-07T10:00:00.000000001Z")  # first
 ev("cp_plan_started", "S", "2017-08-07")                                  # referral last -> U1 (it opened the case after the transfer)
@@ -209,7 +210,7 @@ ev("cic_started", "W", "2017-03-01", event_id="W-period")
 ev("cic_ended", "W", "2017-04-01", period_id="W-period", reason="adopted", event_id="W-end1")
 ev("cic_ended", "W", "2017-04-01", period_id="W-period", reason="adopted", event_id="W-end1", revision=1, void=True)
 ev("cic_ended", "W", "2017-08-12", period_id="W-period", reason="sgo")
-# X: a void must pass validation (C3): this one names an unknown unit, so revision 0 stands.
+# X: a void must pass validation (decision D3): this one names an unknown unit, so revision 0 stands.
 ev("referral", "X", "2017-08-13", unit=U1, event_id="X1")
 ev("referral", "X", "2017-08-13", unit="atlantis", event_id="X1", revision=1, void=True)
 ev("referral", "X", "2017-08-14", unit=U2, event_id="X1", revision=1, recorded_at="2017-08-14T25:00:00Z")

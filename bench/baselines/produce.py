@@ -5,7 +5,7 @@
 
 Creates the topic (if it does not exist) with the given partition count, then
 produces every line as it is (raw bytes, so malformed lines reach the consumer
-too, as they would from a real source) keyed as spec/events.md says: the
+too, as they would from a real source) keyed as docs/events.md says: the
 `child_id`, or the `unit` for unit-level events (and for lines without a
 `child_id`); lines that are not JSON objects get no key. Prints the count, the
 elapsed time and the rate. Needs confluent-kafka from PyPI (its wheel bundles

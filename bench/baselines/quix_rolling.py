@@ -12,9 +12,9 @@ Streams user would:
 stage 1, keyed by the message key (the child_id): a stateful step keeps, in
   Quix's RocksDB state of that child, the highest revision held of each of
   the child's event ids (highest revision wins, first arrival among equal
-  revisions, voids count for nothing; spec/events.md, C2, C3) and the
+  revisions, voids count for nothing; docs/events.md, decision D2, decision D3) and the
   surviving revisions of the facts the two indicators need (referrals, case transfers and closures for the
-  responsible unit of C9, plan starts). On every message it re-folds the
+  responsible unit of decision D9, plan starts). On every message it re-folds the
   child, derives the child's contributions (indicator, month, unit) -> (num,
   den), diffs them against the contributions it stored last time, stores the
   new ones and emits the differences;
@@ -24,7 +24,7 @@ stage 2, group_by unit (a repartition topic): a stateful step per unit adds
 The rolling-12-month value for a month end is the sum of the unit's 12
 monthly counters, rolled up the unit tree of the configuration.
 
-  SCS03: den +1 per referral at the referral's own unit (C11), dated in the
+  SCS03: den +1 per referral at the referral's own unit (decision D11), dated in the
          window; num +1 if the child has another referral P with
          R - 12 months <= P < R.
   SCS13: den +1 per plan started in the window, at the child's responsible
@@ -302,7 +302,7 @@ def child_contributions(events, root):
         cell[0] += num
         cell[1] += 1
 
-    # responsible unit at the end of each day (C9)
+    # responsible unit at the end of each day (decision D9)
     unit_after, open_case, current = {}, False, None
     for date, _, _, _, type_, unit in facts:
         if type_ == "referral" and not open_case:

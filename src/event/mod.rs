@@ -1,4 +1,4 @@
-//! Input events: the typed form of every event type of `spec/events.md`.
+//! Input events: the typed form of every event type of `docs/events.md`.
 //!
 //! [`decode`] is the only reader of input JSON. It turns raw bytes into an
 //! [`Event`] or a [`Rejection`] naming the field at fault; it never panics.
@@ -15,7 +15,7 @@ use crate::config::{LaIdx, UnitIdx};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A point in time, normalised to UTC (clarification C7): seconds and nanoseconds.
+/// A point in time, normalised to UTC (decision D7): seconds and nanoseconds.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct Instant {
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -384,7 +384,7 @@ impl Body {
     }
 }
 
-/// Every event type name, in the order of `spec/events.md`.
+/// Every event type name, in the order of `docs/events.md`.
 pub const EVENT_TYPES: [&str; 29] = [
     "child_details",
     "referral",

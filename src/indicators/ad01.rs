@@ -1,7 +1,7 @@
 //! AD01 — % of children leaving care who were adopted (exc UASC).
 //!
 //! Catalogue: percent, H, R12M, exc UASC; counted on the period end (the first
-//! end, C5); denominator periods ended; numerator reason `adopted`.
+//! end, decision D5); denominator periods ended; numerator reason `adopted`.
 //! Target and floor 15.0 / 10.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -3,7 +3,7 @@
 //! Catalogue: average, L, R12M; counted on the period end with reason
 //! `adopted`; denominator those periods with both a `placement_order_granted`
 //! and an `adoption_match`; numerator the sum of days from the period's first
-//! order to its first match (C13). Target 121.0, floor 152.0.
+//! order to its first match (decision D13). Target 121.0, floor 152.0.
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -1,7 +1,7 @@
 //! AD03 — % of children leaving care who were made subject to an SGO (exc UASC).
 //!
 //! Catalogue: percent, H, R12M, exc UASC; counted on the period end (the first
-//! end, C5); denominator periods ended; numerator reason `sgo`.
+//! end, decision D5); denominator periods ended; numerator reason `sgo`.
 //! Target and floor 10.0 / 5.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -1,8 +1,8 @@
 //! CIC01 — % of children in care with 3 or more placements in the last 12 months.
 //!
 //! Catalogue: percent, L, SS; denominator in care at D; numerator >= 3
-//! placements, of any of the child's periods (C16), whose interval overlaps the
-//! 12 months ending on D (the R12M window, C26); an empty interval (replaced
+//! placements, of any of the child's periods (decision D16), whose interval overlaps the
+//! 12 months ending on D (the R12M window, decision D26); an empty interval (replaced
 //! the day it started) overlaps nothing. Target 10.0, floor 13.0.
 
 use super::{first_date_r12m_starts_after, one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -2,7 +2,7 @@
 //!
 //! Catalogue: percent, H, SS, exc UASC; denominator in care at D whose current
 //! placement has `distance_miles`; numerator `distance_miles` <= 20. With no
-//! placement holding D the child is in no denominator (C20).
+//! placement holding D the child is in no denominator (decision D20).
 //! Target 80.0, floor 75.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -2,8 +2,8 @@
 //!
 //! Catalogue: percent, H, R12M; counted on the placement start P; denominator
 //! placements started; numerator a meeting for the placement dated
-//! <= P + 5 working days, with no lower bound (C19) and whatever its date
-//! relative to the as-of date (C10). Target 90.0, floor 75.0.
+//! <= P + 5 working days, with no lower bound (decision D19) and whatever its date
+//! relative to the as-of date (decision D10). Target 90.0, floor 75.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -1,7 +1,7 @@
 //! CIC04 — % of children who participated in their CIC reviews.
 //!
 //! Catalogue: percent, H, R12M; counted on the review date; denominator
-//! reviews (resolved to a period of the child, C4); numerator `participated`.
+//! reviews (resolved to a period of the child, decision D4); numerator `participated`.
 //! Target 95.0, floor 90.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

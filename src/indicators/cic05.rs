@@ -1,7 +1,7 @@
 //! CIC05 — % of children in care reviewed within required timescales.
 //!
 //! Catalogue: percent, H, SS; denominator in care at D with D >= C + 20
-//! working days; numerator: the current period's reviews dated <= D (C15) have
+//! working days; numerator: the current period's reviews dated <= D (decision D15) have
 //! the first <= C + 20 working days, the second <= first + 3 months, each later
 //! <= previous + 6 months, and the next is not overdue at D (D <= last + 3
 //! months after a single review, else + 6 months). Target 98.0, floor 95.0.

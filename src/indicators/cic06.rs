@@ -2,7 +2,7 @@
 //!
 //! Catalogue: percent, H, SS; denominator in care at D with C <= D - 12 months;
 //! numerator a `dental_check` of the current period dated V <= D with
-//! D <= V + 12 months (C22). Target 90.0, floor 85.0.
+//! D <= V + 12 months (decision D22). Target 90.0, floor 85.0.
 
 use super::{first_date_months_after, one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -2,8 +2,8 @@
 //!
 //! Catalogue: percent, H, SS; denominator in care at D with D >= C + 20
 //! working days; numerator an `initial` assessment of the current period dated
-//! <= C + 20 working days (and <= D; no lower bound, C17), and D within 6
-//! months (under 5 at D) or 12 months (otherwise, including unknown age, C14)
+//! <= C + 20 working days (and <= D; no lower bound, decision D17), and D within 6
+//! months (under 5 at D) or 12 months (otherwise, including unknown age, decision D14)
 //! of the latest assessment of either kind of the current period dated <= D.
 //! Target 90.0, floor 85.0.
 

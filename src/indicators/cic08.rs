@@ -2,7 +2,7 @@
 //!
 //! Catalogue: percent, H, R12M; counted on the period start C; denominator
 //! periods started; numerator an `iha_referral` of the period dated
-//! C..C + 5 working days (C19: with a lower bound). Target 90.0, floor 80.0.
+//! C..C + 5 working days (decision D19: with a lower bound). Target 90.0, floor 80.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -4,7 +4,7 @@
 //! Catalogue: percent, H, SS; denominator in care at D with C <= D - 18
 //! months; numerator one worker allocated continuously since a date <= D - 12
 //! months and still holding the case at D; re-allocating the same worker keeps
-//! the allocation continuous and `qualified` does not matter (C18).
+//! the allocation continuous and `qualified` does not matter (decision D18).
 //! Target 60.0, floor 45.0.
 
 use super::{first_date_months_after, one_if, Emit, Indicator, Kind, Polarity, Query};

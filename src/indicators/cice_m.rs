@@ -1,7 +1,7 @@
 //! CICE-M — Children ceasing to be looked after in month.
 //!
 //! Catalogue: count, period M; periods ended, counted at the unit responsible on the
-//! counted date (C11); an end is the first end event (C5).
+//! counted date (decision D11); an end is the first end event (decision D5).
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

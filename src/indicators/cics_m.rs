@@ -1,7 +1,7 @@
 //! CICS-M — Children becoming looked after in month.
 //!
 //! Catalogue: count, period M; periods started, counted at the unit responsible on the
-//! counted date (C11); an end is the first end event (C5).
+//! counted date (decision D11); an end is the first end event (decision D5).
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

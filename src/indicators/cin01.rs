@@ -1,8 +1,8 @@
 //! CIN01 — % of children in need seen in the last 28 days.
 //!
 //! Catalogue: percent, H, SS; denominator case open at D, not on a CP plan, not
-//! in care, case opened at least 28 days before D (opened <= D - 28 days, C22);
-//! numerator a `visit` of any type (C12) dated V <= D with D <= V + 28 days.
+//! in care, case opened at least 28 days before D (opened <= D - 28 days, decision D22);
+//! numerator a `visit` of any type (decision D12) dated V <= D with D <= V + 28 days.
 //! Target 90.0, floor 80.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

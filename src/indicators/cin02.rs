@@ -2,7 +2,7 @@
 //!
 //! Catalogue: count, L, SS; case open at D and no `qualified` worker allocated
 //! at D (the latest worker event dated <= D; allocations outlive case closure,
-//! C9). Target 0, floor 10.
+//! decision D9). Target 0, floor 10.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -1,7 +1,7 @@
 //! CP01 — % of current CP plans lasting 18 months or more.
 //!
 //! Catalogue: percent, L, SS; denominator on a CP plan at D; numerator
-//! D >= S + 18 months for the open plan (the earliest-started open one, C6).
+//! D >= S + 18 months for the open plan (the earliest-started open one, decision D6).
 //! Target 10.0, floor 15.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

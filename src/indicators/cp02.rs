@@ -1,8 +1,8 @@
 //! CP02 — % of children on a CP plan seen within the last 10 working days.
 //!
 //! Catalogue: percent, H, SS; denominator on a CP plan at D with
-//! D >= S + 10 working days (S the open plan's start, C6); numerator a `visit`
-//! of any type (C12) V with S <= V <= D and D no later than the 10th working
+//! D >= S + 10 working days (S the open plan's start, decision D6); numerator a `visit`
+//! of any type (decision D12) V with S <= V <= D and D no later than the 10th working
 //! day after V. Target 90.0, floor 80.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -1,7 +1,7 @@
 //! CP03 — % of CP cases reviewed within required timescales.
 //!
 //! Catalogue: percent, H, SS; denominator on a CP plan at D with
-//! D >= S + 3 months; numerator: the open plan's reviews dated <= D (C15) have
+//! D >= S + 3 months; numerator: the open plan's reviews dated <= D (decision D15) have
 //! the first <= S + 3 months, each next <= previous + 6 months, and the next
 //! is not overdue at D (D <= last + 6 months). No review by D fails.
 //! Target 98.0, floor 95.0.

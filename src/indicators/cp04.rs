@@ -1,6 +1,6 @@
 //! CP04 — % of CP plans lasting 2 years or more at the point of de-registration.
 //!
-//! Catalogue: percent, L, R12M; counted on the plan end E (the first end, C5);
+//! Catalogue: percent, L, R12M; counted on the plan end E (the first end, decision D5);
 //! denominator plans ended; numerator E >= S + 2 years. Target 5.0, floor 10.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

@@ -2,7 +2,7 @@
 //!
 //! Catalogue: percent, H, R12M; counted on the `missing_ended` date R;
 //! denominator as SCS08; numerator an interview dated <= R + 3 working days,
-//! with no lower bound (C19). Target 85.0, floor 75.0.
+//! with no lower bound (decision D19). Target 85.0, floor 75.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -114,7 +114,7 @@ pub static REGISTRY: &[&Indicator] = &[
     &uasc_n::DEF,
 ];
 
-/// How a value is formed from numerator and denominator (`spec/scorecard.md`).
+/// How a value is formed from numerator and denominator (`docs/scorecard.md`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
     /// 100 x num / den.
@@ -175,7 +175,7 @@ pub enum Query {
     /// Denominator from the configured population (rates).
     Population,
     /// Summed over the leaves of a kind under the unit that have a staffing
-    /// snapshot on the date (clarification C21).
+    /// snapshot on the date (decision D21).
     Caseload {
         /// The leaf kind (`cswt`, `cic`).
         leaf_kind: &'static str,
@@ -505,7 +505,7 @@ pub(crate) fn one_if(condition: bool) -> i64 {
     i64::from(condition)
 }
 
-/// Review chain check (clarification C15): reviews dated <= `date`, the first
+/// Review chain check (decision D15): reviews dated <= `date`, the first
 /// within `first_limit`, the second within `second_months` of the first, each
 /// later within 6 months of the previous, and the next not overdue at `date`.
 pub(crate) fn review_chain_ok(

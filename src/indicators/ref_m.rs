@@ -1,7 +1,7 @@
 //! REF-M — Referrals in month.
 //!
 //! Catalogue: count, period M; counted on the referral date at the unit
-//! responsible on that date (C11: the case's unit when a case is already open).
+//! responsible on that date (decision D11: the case's unit when a case is already open).
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

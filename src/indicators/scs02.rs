@@ -1,8 +1,8 @@
 //! SCS02 — Referrals per 10,000 population under 18.
 //!
 //! Catalogue: rate, no polarity, R12M; counted on the referral date at the
-//! referral's own `unit` (C11); numerator referrals; denominator the
-//! configured population / 10,000 (C25), read at report time.
+//! referral's own `unit` (decision D11); numerator referrals; denominator the
+//! configured population / 10,000 (decision D25), read at report time.
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -1,7 +1,7 @@
 //! SCS03 — % of referrals with a previous referral within 12 months.
 //!
 //! Catalogue: percent, L, R12M; counted on the referral date R at the
-//! referral's own `unit` (C11); denominator referrals; numerator another
+//! referral's own `unit` (decision D11); denominator referrals; numerator another
 //! referral of the child dated P with R - 12 months <= P < R. Target 25.0,
 //! floor 30.0.
 

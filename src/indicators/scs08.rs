@@ -1,9 +1,9 @@
 //! SCS08 — % of return interviews completed.
 //!
 //! Catalogue: percent, H, R12M; counted on the `missing_ended` date (the first
-//! end, C5); denominator episodes ended of children under 18 at the episode
-//! start (age known, C14); numerator the episode has a `return_interview_held`
-//! (any date, C10). Target 90.0, floor 80.0.
+//! end, decision D5); denominator episodes ended of children under 18 at the episode
+//! start (age known, decision D14); numerator the episode has a `return_interview_held`
+//! (any date, decision D10). Target 90.0, floor 80.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -2,9 +2,9 @@
 //! for 2 years.
 //!
 //! Catalogue: percent, H, SS; denominator in care at D, aged under 16 at D (age
-//! known, C14), current period started <= D - 30 months; numerator the current
+//! known, decision D14), current period started <= D - 30 months; numerator the current
 //! placement started <= D - 2 years, or it is `placed_for_adoption` and the
-//! placement before it in the same period started <= D - 2 years (C20). With
+//! placement before it in the same period started <= D - 2 years (decision D20). With
 //! no placement holding D the child is in the denominator only.
 //! Target 70.0, floor 65.0.
 

@@ -4,7 +4,7 @@
 //! Catalogue: percent, H, SS, exc UASC; denominator in care at D with a current
 //! placement `foster_inhouse`, `foster_relative_friend` or `foster_agency`;
 //! numerator `foster_inhouse` or `foster_relative_friend`. With no placement
-//! holding D the child is in no denominator (C20). Target 85.0, floor 75.0.
+//! holding D the child is in no denominator (decision D20). Target 85.0, floor 75.0.
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

@@ -2,7 +2,7 @@
 //!
 //! Catalogue: percent, SS, summed over the unit and the units below it; per
 //! leaf the latest `staffing_snapshot` dated <= D, leaves without one adding
-//! nothing (C21); numerator `agency_fte`, denominator `establishment_fte`, both
+//! nothing (decision D21); numerator `agency_fte`, denominator `establishment_fte`, both
 //! exact decimal sums. Target and floor 15.0 / 20.0.
 
 use super::{Emit, Indicator, Kind, Polarity, Query};

@@ -2,7 +2,7 @@
 //!
 //! Catalogue: ratio, L, SS; the open cases (SCS01's definition) of the
 //! `cic` leaves under the unit divided by those leaves' `caseholding_fte`,
-//! counting only leaves with a staffing snapshot dated <= D (C21); a unit with
+//! counting only leaves with a staffing snapshot dated <= D (decision D21); a unit with
 //! no such leaf has no data. Target and floor 15.0 / 18.0.
 
 use super::{one_if, Emit, Indicator, Kind, Polarity, Query};

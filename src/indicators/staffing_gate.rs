@@ -1,7 +1,7 @@
 //! Internal series: 1 at a leaf from its first staffing snapshot onwards.
 //!
 //! Caseload indicators sum only the leaves that have a snapshot on the date
-//! (C21: leaves without one add nothing); this series tells which do.
+//! (decision D21: leaves without one add nothing); this series tells which do.
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

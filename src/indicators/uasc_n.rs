@@ -1,6 +1,6 @@
 //! UASC-N — Number of UASC children in care.
 //!
-//! Catalogue: count, SS; in care at D and UASC (the latest `child_details`, C1).
+//! Catalogue: count, SS; in care at D and UASC (the latest `child_details`, decision D1).
 
 use super::{Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;

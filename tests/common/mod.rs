@@ -263,7 +263,8 @@ pub fn some_dates() -> Vec<NaiveDate> {
     v
 }
 
-/// A history whose dates cluster on the boundaries the spec names: each child
+/// A history whose dates cluster on the boundaries the contract names
+/// (`docs/scorecard.md`, `docs/indicator-definitions.md`): each child
 /// has an anchor date (a month end, a 29 February, a day before a bank
 /// holiday...) and events fall on the anchor plus whole months (3, 6, 12, 18,
 /// 24, 30) plus a few days either side, so same-day ties, "exactly 12 months"

@@ -30,7 +30,8 @@ fn child_details_latest_by_recorded_at_instant() {
 
 #[test]
 fn child_details_latest_record_applies_to_all_dates() {
-    // C1: the record dated 2018 sets UASC true even for an as-of date in 2017.
+    // Decision D1: the record dated 2018 sets UASC true even for an as-of date
+    // in 2017.
     let evs = vec![
         referral("r", "c", "2017-01-01", "n-cswt"),
         ev("cs", "cic_started", "c", "2017-01-01", json!({})),
@@ -146,7 +147,8 @@ fn scs02_counts_referrals_at_own_unit() {
 
 #[test]
 fn ref_m_counts_at_responsible_unit() {
-    // C11: a2 is made while c1's case is open at n-cswt: REF-M counts it at n-cswt.
+    // Decision D11: a2 is made while c1's case is open at n-cswt: REF-M counts
+    // it at n-cswt.
     // c2: referral at s-cswt then a same-day case_transferred to s-cic: counted at s-cic.
     let evs = vec![
         referral("a1", "c1", "2017-07-20", "n-cswt"),
@@ -622,7 +624,7 @@ fn ad02_order_to_match() {
 #[test]
 fn cic03_meeting_within_5_working_days_even_after_as_of_date() {
     // Placements on Fri 2017-08-25: + 5 working days = Mon 2017-09-04.
-    // p1: meeting 2017-09-04 (after the as-of date 2017-08-31, still counts: C10).
+    // p1: meeting 2017-09-04 (after the as-of date 2017-08-31, still counts: decision D10).
     // p2: meeting 2017-09-05: late. p3: meeting 2017-08-01 (before: no lower bound): counts.
     // p4: its period_id is unresolved: counts nowhere; its meeting neither.
     let evs = vec![
@@ -1000,7 +1002,8 @@ fn cic06_dental_check_exactly_12_months() {
 
 #[test]
 fn cic06_leap_day_start_uses_d_minus_12_months() {
-    // C = 2016-02-29; as at 2017-02-28: D - 12 months = 2016-02-28 < C: not in den (ruling 16),
+    // C = 2016-02-29; as at 2017-02-28: D - 12 months = 2016-02-28 < C: not in den
+    // (the condition is C <= D - 12 months, clamped: docs/scorecard.md),
     // even though C + 12 months = 2017-02-28. As at 2017-03-01: in den.
     // Dental check 2016-03-01: at 2017-03-01, V + 12 = 2017-03-01 >= D: num.
     let evs = vec![

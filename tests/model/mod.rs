@@ -1,10 +1,10 @@
 // Reference model of the ragline indicators.
 //
 // A slow, obvious, from-scratch computation of every indicator of
-// `indicators.md`, written straight from the specification (README, events,
-// indicators, scorecard, clarifications C1-C27, units) and the team's rulings
-// 1-25. It shares no code with the engine. Property tests compare the engine
-// against it on random histories.
+// `docs/indicator-definitions.md`, written straight from the contract in
+// `docs/` (events, scorecard, indicator definitions, configuration and the
+// decisions of `docs/decisions.md`). It shares no code with the engine.
+// Property tests compare the engine against it on random histories.
 //
 // Shape: the surviving events are grouped per child and each child's events are
 // put in "child order" (date, then `recorded_at` as an instant with absent
@@ -62,7 +62,8 @@ pub struct ModelValue {
     pub den: f64,
 }
 
-/// Every catalogue id the model knows, in the order of `indicators.md`.
+/// Every catalogue id the model knows, in the order of
+/// `docs/indicator-definitions.md`.
 pub const ALL_INDICATORS: &[&str] = &[
     "SCS03", "SCS02", "AS01", "AS02", "CP05", "CP06", "SCS13", "CP04", "CIC03", "CIC04", "CIC08",
     "SCS29", "AD02", "AD01", "AD03", "SCS08", "MIS02", "CL01", "CL02", "SCS34", "SCS37", "REF-M",
@@ -76,8 +77,8 @@ pub const ALL_INDICATORS: &[&str] = &[
 ///
 /// Per `event_id` the highest revision is kept (absent revision = 0); an arrival
 /// whose revision is equal to or lower than the one held changes nothing, so of
-/// two arrivals with the same id and revision the first wins (C2). If the kept
-/// revision is `void: true` the event does not survive (C3).
+/// two arrivals with the same id and revision the first wins (decision D2). If
+/// the kept revision is `void: true` the event does not survive (decision D3).
 pub fn surviving(arrivals: &[Value]) -> Vec<Value> {
     surviving_refs(arrivals)
         .into_iter()
@@ -925,8 +926,9 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
-/// Child order (ruling 1, C7): date, then `recorded_at` as an instant with an
-/// absent one first, then `event_id` by code point (byte order of UTF-8).
+/// Child order (`docs/events.md`, "Order within a day"; decision D7): date,
+/// then `recorded_at` as an instant with an absent one first, then `event_id`
+/// by code point (byte order of UTF-8).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct OrderKey<'a> {
     date: NaiveDate,
@@ -955,7 +957,7 @@ struct Audit {
 }
 
 struct Snapshot {
-    /// The snapshot's place in the order of rule 1: (date, recorded_at, event_id).
+    /// The snapshot's place in the child order: (date, recorded_at, event_id).
     key: (NaiveDate, Option<(i64, u32)>, String),
     unit: String,
     establishment: f64,
@@ -1042,7 +1044,7 @@ struct Contact {
 }
 
 struct Child {
-    /// From the single latest `child_details` (C1).
+    /// From the single latest `child_details` (decision D1).
     date_of_birth: Option<NaiveDate>,
     uasc: bool,
     /// (date, unit) each time the responsible unit was set, child order.
@@ -1166,7 +1168,7 @@ fn build_child(evs: &[(OrderKey<'_>, &str, &Value)]) -> Child {
         };
         match ty {
             "child_details" => {
-                // The latest record overall wins (C1): later ones overwrite.
+                // The latest record overall wins (decision D1): later ones overwrite.
                 child.date_of_birth = field_date(v, "date_of_birth");
                 child.uasc = field_bool(v, "uasc").unwrap_or(false);
             }

@@ -1,5 +1,6 @@
 //! Broker helpers: topics, producing a file, a bare consumer (the ceiling of
-//! item 2), and paced producers with latency receivers (item 3).
+//! the Kafka replay), and paced producers with latency receivers (the
+//! live-latency measurement).
 
 use anyhow::{anyhow, bail, Context, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};

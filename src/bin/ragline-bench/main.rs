@@ -1,4 +1,4 @@
-//! `ragline-bench`: the benchmark suite of issue 7. Prints a Markdown table
+//! `ragline-bench`: ragline's benchmark suite. Prints a Markdown table
 //! (measurement, value, ceiling or comparison measured in the same run,
 //! ratio, target, met?) and optionally writes it as JSON.
 //!
@@ -47,7 +47,7 @@ enum Baselines {
     Off,
 }
 
-/// A broker for the live latency item.
+/// A broker for the live-latency measurement.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum LiveBroker {
     /// librdkafka's mock cluster, in the bench process.
@@ -69,7 +69,7 @@ impl LiveBroker {
 #[command(
     args_override_self = true,
     name = "ragline-bench",
-    about = "ragline's benchmark suite (issue 7): replay, Kafka, live latency, rebuild, memory, baselines"
+    about = "ragline's benchmark suite: replay, Kafka, live latency, rebuild, memory, baselines"
 )]
 struct Args {
     /// Configuration file.
@@ -93,7 +93,8 @@ struct Args {
     /// The ragline binary (default: next to this one).
     #[arg(long)]
     ragline: Option<PathBuf>,
-    /// Kafka broker (host:port) for items 2, 3 and the Quix baseline.
+    /// Kafka broker (host:port) for the Kafka replay, the live-latency
+    /// measurement and the Quix baseline.
     #[arg(long)]
     broker: Option<String>,
     /// Live latency rates (events/s).
@@ -296,9 +297,9 @@ fn bench(args: &Args) -> Result<bool> {
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs()
     );
-    // Live latency before item 2, so the broker holds only its own small
-    // topics. Every session adds its referrals to the same state: `referred`
-    // counts them all.
+    // Live latency before the Kafka replay, so the broker holds only its own
+    // small topics. Every live run adds its referrals to the same state:
+    // `referred` counts them all.
     let mut referred = 0usize;
     for &kind in &args.live_brokers {
         let cluster;
@@ -543,7 +544,7 @@ fn item1_and_5(
     context: &mut RunFacts,
     rows: &mut Vec<Row>,
 ) -> Result<ReplaySummary> {
-    log("item 1: ceilings (read + parse)");
+    log("file replay: ceilings (read + parse)");
     let (lines, valid_json, serde_seconds) = read_and_parse(events, |line| {
         std::hint::black_box(serde_json::from_slice::<Value>(line)).is_ok()
     })?;
@@ -555,7 +556,7 @@ fn item1_and_5(
     let decoder_rate = lines as f64 / decoder_seconds;
     context.set("lines", json!(lines));
 
-    log("item 1: ragline replay --input");
+    log("file replay: ragline replay --input");
     let _ = std::fs::remove_dir_all(state);
     let measured = run_measured(
         Command::new(ragline)
@@ -620,7 +621,7 @@ fn item1_and_5(
             .ceiling(decoder_rate, "read + ragline::event::Decoder"),
     );
 
-    log("item 5: memory and state size");
+    log("memory and state size");
     let state_bytes = proc::dir_size(state);
     let events_count = messages.max(1.0);
     let children = children.max(1) as f64;
@@ -667,7 +668,7 @@ fn item1_and_5(
 }
 
 fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<Vec<Row>> {
-    log("item 4: month-end rebuild");
+    log("month-end rebuild");
     let started = Instant::now();
     let engine = Engine::open(config.clone(), state, Mode::Replay)?;
     let open_seconds = started.elapsed().as_secs_f64();
@@ -786,7 +787,7 @@ fn item6_duckdb(
     month: Month,
     context: &RunFacts,
 ) -> Result<Row> {
-    log(format!("item 6: DuckDB recompute of {month}"));
+    log(format!("DuckDB baseline: recompute of {month}"));
     let duck_out = args.work.join(format!("duckdb-{month}.json"));
     let duck = run_measured(
         Command::new(&args.python)
@@ -933,7 +934,7 @@ fn item2(
     work: &Path,
     keep: bool,
 ) -> Result<Vec<Row>> {
-    log("item 2: producing the file to the broker");
+    log("Kafka replay: producing the file to the broker");
     let (text, topics) = kafka_config(
         config_text,
         broker,
@@ -944,10 +945,10 @@ fn item2(
     let config = write_config(work, "bench-kafka-replay", &text)?;
     kafka::create_topic(broker, &topics.input, 4)?;
     let (produced, produce_seconds) = kafka::produce_file(broker, &topics.input, events)?;
-    log("item 2: bare consumer");
+    log("Kafka replay: bare consumer");
     let (read, payload_bytes, bare_seconds) =
         kafka::bare_consume(broker, &topics.input, produced, Duration::from_secs(1800))?;
-    log("item 2: ragline replay --from-topic");
+    log("Kafka replay: ragline replay --from-topic");
     let state = work.join("state-topic");
     let (summary, measured) = replay_from_topic(ragline, &config, &state)?;
     if !keep {
@@ -1138,7 +1139,7 @@ fn item3(
     let today = replay_current.month().plus(1).first_day();
     let mut rows = Vec::new();
     for (index, variant) in variants.iter().enumerate() {
-        let mut more = live_session(
+        let mut more = live_run(
             broker,
             &format!("{tag}-{index}"),
             args,
@@ -1157,7 +1158,7 @@ fn item3(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn live_session(
+fn live_run(
     broker: kafka::BrokerRef<'_>,
     tag: &str,
     args: &Args,
@@ -1171,7 +1172,7 @@ fn live_session(
     child: &mut usize,
 ) -> Result<Vec<Row>> {
     log(format!(
-        "item 3: live latency, {} (ragline run on the replayed state)",
+        "live latency, {} (ragline run on the replayed state)",
         variant.label
     ));
     let http_port = free_port()?;
@@ -1242,7 +1243,7 @@ fn live_session(
     )?;
     let producer = kafka::latency_producer(broker.address)?;
     let run_tag = tag.to_string();
-    // Referrals sent to this state so far (all sessions): the root's REF-M
+    // Referrals sent to this state so far (all live runs): the root's REF-M
     // for the month of `today` once every one is processed.
     let counter = std::cell::Cell::new(*child);
     let mut referral = |_: usize| {
@@ -1270,7 +1271,7 @@ fn live_session(
         .echo_seconds
         .unwrap_or((args.live_seconds / 3.0).clamp(1.0, 5.0));
     for &rate in &args.rates {
-        log(format!("item 3: broker echo at {rate}/s"));
+        log(format!("live latency: broker echo at {rate}/s"));
         let echo = kafka::echo_latency(
             broker,
             &format!("bench-echo-{tag}-{rate}"),
@@ -1278,7 +1279,10 @@ fn live_session(
             echo_seconds,
             fetch_wait_ms,
         )?;
-        log(format!("item 3: ragline at {rate}/s ({})", variant.label));
+        log(format!(
+            "live latency: ragline at {rate}/s ({})",
+            variant.label
+        ));
         let already = ref_m_values(&receiver).len();
         let metrics_before = batch_metrics(http_port);
         let sent = kafka::paced_send(
@@ -1396,7 +1400,7 @@ fn item6_quix(
     )?;
     let config = write_config(work, "bench-quix", &text)?;
     log(format!(
-        "item 6: produce.py {} to {}",
+        "Quix baseline: produce.py {} to {}",
         events.display(),
         topics.input
     ));
@@ -1414,7 +1418,7 @@ fn item6_quix(
             ]),
         HOUR,
     )?;
-    log("item 6: ragline replay --from-topic (Quix's history)");
+    log("Quix baseline: ragline replay --from-topic (Quix's history)");
     let state = work.join("state-quix");
     let (summary, _) = replay_from_topic(ragline, &config, &state)?;
     let rate = number_of(&summary, "events_per_second")?;
@@ -1429,7 +1433,7 @@ fn item6_quix(
     if !args.keep {
         let _ = std::fs::remove_dir_all(&state);
     }
-    log("item 6: Quix Streams");
+    log("Quix baseline: Quix Streams");
     let quix_out = work.join("quix.json");
     let summary_path = work.join("quix-summary.json");
     let quix = run_measured(

@@ -35,7 +35,8 @@ impl Target {
 /// One measurement.
 #[derive(Clone, Debug)]
 pub struct Row {
-    /// Issue item (1-6).
+    /// Measurement number (1-6, as numbered in `bench/README.md`): the table's
+    /// `#` column and row order.
     pub item: u8,
     /// What was measured.
     pub name: String,
