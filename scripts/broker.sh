@@ -13,9 +13,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
   if [ ! -x "$tansu" ]; then
-    echo "broker: installing tansu into $tools (once per machine)" >&2
+    echo "broker: building the test broker tansu into $tools (once per machine, about 15 minutes on 2 cores)" >&2
     mkdir -p "$tools"
-    cargo install tansu --features dynostore --locked --root "$tools" --target-dir "$tools/target" >&2
+    # A test broker needs no full optimisation: opt-level 1 halves the build.
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+      cargo install tansu --features dynostore --locked --root "$tools" --target-dir "$tools/target" >&2
   fi
 }
 

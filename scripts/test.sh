@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # Sets up and runs every test tier: formatting, lints, unit, integration,
-# property and end-to-end tests, then the heavy tier: a real broker (tansu),
-# kill -9 rounds, a real Prometheus with the alert rules, promtool, headless
-# Chromium, and the static checks of the deployment files.
+# property, simulation and end-to-end tests, the heavy tier (a real broker,
+# tansu; kill -9 rounds; a real Prometheus with the alert rules; promtool;
+# headless Chromium; the static checks of the deployment files) and a
+# bounded run of each fuzz target.
 #
-# RAGLINE_QUICK=1 skips the heavy tier's setup (the heavy tests then return
-# at once).
+# On a fresh machine the first run builds tansu (release, once per machine),
+# then ragline's dependencies once (RocksDB and librdkafka are C and C++:
+# most of the time), shared by clippy and the tests, then the fuzz targets
+# with the nightly toolchain (no C++). Later runs reuse all of it.
+#
+# RAGLINE_QUICK=1 skips the heavy tier's setup and the fuzz run (the heavy
+# tests then return at once; under CI=true they fail instead).
+# RAGLINE_FUZZ_SECONDS sets the fuzz time per target (default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . scripts/env.sh
+
+started=$SECONDS
+step() { echo "test: $* ($((SECONDS - started)) s so far)" >&2; }
+# cargo shows its progress bar on a terminal; in a pipe (CI) it prints one
+# line per crate, which is progress enough.
 
 if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
   # Test tools: Prometheus and promtool, Chromium (Debian packages), tansu.
@@ -18,6 +30,7 @@ if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]} (Debian packages)"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -32,6 +45,20 @@ if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
   ./scripts/check-deploy.sh
 fi
 
+step "formatting"
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
+if [ ! -d "$CARGO_TARGET_DIR/debug/build" ]; then
+  step "building ragline and its tests; the first build on a machine compiles RocksDB and librdkafka (about 25 minutes on 2 cores)"
+else
+  step "building ragline and its tests"
+fi
+cargo build --all-targets
+step "clippy (shares the dependencies just built)"
+cargo clippy --all-targets -- -D warnings
+step "tests"
 cargo test --all-targets
+if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
+  step "fuzzing each target for ${RAGLINE_FUZZ_SECONDS:-30} s"
+  ./scripts/fuzz.sh "${RAGLINE_FUZZ_SECONDS:-30}"
+fi
+step "done"

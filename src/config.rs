@@ -170,6 +170,9 @@ pub struct Processing {
     pub outbox_max_records: usize,
     /// Validate every message against the JSON Schemas too (slower).
     pub schema_validation: bool,
+    /// A file replay flushes its state to disk at least this often (0: after
+    /// every batch), so a replay stopped by a crash resumes from there.
+    pub replay_checkpoint_seconds: u64,
     /// fsync every live commit. Off, a commit is in RocksDB's write-ahead
     /// log (safe when the process crashes; after a power loss the state is a
     /// consistent earlier prefix, input offsets included, and the lost tail
@@ -312,6 +315,7 @@ struct FileProcessing {
     max_message_bytes: usize,
     outbox_max_records: usize,
     schema_validation: bool,
+    replay_checkpoint_seconds: u64,
     sync_commits: bool,
 }
 
@@ -326,6 +330,7 @@ impl Default for FileProcessing {
             max_message_bytes: 1 << 20,
             outbox_max_records: 1_000_000,
             schema_validation: false,
+            replay_checkpoint_seconds: 30,
             sync_commits: false,
         }
     }
@@ -763,6 +768,7 @@ impl Config {
                 max_message_bytes: processing.max_message_bytes,
                 outbox_max_records: processing.outbox_max_records.max(1),
                 schema_validation: processing.schema_validation,
+                replay_checkpoint_seconds: processing.replay_checkpoint_seconds,
                 sync_commits: processing.sync_commits,
             },
             validation,
@@ -870,7 +876,7 @@ fn parse_validation(file: &FileValidation) -> Result<Validation, (&'static str, 
         Date::parse(text).ok_or_else(|| (key, format!("'{text}' is not a date (YYYY-MM-DD)")))
     };
     let amount = |key: &'static str, value: f64| {
-        if !(value.is_finite() && value >= 0.0 && value <= 1e9) {
+        if !(value.is_finite() && (0.0..=1e9).contains(&value)) {
             return Err((key, "must be a number from 0 to 1e9".to_string()));
         }
         Ok(Fixed6((value * Fixed6::ONE as f64).round() as i64))

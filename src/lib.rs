@@ -22,6 +22,8 @@ pub mod fold;
 pub mod generate;
 pub mod harness;
 pub mod indicators;
+#[cfg(feature = "kafka")]
+pub mod kafka_client;
 pub mod ledger;
 #[cfg(feature = "kafka")]
 pub mod live;
@@ -30,6 +32,8 @@ pub mod pipeline;
 pub mod report;
 pub mod scorecard;
 pub mod series;
+#[cfg(feature = "kafka")]
+pub mod shared;
 pub mod sink;
 pub mod source;
 pub mod store;

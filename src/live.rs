@@ -11,9 +11,10 @@
 use crate::calendar::Date;
 use crate::config::Config;
 use crate::pipeline::{Engine, EngineError, Mode};
+use crate::shared::now_seconds;
+pub use crate::shared::Shared;
 use crate::sink::kafka::{KafkaSink, SinkError, MAX_IN_FLIGHT};
 use crate::source::kafka::{KafkaSource, LagProbe, PartitionLag, SourceError};
-use crate::telemetry::Telemetry;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -60,24 +61,6 @@ pub struct LiveSummary {
     pub batches: u64,
 }
 
-/// Shared handles: the engine (for HTTP pages), telemetry, readiness.
-#[derive(Clone)]
-pub struct Shared {
-    /// The engine, locked by the loop while it processes a batch.
-    pub engine: Arc<Mutex<Engine>>,
-    /// Metrics.
-    pub telemetry: Arc<Telemetry>,
-    /// Set once state is loaded and partitions are assigned.
-    pub ready: Arc<AtomicBool>,
-}
-
-fn now_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -98,25 +81,71 @@ pub fn open(config: Arc<Config>, state: &Path, mode: Mode) -> Result<Shared, Liv
     Ok(Shared::new(engine, false))
 }
 
-impl Shared {
-    /// Wraps an engine (for example after a file replay, to serve its pages).
-    pub fn new(engine: Engine, ready: bool) -> Shared {
-        let telemetry = Arc::new(Telemetry::new(engine.config()));
-        telemetry.refresh(&engine, now_seconds());
-        Shared {
-            engine: Arc::new(Mutex::new(engine)),
-            telemetry,
-            ready: Arc::new(AtomicBool::new(ready)),
-        }
-    }
-}
-
 /// Sets its flag when dropped, however the loop ends, so helper threads stop.
 struct StopOnDrop(Arc<AtomicBool>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Sleeps up to `duration`, waking early when `shutdown` is set; true when
+/// it was set.
+fn wait_or_stop(shutdown: &AtomicBool, duration: Duration) -> bool {
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        if shutdown.load(Ordering::SeqCst) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    shutdown.load(Ordering::SeqCst)
+}
+
+/// Publishes the assignment: partitions read, retention gaps (each logged
+/// once, as an error naming what to do), and readiness (at least one
+/// partition read and no gap).
+fn observe_assignment(shared: &Shared, source: &KafkaSource, topic: &str, known_gaps: &mut usize) {
+    let telemetry = &shared.telemetry;
+    telemetry
+        .partitions_assigned
+        .set(source.partitions() as i64);
+    for (partition, (next, low)) in source.gaps() {
+        telemetry
+            .retention_gap
+            .with_label_values(&[topic, &partition.to_string()])
+            .set(1);
+        if source.gaps().len() > *known_gaps {
+            tracing::error!(
+                topic,
+                partition,
+                next_offset = next,
+                low_watermark = low,
+                "input events were deleted by retention before ragline read them: this partition is not read; rebuild the state from a complete history (the input topic must keep its whole history)"
+            );
+        }
+    }
+    if source.gaps().len() > *known_gaps {
+        telemetry
+            .kafka_errors
+            .with_label_values(&["offsets_lost"])
+            .inc_by((source.gaps().len() - *known_gaps) as u64);
+    }
+    *known_gaps = source.gaps().len();
+    let ready = source.partitions() > 0 && source.gaps().is_empty();
+    let was_ready = shared.ready.swap(ready, Ordering::SeqCst);
+    if was_ready != ready {
+        if ready {
+            tracing::info!(topic, partitions = source.partitions(), "ready");
+        } else {
+            tracing::warn!(
+                topic,
+                partitions = source.partitions(),
+                gaps = source.gaps().len(),
+                "not ready: no input partition is read (does the topic exist?), or one has a retention gap"
+            );
+        }
     }
 }
 
@@ -140,14 +169,26 @@ pub fn run(
             engine.config().processing.clone(),
         )
     };
-    let mut source = {
-        let engine = lock();
-        KafkaSource::connect(&settings, engine.positions())?
+    let telemetry = &shared.telemetry;
+    // A broker that is down at start is waited for, not fatal.
+    let mut source = loop {
+        let positions = lock().positions().clone();
+        match KafkaSource::connect(&settings, &positions) {
+            Ok(source) => break source,
+            Err(error) => {
+                telemetry.kafka_errors.with_label_values(&["connect"]).inc();
+                tracing::warn!(%error, brokers = %settings.brokers, "cannot reach the input topic; retrying in 5 s");
+                if wait_or_stop(shutdown, Duration::from_secs(5)) {
+                    return Err(error.into());
+                }
+            }
+        }
     };
     let mut sink = KafkaSink::connect(&settings)?;
     sink.ensure_topics(&settings)?;
-    shared.ready.store(true, Ordering::SeqCst);
-    let telemetry = &shared.telemetry;
+    let mut known_gaps = 0;
+    observe_assignment(shared, &source, &settings.input_topic, &mut known_gaps);
+    let mut last_topics_check = Instant::now();
     let mut summary = LiveSummary::default();
     let targets: Option<Vec<PartitionLag>> = options
         .until_caught_up
@@ -239,10 +280,32 @@ pub fn run(
             };
             let drained = sink.drain(&engine, 100_000, drain_wait)?;
             telemetry.outbox_pending.set(engine.outbox_pending() as i64);
+            telemetry.outbox_parked.set(engine.parked_outputs() as i64);
             drained
         };
         summary.delivered += drained.delivered;
         telemetry.observe_delivered(&drained.by_topic);
+        if drained.failed > 0 {
+            telemetry
+                .kafka_errors
+                .with_label_values(&["delivery"])
+                .inc_by(drained.failed);
+            // An output topic deleted under ragline is created again; the
+            // records stay in the outbox until they are delivered.
+            if last_topics_check.elapsed() >= Duration::from_secs(30) {
+                last_topics_check = Instant::now();
+                if let Err(error) = sink.ensure_topics(&settings) {
+                    telemetry.kafka_errors.with_label_values(&["topics"]).inc();
+                    tracing::warn!(%error, "could not check the output topics");
+                }
+            }
+        }
+        if polled.errors > 0 {
+            telemetry
+                .kafka_errors
+                .with_label_values(&["consume"])
+                .inc_by(polled.errors);
+        }
         if drained.failed == 0 {
             let delivered_at = now_millis();
             for stamp in &polled.timestamps_millis {
@@ -284,11 +347,17 @@ pub fn run(
                 break;
             }
         }
+        let mut refreshed = false;
         if source.refresh_due(Duration::from_secs(30)) {
+            refreshed = true;
             let positions = lock().positions().clone();
             if let Err(error) = source.refresh_assignment(&positions, Duration::from_secs(5)) {
+                telemetry.kafka_errors.with_label_values(&["connect"]).inc();
                 tracing::warn!(%error, "could not refresh the partition assignment");
             }
+        }
+        if refreshed || source.gaps().len() != known_gaps {
+            observe_assignment(shared, &source, &settings.input_topic, &mut known_gaps);
         }
         if options.mode == Mode::Live && iteration.elapsed() >= Duration::from_millis(250) {
             tracing::warn!(

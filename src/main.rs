@@ -66,6 +66,21 @@ enum Command {
         #[arg(long)]
         la: Option<String>,
     },
+    /// Show the outbox: outputs waiting for delivery, and those the broker
+    /// refused for good (parked), with the broker's reasons.
+    Outbox {
+        /// Configuration file.
+        #[arg(long, default_value = "config/kent.toml")]
+        config: PathBuf,
+        /// State directory (not while `ragline run` holds it).
+        #[arg(long)]
+        state: PathBuf,
+        /// Put the parked records back into the outbox, to be sent by the
+        /// next `ragline run` (after the cause is fixed: a larger
+        /// `max.message.bytes`, a permission, ...).
+        #[arg(long)]
+        retry_parked: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -217,6 +232,11 @@ fn main() {
             child,
             la,
         } => anomalies(&config, &state, &child, la),
+        Command::Outbox {
+            config,
+            state,
+            retry_parked,
+        } => outbox(&config, &state, retry_parked),
     };
     if let Err(error) = result {
         eprintln!("ragline: error: {error:#}");
@@ -239,6 +259,27 @@ fn quiet_panic_reports() {
             .unwrap_or_else(|| "unknown location".into());
         tracing::error!(%location, "internal error (panic); details go to the dead letters only");
     }));
+}
+
+fn outbox(config: &Path, state: &Path, retry_parked: bool) -> Result<()> {
+    let config = load_config(config)?;
+    let mut engine = Engine::open(config, state, Mode::Live)?;
+    println!("pending  {:>10}", engine.outbox_pending());
+    println!("parked   {:>10}", engine.parked_outputs());
+    for (sequence, parked) in engine.parked_records()? {
+        let what = ragline::outbox::OutboxRecord::decode(&parked.record)
+            .map(|record| format!("{} {}", record.topic.as_str(), record.key))
+            .unwrap_or_else(|| "(undecodable)".into());
+        println!("  #{sequence} {what}: {}", parked.reason);
+    }
+    if retry_parked {
+        let (requeued, dropped) = engine.retry_parked()?;
+        println!("retried  {requeued:>10}  (put back in the outbox)");
+        if dropped > 0 {
+            println!("dropped  {dropped:>10}  (indicator values superseded by later ones)");
+        }
+    }
+    Ok(())
 }
 
 fn check_config(path: &Path) -> Result<()> {
@@ -365,6 +406,9 @@ fn replay(args: ReplayArgs) -> Result<()> {
         resume_after.is_some(),
     )?;
     let started = Instant::now();
+    let checkpoint_every =
+        std::time::Duration::from_secs(engine.config().processing.replay_checkpoint_seconds);
+    let mut last_checkpoint = Instant::now();
     let mut total = BatchOutcome::default();
     loop {
         let batch = source
@@ -375,6 +419,12 @@ fn replay(args: ReplayArgs) -> Result<()> {
         }
         total.absorb(engine.run_batch(&batch, None)?);
         sink.drain(&engine)?;
+        // Replay writes without the write-ahead log: a checkpoint bounds
+        // what a crash loses (a later replay resumes after it).
+        if last_checkpoint.elapsed() >= checkpoint_every {
+            engine.flush()?;
+            last_checkpoint = Instant::now();
+        }
     }
     engine.flush()?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -97,13 +97,37 @@ pub fn outbox_sequence(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
 
+/// Most bytes of a rejected message kept in its dead letter: with escaping
+/// and base64 the record stays well under the output topics' message limit
+/// ([`TOPIC_MAX_MESSAGE_BYTES`]). The letter says when it was cut and how long
+/// the message was.
+pub const DEAD_LETTER_RAW_MAX_BYTES: usize = 256 * 1024;
+
+/// The largest message the producer sends and the output topics accept
+/// (`message.max.bytes` of the producer, `max.message.bytes` of topics
+/// ragline creates).
+pub const TOPIC_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// A dead-letter record for a rejected message.
 pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> OutboxRecord {
-    let (raw_field, raw_value) = match std::str::from_utf8(raw) {
+    let truncated = raw.len() > DEAD_LETTER_RAW_MAX_BYTES;
+    let kept = if truncated {
+        let mut end = DEAD_LETTER_RAW_MAX_BYTES;
+        if std::str::from_utf8(raw).is_ok() {
+            // Text is cut on a character boundary, so it stays text.
+            while end > 0 && raw[end] & 0xC0 == 0x80 {
+                end -= 1;
+            }
+        }
+        &raw[..end]
+    } else {
+        raw
+    };
+    let (raw_field, raw_value) = match std::str::from_utf8(kept) {
         Ok(text) => ("raw", Value::String(text.to_string())),
         Err(_) => (
             "raw_base64",
-            Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(kept)),
         ),
     };
     let (source, key) = match position {
@@ -128,6 +152,10 @@ pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> Ou
         "field": rejection.field,
     });
     payload[raw_field] = raw_value;
+    if truncated {
+        payload["raw_truncated"] = json!(true);
+        payload["raw_bytes"] = json!(raw.len());
+    }
     OutboxRecord::new(
         OutputTopic::DeadLetters,
         key,

@@ -121,6 +121,15 @@ pub struct Live {
     pub rag: Option<Rag>,
 }
 
+/// An output record the broker refused for good, kept until retried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedRecord {
+    /// The broker's reason.
+    pub reason: String,
+    /// The record, encoded as in the outbox.
+    pub record: Vec<u8>,
+}
+
 /// Running totals kept in state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -239,6 +248,8 @@ pub struct Engine {
     positions: BTreeMap<String, i64>,
     outbox_next: u64,
     outbox_pending: std::sync::atomic::AtomicU64,
+    /// Records in the parked family.
+    parked: std::sync::atomic::AtomicU64,
     mode: Mode,
     emit_live: bool,
     schema: Option<jsonschema::Validator>,
@@ -408,6 +419,7 @@ impl Engine {
             positions: BTreeMap::new(),
             outbox_next: 0,
             outbox_pending: std::sync::atomic::AtomicU64::new(0),
+            parked: std::sync::atomic::AtomicU64::new(0),
             mode,
             emit_live: true,
             schema: if config_schema_validation {
@@ -543,6 +555,12 @@ impl Engine {
             true
         })?;
         *self.outbox_pending.get_mut() = pending;
+        let mut parked = 0u64;
+        self.store.for_each(Family::Parked, |_, _| {
+            parked += 1;
+            true
+        })?;
+        *self.parked.get_mut() = parked;
         let positions = &mut self.positions;
         let mut failure: Option<CorruptRecord> = None;
         self.store.for_each(Family::Meta, |key, value| {
@@ -622,6 +640,27 @@ impl Engine {
         self.positions
             .get(&format!("{POSITION_PREFIX}file/{path}"))
             .and_then(|line| u64::try_from(*line).ok())
+    }
+
+    /// Whether an indicator-value record (`key` "indicator/unit", its update
+    /// `sequence`) is superseded by a later update of the same key: that
+    /// update is delivered or still in the outbox, so sending the older one
+    /// now could only put an old value after a newer one on the compacted
+    /// values topic.
+    pub fn value_superseded(&self, key: &str, sequence: u64) -> bool {
+        let Some((indicator, unit)) = key.split_once('/') else {
+            return false;
+        };
+        match (
+            self.catalogue.slot_of(indicator),
+            self.config.unit_by_id(unit),
+        ) {
+            (Some(slot), Some(unit)) => self
+                .live
+                .get(&(slot, unit))
+                .is_some_and(|live| live.sequence > sequence),
+            _ => false,
+        }
     }
 
     /// The state store (for sinks draining the outbox).
@@ -842,7 +881,7 @@ impl Engine {
         for &id in &touched {
             let (owner, record) = self.ledger.owner_mut(id);
             if let Some(fault) = &self.fault {
-                if record.events.iter().any(|event| fault(event)) {
+                if record.events.iter().any(fault) {
                     panic!("injected fault while re-folding an owner");
                 }
             }
@@ -1339,6 +1378,119 @@ impl Engine {
             return Err(error.into());
         }
         Ok(records)
+    }
+
+    /// Moves outbox records that the broker refused for good (a record
+    /// larger than the topic accepts, no permission to write, ...) to the
+    /// parked records, with the broker's reason: kept in state, counted, and
+    /// put back by [`Engine::retry_parked`]. Retrying them forever would hold
+    /// every later record of their topic back.
+    pub fn park_outputs(&self, refused: &[(u64, String)]) -> Result<(), EngineError> {
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        let mut moved = 0u64;
+        for (sequence, reason) in refused {
+            let key = outbox::outbox_key(*sequence);
+            let Some(record) = self.store.get(Family::Outbox, &key)? else {
+                continue;
+            };
+            batch.delete(Family::Outbox, &key);
+            batch.put(
+                Family::Parked,
+                &key,
+                encode(&ParkedRecord {
+                    reason: reason.clone(),
+                    record,
+                }),
+            );
+            moved += 1;
+        }
+        self.store.write(&batch, self.durability())?;
+        self.outbox_pending
+            .fetch_sub(moved, std::sync::atomic::Ordering::Relaxed);
+        self.parked
+            .fetch_add(moved, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Output records parked so far and not retried.
+    pub fn parked_outputs(&self) -> u64 {
+        self.parked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The parked records, oldest first: sequence, reason and record.
+    pub fn parked_records(&self) -> Result<Vec<(u64, ParkedRecord)>, EngineError> {
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.store.for_each(Family::Parked, |key, value| {
+            match (
+                outbox::outbox_sequence(key),
+                decode::<ParkedRecord>("parked", value),
+            ) {
+                (Some(sequence), Ok(record)) => {
+                    records.push((sequence, record));
+                    true
+                }
+                (_, Err(error)) => {
+                    failure = Some(error);
+                    false
+                }
+                (None, Ok(_)) => {
+                    failure = Some(CorruptRecord {
+                        what: "parked",
+                        detail: "bad key length".into(),
+                    });
+                    false
+                }
+            }
+        })?;
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(records),
+        }
+    }
+
+    /// Puts every parked record back at the end of the outbox, except
+    /// indicator values that a later value of the same key supersedes (they
+    /// are dropped: sending them would put an old value after a newer one).
+    /// Returns (records put back, values dropped).
+    pub fn retry_parked(&mut self) -> Result<(u64, u64), EngineError> {
+        let parked = self.parked_records()?;
+        let mut batch = Batch::new();
+        let (mut requeued, mut dropped) = (0u64, 0u64);
+        for (sequence, parked) in parked {
+            batch.delete(Family::Parked, outbox::outbox_key(sequence));
+            let record = OutboxRecord::decode(&parked.record).ok_or(CorruptRecord {
+                what: "parked",
+                detail: "undecodable output record".into(),
+            })?;
+            let update = record
+                .id
+                .rsplit('/')
+                .next()
+                .and_then(|text| text.parse::<u64>().ok());
+            if record.topic == OutputTopic::Values
+                && update.is_some_and(|update| self.value_superseded(&record.key, update))
+            {
+                dropped += 1;
+                continue;
+            }
+            batch.put(
+                Family::Outbox,
+                outbox::outbox_key(self.outbox_next),
+                parked.record,
+            );
+            self.outbox_next += 1;
+            requeued += 1;
+        }
+        batch.put(Family::Meta, META_OUTBOX_NEXT, encode(&self.outbox_next));
+        self.store.write(&batch, Durability::Sync)?;
+        self.outbox_pending
+            .fetch_add(requeued, std::sync::atomic::Ordering::Relaxed);
+        self.parked.store(0, std::sync::atomic::Ordering::Relaxed);
+        Ok((requeued, dropped))
     }
 
     /// Removes delivered outbox records.

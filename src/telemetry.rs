@@ -45,6 +45,14 @@ pub struct Telemetry {
     pub anomalies: IntGaugeVec,
     /// Consumer lag per partition.
     pub consumer_lag: IntGaugeVec,
+    /// Kafka trouble by kind (`connect`, `consume`, `delivery`,
+    /// `topics`, `offsets_lost`).
+    pub kafka_errors: IntCounterVec,
+    /// Input partitions assigned to this processor.
+    pub partitions_assigned: IntGauge,
+    /// 1 for an input partition whose next events were deleted by retention
+    /// before they were read: it is not read until the state is rebuilt.
+    pub retention_gap: IntGaugeVec,
     /// Now minus the latest event date.
     pub event_time_lag: prometheus::Gauge,
     /// State directory size.
@@ -58,6 +66,8 @@ pub struct Telemetry {
     pub last_batch: prometheus::Gauge,
     /// Output records waiting for delivery.
     pub outbox_pending: IntGauge,
+    /// Output records the broker refused for good, kept until retried.
+    pub outbox_parked: IntGauge,
     /// The processor's current date.
     pub current_date: IntGauge,
     /// Input message timestamp to its outputs queued in the producer.
@@ -195,6 +205,25 @@ impl Telemetry {
         registry
             .register(Box::new(consumer_lag.clone()))
             .expect("unique metric");
+        let kafka_errors = counter_vec(
+            "ragline_kafka_errors_total",
+            "Kafka trouble by kind: connect, consume, delivery, topics, offsets_lost.",
+            &["kind"],
+        );
+        for kind in ["connect", "consume", "delivery", "topics", "offsets_lost"] {
+            kafka_errors.with_label_values(&[kind]);
+        }
+        let retention_gap = IntGaugeVec::new(
+            Opts::new(
+                "ragline_input_retention_gap",
+                "1 for an input partition whose unread events were deleted by retention.",
+            ),
+            &["topic", "partition"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(retention_gap.clone()))
+            .expect("unique metric");
         let latency_buckets = vec![
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ];
@@ -228,6 +257,12 @@ impl Telemetry {
             batches: counter("ragline_batches_total", "Batches committed."),
             anomalies,
             consumer_lag,
+            kafka_errors,
+            partitions_assigned: int_gauge(
+                "ragline_input_partitions_assigned",
+                "Input partitions assigned to this processor.",
+            ),
+            retention_gap,
             event_time_lag: float_gauge(
                 "ragline_event_time_lag_seconds",
                 "Now minus the latest event date.",
@@ -251,6 +286,10 @@ impl Telemetry {
             outbox_pending: int_gauge(
                 "ragline_outbox_pending_records",
                 "Output records waiting for delivery.",
+            ),
+            outbox_parked: int_gauge(
+                "ragline_outbox_parked_records",
+                "Output records the broker refused for good, kept in state until `ragline outbox --retry-parked`.",
             ),
             current_date: int_gauge(
                 "ragline_current_date_timestamp_seconds",

@@ -138,10 +138,13 @@ fn each_hostile_line_is_rejected_naming_its_field_and_changes_nothing() {
             outcome.rejected
         );
         assert_eq!(outcome.rejected.len(), 1, "{line}: {:?}", outcome.rejected);
-        let letters = engine.pending_outputs(1_000).unwrap();
+        let letters = engine.pending_outputs(usize::MAX).unwrap();
         let letter = letters
             .iter()
-            .find(|(_, record)| record.payload.contains("out_of_range"))
+            .find(|(_, record)| {
+                record.topic == ragline::outbox::OutputTopic::DeadLetters
+                    && record.payload.contains("out_of_range")
+            })
             .expect("a dead letter");
         assert!(
             letter.1.payload.contains(&format!("{field}:")),
@@ -210,10 +213,13 @@ fn a_panic_while_handling_one_message_dead_letters_it_and_the_rest_go_on() {
         Some(&1)
     );
     assert_eq!(outcome.applied, facts.len() as u64);
-    let letters = engine.pending_outputs(1_000).unwrap();
+    let letters = engine.pending_outputs(usize::MAX).unwrap();
     let letter = &letters
         .iter()
-        .find(|(_, record)| record.payload.contains("internal_error"))
+        .find(|(_, record)| {
+            record.topic == ragline::outbox::OutputTopic::DeadLetters
+                && record.payload.contains("internal_error")
+        })
         .expect("a dead letter")
         .1;
     assert!(
@@ -368,7 +374,7 @@ proptest! {
         let mut engine = engine_over(directory.path());
         let outcome = feed(&mut engine, &arrivals, batch);
         prop_assert_eq!(outcome.consumed, arrivals.len() as u64);
-        prop_assert!(outcome.rejected.get(&RejectionCode::InternalError).is_none());
+        prop_assert!(!outcome.rejected.contains_key(&RejectionCode::InternalError));
         // The surviving facts: the history plus the mutants that were admitted.
         let admitted: Vec<Value> = arrivals
             .iter()
@@ -385,4 +391,37 @@ proptest! {
         }
         assert_equals_model(&engine, &surviving);
     }
+}
+
+#[test]
+fn dead_letters_of_large_messages_are_cut_to_a_bound_and_say_so() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut engine = engine_over(directory.path());
+    // 600 KiB of text with multi-byte characters: under the 1 MiB message
+    // limit, rejected for its unknown type.
+    let padding = "é".repeat(300 * 1024);
+    let line =
+        format!(r#"{{"event_id":"big","type":"nonsense","date":"2017-01-01","pad":"{padding}"}}"#);
+    let outcome = engine
+        .run_batch(
+            &[RawMessage {
+                bytes: line.clone().into_bytes(),
+                position: Position::File {
+                    path: "big".into(),
+                    line: 1,
+                },
+            }],
+            None,
+        )
+        .unwrap();
+    assert_eq!(outcome.rejected.get(&RejectionCode::UnknownType), Some(&1));
+    let letters = engine.pending_outputs(10).unwrap();
+    let letter: Value = serde_json::from_str(&letters[0].1.payload).unwrap();
+    let raw = letter["raw"].as_str().expect("still text");
+    assert!(raw.len() <= ragline::outbox::DEAD_LETTER_RAW_MAX_BYTES);
+    assert!(raw.len() > ragline::outbox::DEAD_LETTER_RAW_MAX_BYTES - 4);
+    assert!(line.starts_with(raw));
+    assert_eq!(letter["raw_truncated"], true);
+    assert_eq!(letter["raw_bytes"], line.len());
+    assert!(letters[0].1.payload.len() < ragline::outbox::TOPIC_MAX_MESSAGE_BYTES);
 }

@@ -295,3 +295,110 @@ fn a_stop_and_restart_mid_stream_loses_and_repeats_nothing() {
         file_report(&config, &clean, month)
     );
 }
+
+/// A broker that refuses some outputs for good (here: larger than the
+/// producer may send) does not hold the rest back: the refused records are
+/// parked, counted and kept; once the cause is fixed, `retry_parked` puts
+/// them back and they are delivered.
+#[test]
+fn outputs_refused_for_good_are_parked_and_delivered_after_a_retry() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let mut config = kent(&brokers, "parked");
+    cluster
+        .create_topic(&config.kafka.input_topic, 2, 1)
+        .unwrap();
+    let lines = history(&config, false);
+    produce(&brokers, &config.kafka.input_topic, &lines);
+    // Scorecards (a whole unit's month, several kilobytes) exceed this;
+    // indicator values do not.
+    config
+        .kafka
+        .producer_properties
+        .insert("message.max.bytes".into(), "3000".into());
+    let directory = tempfile::tempdir().unwrap();
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    {
+        let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+        live::run(&shared, &options, &AtomicBool::new(false)).unwrap();
+        let engine = shared.engine.lock().unwrap();
+        assert_eq!(engine.outbox_pending(), 0, "nothing else is held back");
+        let parked = engine.parked_records().unwrap();
+        assert!(!parked.is_empty());
+        assert_eq!(parked.len() as u64, engine.parked_outputs());
+        for (_, record) in &parked {
+            let record = ragline::outbox::OutboxRecord::decode(&record.record).unwrap();
+            assert_eq!(record.topic, ragline::outbox::OutputTopic::Scorecards);
+            assert!(record.payload.len() > 3000);
+        }
+        assert!(!read_all(&brokers, &config.kafka.values_topic).is_empty());
+        assert!(read_all(&brokers, &config.kafka.scorecards_topic).is_empty());
+    }
+    // The limit is lifted; the parked records go back and are delivered.
+    config.kafka.producer_properties.clear();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let (requeued, dropped) = shared.engine.lock().unwrap().retry_parked().unwrap();
+    assert!(requeued > 0);
+    assert_eq!(dropped, 0);
+    live::run(&shared, &options, &AtomicBool::new(false)).unwrap();
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(engine.parked_outputs(), 0);
+    assert_eq!(engine.outbox_pending(), 0);
+    let scorecards = read_all(&brokers, &config.kafka.scorecards_topic);
+    assert_eq!(scorecards.len() as u64, requeued);
+    assert!(scorecards.iter().any(|(key, _)| key == "kent/2017-05"));
+}
+
+/// A broker that is down when ragline starts is waited for (counted as
+/// `connect` errors, not ready meanwhile); once it is up, every event is
+/// read and the scorecards equal a file replay's.
+#[test]
+fn a_broker_down_at_start_is_waited_for_and_nothing_is_lost() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "down");
+    cluster
+        .create_topic(&config.kafka.input_topic, 2, 1)
+        .unwrap();
+    let lines = history(&config, false);
+    produce(&brokers, &config.kafka.input_topic, &lines);
+    cluster.broker_down(1).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let runner = {
+        let shared = shared.clone();
+        std::thread::spawn(move || live::run(&shared, &options, &AtomicBool::new(false)))
+    };
+    // Down for long enough that the first connection attempt fails.
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(
+        !shared.ready.load(Ordering::SeqCst),
+        "not ready while the broker is down"
+    );
+    assert!(!runner.is_finished(), "still waiting for the broker");
+    let errors = shared.telemetry.render();
+    assert!(
+        errors.lines().any(|line| line
+            .starts_with("ragline_kafka_errors_total{kind=\"connect\"} ")
+            && !line.ends_with(" 0")),
+        "connect errors counted"
+    );
+    cluster.broker_up(1).unwrap();
+    let summary = runner.join().unwrap().unwrap();
+    assert_eq!(summary.consumed as usize, lines.len());
+    let month = Month::parse("2017-05").unwrap();
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(
+        report::report_json(&engine.reader(), &config.unit_indices(), month),
+        file_report(&config, &lines, month)
+    );
+}

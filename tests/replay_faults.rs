@@ -64,9 +64,17 @@ fn generate(out: &Path, scale: &str, months: &str, messy: bool) {
     ragline(&args);
 }
 
-fn replay_args<'a>(input: &'a str, state: &'a str, dead: &'a str, batch: &'a str) -> Vec<&'a str> {
+fn replay_args<'a>(
+    config: &'a str,
+    input: &'a str,
+    state: &'a str,
+    dead: &'a str,
+    batch: &'a str,
+) -> Vec<&'a str> {
     vec![
         "replay",
+        "--config",
+        config,
         "--input",
         input,
         "--state",
@@ -125,7 +133,13 @@ fn the_lines_that_stopped_replay_are_dead_lettered_in_bounded_time() {
         let dead = directory.path().join(format!("{name}.dead.jsonl"));
         let (input, state_text, dead_text) = (text(input), text(&state), text(&dead));
         let (ok, stdout, stderr) = finish(
-            spawn(&replay_args(&input, &state_text, &dead_text, "500")),
+            spawn(&replay_args(
+                "config/kent.toml",
+                &input,
+                &state_text,
+                &dead_text,
+                "500",
+            )),
             "replay",
         );
         assert!(ok, "replay failed: {stderr}");
@@ -155,15 +169,34 @@ fn the_lines_that_stopped_replay_are_dead_lettered_in_bounded_time() {
 #[test]
 fn a_replay_killed_at_any_point_resumes_to_identical_scorecards() {
     let directory = tempfile::tempdir().unwrap();
+    // Kent's configuration with a checkpoint after every batch, so that a
+    // kill finds flushed batches to resume after.
+    let config = directory.path().join("kent.toml");
+    let kent =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml"))
+            .unwrap()
+            .replace(
+                "replay_checkpoint_seconds = 30",
+                "replay_checkpoint_seconds = 0",
+            );
+    assert!(kent.contains("replay_checkpoint_seconds = 0"));
+    std::fs::write(&config, kent).unwrap();
+    let config = text(&config);
     let input = directory.path().join("history.jsonl");
     generate(&input, "kent", "6", true);
     let input_text = text(&input);
-    let total_lines = std::fs::read_to_string(&input).unwrap().lines().count() as u64;
+    // Lines are messages, malformed ones (not UTF-8, blank) included.
+    let total_lines = std::fs::read(&input)
+        .unwrap()
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count() as u64;
 
     let reference = directory.path().join("reference");
     let reference_dead = directory.path().join("reference.dead.jsonl");
     let (ok, _, stderr) = finish(
         spawn(&replay_args(
+            &config,
             &input_text,
             &text(&reference),
             &text(&reference_dead),
@@ -179,7 +212,13 @@ fn a_replay_killed_at_any_point_resumes_to_identical_scorecards() {
     let mut kills = 0;
     for delay_ms in [150u64, 400, 900] {
         let _ = std::fs::remove_file(&dead);
-        let mut child = spawn(&replay_args(&input_text, &state_text, &dead_text, "2000"));
+        let mut child = spawn(&replay_args(
+            &config,
+            &input_text,
+            &state_text,
+            &dead_text,
+            "2000",
+        ));
         // Processing has begun once the first batch's dead letters are out.
         let started = Instant::now();
         while std::fs::metadata(&dead).map(|meta| meta.len()).unwrap_or(0) == 0 {
@@ -207,14 +246,25 @@ fn a_replay_killed_at_any_point_resumes_to_identical_scorecards() {
             .max()
             .unwrap_or(0);
         assert!(last_line < total_lines, "killed mid-file");
+        eprintln!("kill {kills}: after {delay_ms} ms, dead letters up to line {last_line} of {total_lines}");
         kills += 1;
     }
     assert!(kills >= 1, "at least one kill landed mid-replay");
     let (ok, _, stderr) = finish(
-        spawn(&replay_args(&input_text, &state_text, &dead_text, "2000")),
+        spawn(&replay_args(
+            &config,
+            &input_text,
+            &state_text,
+            &dead_text,
+            "2000",
+        )),
         "final replay",
     );
     assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("resuming after it"),
+        "the last replay resumed after the flushed lines: {stderr}"
+    );
     let months = ["2016-06", "2016-09"];
     assert_eq!(reports(&reference, &months), reports(&state, &months));
 }

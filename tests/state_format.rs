@@ -16,7 +16,7 @@ use ragline::event::{decode, Owner};
 use ragline::fold::{Anomaly, AnomalyReason};
 use ragline::ledger::{LedgerEntry, OwnerRecord};
 use ragline::outbox::{OutboxRecord, OutputTopic};
-use ragline::pipeline::{Clock, Live, Recorded, Totals};
+use ragline::pipeline::{Clock, Live, ParkedRecord, Recorded, Totals};
 use ragline::scorecard::{Rag, Reading};
 use ragline::series::Sums;
 use ragline::store::FORMAT_VERSION;
@@ -162,6 +162,13 @@ fn encodings() -> Vec<(String, String)> {
         }),
     );
     push("outbox sequence", hex(&41u64));
+    push(
+        "parked record",
+        hex(&ParkedRecord {
+            reason: "Broker: Message size too large".into(),
+            record: vec![1, 2, 3],
+        }),
+    );
     for topic in OutputTopic::ALL {
         let record = OutboxRecord::new(
             topic,

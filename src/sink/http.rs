@@ -1,8 +1,8 @@
 //! HTTP: `/metrics` (Prometheus text), `/healthz`, `/readyz`, and the live
 //! scorecard pages `/scorecard` and `/scorecard/{unit}`.
 
-use crate::live::Shared;
 use crate::report;
+use crate::shared::Shared;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -54,27 +54,80 @@ async fn ready(State(shared): State<Shared>) -> Response {
 }
 
 async fn scorecard_default(State(shared): State<Shared>) -> Response {
-    let root = {
-        let engine = shared
-            .engine
-            .lock()
-            .expect("the engine lock is never poisoned");
-        let config = engine.config();
-        config.unit(config.root_of(config.default_la)).id.clone()
-    };
-    render(shared, root).await
+    render(shared, String::new()).await
 }
 
 async fn scorecard_unit(State(shared): State<Shared>, Path(unit): Path<String>) -> Response {
     render(shared, unit).await
 }
 
+/// Longest a page request waits for the engine before it is served the
+/// page last rendered for its unit.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What a page request gets.
+enum Page {
+    Html(String),
+    NoSuchUnit,
+    /// The engine is busy and no page of this unit was rendered yet.
+    Busy,
+}
+
 async fn render(shared: Shared, unit_id: String) -> Response {
-    let page = tokio::task::spawn_blocking(move || page(&shared, &unit_id)).await;
+    let page = tokio::task::spawn_blocking(move || current_page(&shared, &unit_id)).await;
     match page {
-        Ok(Some(html)) => Html(html).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
+        Ok(Page::Html(html)) => Html(html).into_response(),
+        Ok(Page::NoSuchUnit) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
+        Ok(Page::Busy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "busy: retry in a second\n",
+        )
+            .into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed\n").into_response(),
+    }
+}
+
+/// The page of `unit_id` (the default authority's root when empty): rendered
+/// from the engine when it is free within [`PAGE_WAIT`], else the page last
+/// rendered for that unit, so that a slow batch never stalls a reader.
+fn current_page(shared: &Shared, unit_id: &str) -> Page {
+    let deadline = std::time::Instant::now() + PAGE_WAIT;
+    loop {
+        match shared.engine.try_lock() {
+            Ok(engine) => {
+                let config = engine.config();
+                let resolved = if unit_id.is_empty() {
+                    config.unit(config.root_of(config.default_la)).id.clone()
+                } else {
+                    unit_id.to_string()
+                };
+                return match page_of(&engine, &resolved) {
+                    Some(html) => {
+                        let mut pages = shared
+                            .pages
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                        // The default page is kept under "" as well.
+                        pages.insert(unit_id.to_string(), html.clone());
+                        pages.insert(resolved, html.clone());
+                        Page::Html(html)
+                    }
+                    None => Page::NoSuchUnit,
+                };
+            }
+            Err(std::sync::TryLockError::Poisoned(_)) => return Page::Busy,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if std::time::Instant::now() >= deadline {
+                    let pages = shared
+                        .pages
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    return pages.get(unit_id).cloned().map_or(Page::Busy, Page::Html);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
     }
 }
 
@@ -85,6 +138,10 @@ pub fn page(shared: &Shared, unit_id: &str) -> Option<String> {
         .engine
         .lock()
         .expect("the engine lock is never poisoned");
+    page_of(&engine, unit_id)
+}
+
+fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
     let config = engine.config();
     let unit = config.unit_by_id(unit_id)?;
     let reader = engine.reader();
@@ -135,4 +192,58 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Engine, Mode};
+    use crate::store::{MemoryDisk, Store};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_busy_engine_never_stalls_a_page_request() {
+        let engine = Engine::open_store(
+            crate::harness::config(),
+            Store::in_memory(&MemoryDisk::new("pages")),
+            "pages",
+            Mode::Live,
+        )
+        .unwrap();
+        let shared = Shared::new(engine, true);
+        // Free: rendered from the engine (and kept).
+        let Page::Html(first) = current_page(&shared, "north") else {
+            panic!("a page");
+        };
+        assert!(first.contains("North"));
+        assert!(matches!(
+            current_page(&shared, "atlantis"),
+            Page::NoSuchUnit
+        ));
+        // A batch holds the engine: the kept page comes back at once, and a
+        // unit never rendered gets "busy" instead of a wait.
+        let (locked, release) = (mpsc::channel(), mpsc::channel::<()>());
+        let holder = {
+            let shared = shared.clone();
+            let locked = locked.0;
+            let release = release.1;
+            std::thread::spawn(move || {
+                let _guard = shared.engine.lock().unwrap();
+                locked.send(()).unwrap();
+                release.recv().unwrap();
+            })
+        };
+        locked.1.recv().unwrap();
+        let started = Instant::now();
+        let Page::Html(kept) = current_page(&shared, "north") else {
+            panic!("the kept page");
+        };
+        assert_eq!(kept, first);
+        assert!(matches!(current_page(&shared, "south"), Page::Busy));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        release.0.send(()).unwrap();
+        holder.join().unwrap();
+        assert!(matches!(current_page(&shared, "south"), Page::Html(_)));
+    }
 }

@@ -6,9 +6,9 @@
 //! duplicates by id.
 
 use crate::config::KafkaSettings;
+use crate::kafka_client::client_config;
 use crate::outbox::OutputTopic;
 use crate::pipeline::{Engine, EngineError};
-use crate::source::kafka::client_config;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -27,10 +27,43 @@ pub enum SinkError {
     Engine(#[from] EngineError),
 }
 
-/// Collects delivery reports: outbox sequence and success.
+/// How one output record fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// On the topic.
+    Delivered,
+    /// Not delivered this time (broker down, timeout, ...): it stays in the
+    /// outbox and is sent again.
+    Failed,
+    /// Refused for good (the broker's reason): it is parked.
+    Refused(String),
+}
+
+/// Errors no retry can cure: the record is parked instead.
+fn is_permanent(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::MessageSizeTooLarge
+            | RDKafkaErrorCode::InvalidMessageSize
+            | RDKafkaErrorCode::InvalidMessage
+            | RDKafkaErrorCode::InvalidRecord
+            | RDKafkaErrorCode::MessageBatchTooLarge
+            | RDKafkaErrorCode::TopicAuthorizationFailed
+            | RDKafkaErrorCode::PolicyViolation
+    )
+}
+
+fn delivery_of(error: &KafkaError) -> Delivery {
+    match error.rdkafka_error_code() {
+        Some(code) if is_permanent(code) => Delivery::Refused(error.to_string()),
+        _ => Delivery::Failed,
+    }
+}
+
+/// Collects delivery reports: outbox sequence and outcome.
 #[derive(Default)]
 pub struct DeliveryReports {
-    reports: Mutex<Vec<(u64, bool)>>,
+    reports: Mutex<Vec<(u64, Delivery)>>,
 }
 
 impl ClientContext for DeliveryReports {}
@@ -39,17 +72,22 @@ impl ProducerContext for DeliveryReports {
     type DeliveryOpaque = Box<u64>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, sequence: Self::DeliveryOpaque) {
-        let ok = match result {
-            Ok(_) => true,
+        let outcome = match result {
+            Ok(_) => Delivery::Delivered,
             Err((error, _)) => {
-                tracing::warn!(%error, sequence = *sequence, "output delivery failed; it stays in the outbox");
-                false
+                let outcome = delivery_of(error);
+                if outcome == Delivery::Failed {
+                    tracing::warn!(%error, sequence = *sequence, "output delivery failed; it stays in the outbox");
+                } else {
+                    tracing::error!(%error, sequence = *sequence, "the broker refused an output for good; it is parked (ragline outbox --retry-parked)");
+                }
+                outcome
             }
         };
         self.reports
             .lock()
-            .expect("no panics while holding the lock")
-            .push((*sequence, ok));
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((*sequence, outcome));
     }
 }
 
@@ -62,6 +100,11 @@ pub struct Drained {
     pub failed: u64,
     /// Delivered records by topic.
     pub by_topic: HashMap<OutputTopic, u64>,
+    /// Indicator values not sent because a later value of the same key
+    /// supersedes them (removed from the outbox).
+    pub superseded: u64,
+    /// Records the broker refused for good, moved to the parked records.
+    pub parked: u64,
 }
 
 /// Most output records queued in the producer and not yet reported.
@@ -87,7 +130,10 @@ impl KafkaSink {
             .set("message.timeout.ms", "30000")
             // Dead letters carry the raw message (up to the 1 MiB input cap,
             // base64 when not UTF-8) plus their envelope.
-            .set("message.max.bytes", "4194304");
+            .set(
+                "message.max.bytes",
+                crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string(),
+            );
         for (key, value) in &settings.producer_properties {
             config.set(key, value);
         }
@@ -132,10 +178,27 @@ impl KafkaSink {
         let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight.len());
         let pending = engine.pending_outputs_from(self.cursor, limit.min(room))?;
         let mut retry_from: Option<u64> = None;
+        let mut superseded: Vec<u64> = Vec::new();
+        let mut refused: Vec<(u64, String)> = Vec::new();
         for (sequence, record) in &pending {
             if self.in_flight.contains_key(sequence) {
                 self.cursor = sequence + 1;
                 continue;
+            }
+            if record.topic == OutputTopic::Values {
+                let update = record
+                    .id
+                    .rsplit('/')
+                    .next()
+                    .and_then(|text| text.parse::<u64>().ok());
+                if update.is_some_and(|update| engine.value_superseded(&record.key, update)) {
+                    // A later value of the key is delivered or on its way:
+                    // this one (a retry, or one not yet sent) would only
+                    // land after it on the compacted topic.
+                    superseded.push(*sequence);
+                    self.cursor = sequence + 1;
+                    continue;
+                }
             }
             let message =
                 BaseRecord::with_opaque_to(&self.topics[&record.topic], Box::new(*sequence))
@@ -148,8 +211,13 @@ impl KafkaSink {
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => break,
                 Err((error, _)) => {
-                    tracing::warn!(%error, sequence, "could not queue an output; it stays in the outbox");
-                    retry_from.get_or_insert(*sequence);
+                    if let Delivery::Refused(reason) = delivery_of(&error) {
+                        tracing::error!(%error, sequence, "an output cannot be sent at all; it is parked (ragline outbox --retry-parked)");
+                        refused.push((*sequence, reason));
+                    } else {
+                        tracing::warn!(%error, sequence, "could not queue an output; it stays in the outbox");
+                        retry_from.get_or_insert(*sequence);
+                    }
                     self.cursor = sequence + 1;
                 }
             }
@@ -165,7 +233,7 @@ impl KafkaSink {
                 .context()
                 .reports
                 .lock()
-                .expect("no panics while holding the lock")
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .len();
             if done >= self.in_flight.len() {
                 break;
@@ -178,20 +246,24 @@ impl KafkaSink {
                 .context()
                 .reports
                 .lock()
-                .expect("no panics while holding the lock"),
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
         let mut drained = Drained::default();
         let mut delivered = Vec::with_capacity(reports.len());
-        for (sequence, ok) in reports {
+        for (sequence, outcome) in reports {
             let topic = self.in_flight.remove(&sequence);
-            if ok {
-                delivered.push(sequence);
-                if let Some(topic) = topic {
-                    *drained.by_topic.entry(topic).or_default() += 1;
+            match outcome {
+                Delivery::Delivered => {
+                    delivered.push(sequence);
+                    if let Some(topic) = topic {
+                        *drained.by_topic.entry(topic).or_default() += 1;
+                    }
                 }
-            } else {
-                drained.failed += 1;
-                retry_from = Some(retry_from.map_or(sequence, |first| first.min(sequence)));
+                Delivery::Failed => {
+                    drained.failed += 1;
+                    retry_from = Some(retry_from.map_or(sequence, |first| first.min(sequence)));
+                }
+                Delivery::Refused(reason) => refused.push((sequence, reason)),
             }
         }
         if let Some(first) = retry_from {
@@ -199,7 +271,11 @@ impl KafkaSink {
             self.cursor = self.cursor.min(first);
         }
         drained.delivered = delivered.len() as u64;
+        drained.superseded = superseded.len() as u64;
+        drained.parked = refused.len() as u64;
+        delivered.extend(superseded);
         engine.acknowledge_outputs(&delivered)?;
+        engine.park_outputs(&refused)?;
         Ok(drained)
     }
 
@@ -242,10 +318,12 @@ impl KafkaSink {
         if missing.is_empty() {
             return Ok(());
         }
+        let max_message_bytes = crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string();
         let new_topics: Vec<NewTopic> = missing
             .iter()
             .map(|(name, compacted)| {
-                let topic = NewTopic::new(name, 1, TopicReplication::Fixed(-1));
+                let topic = NewTopic::new(name, 1, TopicReplication::Fixed(-1))
+                    .set("max.message.bytes", &max_message_bytes);
                 if *compacted {
                     topic.set("cleanup.policy", "compact")
                 } else {

@@ -9,9 +9,9 @@
 
 use crate::config::KafkaSettings;
 use crate::event::{Position, RawMessage};
-use rdkafka::config::ClientConfig;
+use crate::kafka_client::consumer_config;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -32,30 +32,15 @@ fn failed(action: impl Into<String>) -> impl FnOnce(KafkaError) -> SourceError {
     move |source| SourceError { action, source }
 }
 
-/// Builds a client configuration from settings plus extra properties.
-pub fn client_config(settings: &KafkaSettings) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &settings.brokers);
-    for (key, value) in &settings.properties {
-        config.set(key, value);
-    }
-    config
-}
-
-/// [`client_config`] plus the consumer-only properties.
-fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
-    let mut config = client_config(settings);
-    for (key, value) in &settings.consumer_properties {
-        config.set(key, value);
-    }
-    config
-}
-
 /// The input topic's consumer.
 pub struct KafkaSource {
     consumer: BaseConsumer,
     topic: String,
     assigned: BTreeMap<i32, i64>,
+    /// Partitions whose next unread events were deleted by retention: the
+    /// next offset the state holds and the partition's low watermark. They
+    /// are not read: skipping the gap silently would lose events.
+    gaps: BTreeMap<i32, (i64, i64)>,
     last_refresh: Instant,
 }
 
@@ -87,7 +72,9 @@ impl KafkaSource {
             .set("group.id", &settings.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
+            // An offset that is no longer on the broker is an error, never a
+            // silent jump to the earliest or latest offset.
+            .set("auto.offset.reset", "error")
             .set("enable.partition.eof", "false")
             .create()
             .map_err(failed("creating the consumer"))?;
@@ -95,6 +82,7 @@ impl KafkaSource {
             consumer,
             topic: settings.input_topic.clone(),
             assigned: BTreeMap::new(),
+            gaps: BTreeMap::new(),
             last_refresh: Instant::now(),
         };
         source.refresh_assignment(positions, Duration::from_secs(10))?;
@@ -118,19 +106,81 @@ impl KafkaSource {
             .filter(|topic| topic.name() == self.topic && topic.error().is_none())
             .flat_map(|topic| topic.partitions().iter().map(|partition| partition.id()))
             .collect();
-        if partitions
-            .iter()
-            .all(|partition| self.assigned.contains_key(partition))
-        {
+        if partitions.iter().all(|partition| {
+            self.assigned.contains_key(partition) || self.gaps.contains_key(partition)
+        }) {
             return Ok(false);
         }
         for partition in partitions {
+            if self.assigned.contains_key(&partition) || self.gaps.contains_key(&partition) {
+                continue;
+            }
             let next = positions
                 .get(&position_key(&self.topic, partition))
                 .copied()
                 .unwrap_or(0);
-            self.assigned.entry(partition).or_insert(next);
+            match self.retention_gap(partition, next, timeout) {
+                Some(low) => {
+                    self.gaps.insert(partition, (next, low));
+                }
+                None => {
+                    self.assigned.insert(partition, next);
+                }
+            }
         }
+        self.assign()?;
+        Ok(true)
+    }
+
+    /// The partition's low watermark when it is above `next` (events the
+    /// state has not read were deleted); `None` when nothing is missing or
+    /// the watermarks cannot be read now (the consumer reports an
+    /// out-of-range offset later, see [`KafkaSource::next_batch`]).
+    fn retention_gap(&self, partition: i32, next: i64, timeout: Duration) -> Option<i64> {
+        if next <= 0 {
+            return None;
+        }
+        match self
+            .consumer
+            .fetch_watermarks(&self.topic, partition, timeout)
+        {
+            Ok((low, _)) if low > next => Some(low),
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(%error, partition, "could not read the partition's watermarks");
+                None
+            }
+        }
+    }
+
+    /// Partitions whose unread events were deleted by retention: next offset
+    /// held by the state and the partition's low watermark.
+    pub fn gaps(&self) -> &BTreeMap<i32, (i64, i64)> {
+        &self.gaps
+    }
+
+    /// Re-checks every assigned partition for a retention gap (after the
+    /// consumer reported an offset out of range), setting gapped ones aside.
+    fn find_gaps(&mut self) -> Result<(), SourceError> {
+        let found: Vec<(i32, i64, i64)> = self
+            .assigned
+            .iter()
+            .filter_map(|(partition, next)| {
+                self.retention_gap(*partition, *next, Duration::from_secs(5))
+                    .map(|low| (*partition, *next, low))
+            })
+            .collect();
+        if found.is_empty() {
+            return Ok(());
+        }
+        for (partition, next, low) in found {
+            self.assigned.remove(&partition);
+            self.gaps.insert(partition, (next, low));
+        }
+        self.assign()
+    }
+
+    fn assign(&mut self) -> Result<(), SourceError> {
         let mut list = TopicPartitionList::new();
         for (partition, next) in &self.assigned {
             let offset = if *next > 0 {
@@ -144,7 +194,7 @@ impl KafkaSource {
         self.consumer
             .assign(&list)
             .map_err(failed("assigning partitions"))?;
-        Ok(true)
+        Ok(())
     }
 
     /// Whether partitions were refreshed less than `every` ago.
@@ -171,7 +221,17 @@ impl KafkaSource {
             match self.consumer.poll(timeout) {
                 None => break,
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "kafka consumer error");
+                    batch.errors += 1;
+                    if matches!(
+                        &error,
+                        KafkaError::MessageConsumption(RDKafkaErrorCode::AutoOffsetReset)
+                            | KafkaError::MessageConsumption(RDKafkaErrorCode::OffsetOutOfRange)
+                    ) {
+                        tracing::error!(%error, "an input offset is no longer on the broker");
+                        self.find_gaps()?;
+                    } else {
+                        tracing::warn!(%error, "kafka consumer error");
+                    }
                     if Instant::now() >= deadline {
                         break;
                     }
@@ -319,4 +379,6 @@ pub struct PolledBatch {
     pub messages: Vec<RawMessage>,
     /// Producer timestamps in milliseconds, where the broker gave one.
     pub timestamps_millis: Vec<i64>,
+    /// Consumer errors seen while polling (logged).
+    pub errors: u64,
 }

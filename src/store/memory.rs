@@ -15,9 +15,9 @@ type Table = BTreeMap<Vec<u8>, Vec<u8>>;
 #[derive(Default)]
 struct Disk {
     /// What a reader sees.
-    current: [Table; 7],
+    current: [Table; Family::ALL.len()],
     /// What survives a crash.
-    durable: [Table; 7],
+    durable: [Table; Family::ALL.len()],
     /// Writes attempted so far.
     writes: u64,
     /// The write (1-based count) that fails.

@@ -20,6 +20,7 @@
 //! | `recorded` | month (i32 BE, sign flipped) + unit (u32 BE) + slot (u16 BE) | the closed month's recorded value |
 //! | `live` | slot (u16 BE) + unit (u32 BE) | last live value emitted and its sequence |
 //! | `outbox` | sequence (u64 BE) | a pending output record |
+//! | `parked` | sequence (u64 BE) | an output record the broker refused for good, and why |
 
 mod memory;
 #[cfg(feature = "rocksdb")]
@@ -50,11 +51,13 @@ pub enum Family {
     Live,
     /// Pending output records.
     Outbox,
+    /// Output records the broker refused for good, kept until retried.
+    Parked,
 }
 
 impl Family {
     /// Every family, in a fixed order.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Meta,
         Family::Ledger,
         Family::Owners,
@@ -62,6 +65,7 @@ impl Family {
         Family::Recorded,
         Family::Live,
         Family::Outbox,
+        Family::Parked,
     ];
 
     /// The column family's name.
@@ -74,6 +78,7 @@ impl Family {
             Family::Recorded => "recorded",
             Family::Live => "live",
             Family::Outbox => "outbox",
+            Family::Parked => "parked",
         }
     }
 }
