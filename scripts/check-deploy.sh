@@ -163,7 +163,9 @@ CONTRACT = {
     "ragline_batches_total", "ragline_anomalies", "ragline_consumer_lag_messages",
     "ragline_event_time_lag_seconds", "ragline_state_size_bytes", "ragline_month_last_closed_timestamp_seconds",
     "ragline_last_batch_timestamp_seconds", "ragline_outbox_pending_records",
-    "ragline_current_date_timestamp_seconds",
+    "ragline_current_date_timestamp_seconds", "ragline_state_messages",
+    "ragline_outbox_parked_records", "ragline_kafka_errors_total",
+    "ragline_input_partitions_assigned", "ragline_input_retention_gap",
 } | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
 METRIC_TOKEN = re.compile(r"(?<![\w:])(?:scorecard|ragline)_[a-z0-9_]+")
 

@@ -40,6 +40,7 @@ done
 cp "$seeds"/decode/* "$seeds/engine/"
 
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"
+mkdir -p "$CARGO_TARGET_DIR"
 for target in decode engine; do
   mkdir -p "fuzz/corpus/$target"
   echo "fuzz: $target for ${seconds}s (first build compiles ragline with the nightly toolchain)" >&2

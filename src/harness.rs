@@ -42,7 +42,14 @@ pub fn config() -> Arc<Config> {
     for indicator in REGISTRY {
         let _ = write!(text, "[[indicator]]\nid = \"{}\"\n\n", indicator.id);
     }
-    text.push_str("[calendar]\nbank_holidays = [\"2016-12-26\", \"2017-04-14\"]\n");
+    text.push_str("[calendar]\nbank_holidays = [\"2016-12-26\", \"2017-04-14\"]\n\n");
+    // Plausible dates for the generated histories (2015-2018): every date
+    // the generator draws outside them (sentinels, 1989, 2099, 2107) is
+    // rejected, and a batch closes at most 84 months, which keeps each
+    // fuzz input fast.
+    text.push_str(
+        "[validation]\nearliest_event_date = \"2014-01-01\"\nlatest_date = \"2020-12-31\"\n",
+    );
     Arc::new(Config::parse(&text, Path::new("harness.toml")).expect("the harness configuration"))
 }
 

@@ -405,6 +405,19 @@ fn replay(args: ReplayArgs) -> Result<()> {
         args.outputs.as_deref(),
         resume_after.is_some(),
     )?;
+    // A progress bar on a terminal (events/s and time left, by bytes of
+    // the file); nothing in pipes or with --json.
+    let progress =
+        (!args.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let bar = indicatif::ProgressBar::new(source.progress().1);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "replay {bar:30} {percent:>3}% {msg} (about {eta} left)",
+                )
+                .expect("a valid template"),
+            );
+            bar
+        });
     let started = Instant::now();
     let checkpoint_every =
         std::time::Duration::from_secs(engine.config().processing.replay_checkpoint_seconds);
@@ -419,12 +432,20 @@ fn replay(args: ReplayArgs) -> Result<()> {
         }
         total.absorb(engine.run_batch(&batch, None)?);
         sink.drain(&engine)?;
+        if let Some(bar) = &progress {
+            bar.set_position(source.progress().0);
+            let rate = total.consumed as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{} events, {rate:.0}/s", total.consumed));
+        }
         // Replay writes without the write-ahead log: a checkpoint bounds
         // what a crash loses (a later replay resumes after it).
         if last_checkpoint.elapsed() >= checkpoint_every {
             engine.flush()?;
             last_checkpoint = Instant::now();
         }
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
     }
     engine.flush()?;
     let elapsed = started.elapsed().as_secs_f64();

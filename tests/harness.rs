@@ -60,7 +60,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn the_engine_harness_holds_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {

@@ -268,3 +268,48 @@ fn a_replay_killed_at_any_point_resumes_to_identical_scorecards() {
     let months = ["2016-06", "2016-09"];
     assert_eq!(reports(&reference, &months), reports(&state, &months));
 }
+
+/// On a terminal `ragline replay` shows a progress bar (events, events/s,
+/// time left); in a pipe it prints none, with or without `--json`.
+#[test]
+fn replay_shows_progress_on_a_terminal_only() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("history.jsonl");
+    generate(&input, "small", "6", false);
+    let binary = env!("CARGO_BIN_EXE_ragline");
+    let command = |state: &str| {
+        format!(
+            "{binary} replay --config config/kent.toml --input {} --state {} --batch 200",
+            text(&input),
+            text(&directory.path().join(state))
+        )
+    };
+    // A pipe: no bar.
+    let piped = Command::new("sh")
+        .args(["-c", &command("piped")])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains("left)"), "{stderr}");
+    // A terminal (util-linux `script` gives the command a pseudo-terminal).
+    let Ok(terminal) = Command::new("script")
+        .args(["-qec", &command("terminal"), "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+    else {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "CI=true but `script` (util-linux) is missing"
+        );
+        return;
+    };
+    assert!(terminal.status.success());
+    let screen = String::from_utf8_lossy(&terminal.stdout);
+    assert!(
+        screen.contains("events") && screen.contains("left)"),
+        "{screen}"
+    );
+    assert!(screen.contains("replayed"), "the summary follows: {screen}");
+}

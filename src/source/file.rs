@@ -13,13 +13,21 @@ pub struct FileSource {
     done: bool,
     /// The line being read (reused: each message gets an exact-size copy).
     scratch: Vec<u8>,
+    /// Bytes read so far.
+    bytes_read: u64,
+    /// The file's size when opened.
+    size: u64,
 }
 
 impl FileSource {
     /// Opens a file.
     pub fn open(path: &Path) -> std::io::Result<FileSource> {
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
         Ok(FileSource {
-            reader: BufReader::with_capacity(1 << 20, File::open(path)?),
+            reader: BufReader::with_capacity(1 << 20, file),
+            bytes_read: 0,
+            size,
             path: path.display().to_string().into(),
             line: 0,
             done: false,
@@ -33,13 +41,9 @@ impl FileSource {
     pub fn next_batch(&mut self, max: usize) -> std::io::Result<Vec<RawMessage>> {
         let mut batch = Vec::with_capacity(max.min(1 << 16));
         while !self.done && batch.len() < max {
-            self.scratch.clear();
-            let read = self.reader.read_until(b'\n', &mut self.scratch)?;
-            if read == 0 {
-                self.done = true;
+            if !self.read_line()? {
                 break;
             }
-            self.line += 1;
             let mut line: &[u8] = &self.scratch;
             if let Some(rest) = line.strip_suffix(b"\n") {
                 line = rest.strip_suffix(b"\r").unwrap_or(rest);
@@ -58,14 +62,29 @@ impl FileSource {
     /// Skips the next `lines` lines (resuming a replay).
     pub fn skip_lines(&mut self, lines: u64) -> std::io::Result<()> {
         for _ in 0..lines {
-            self.scratch.clear();
-            if self.reader.read_until(b'\n', &mut self.scratch)? == 0 {
-                self.done = true;
+            if !self.read_line()? {
                 break;
             }
-            self.line += 1;
         }
         Ok(())
+    }
+
+    /// Reads the next line into the scratch buffer; false at the end.
+    fn read_line(&mut self) -> std::io::Result<bool> {
+        self.scratch.clear();
+        let read = self.reader.read_until(b'\n', &mut self.scratch)?;
+        if read == 0 {
+            self.done = true;
+            return Ok(false);
+        }
+        self.bytes_read += read as u64;
+        self.line += 1;
+        Ok(true)
+    }
+
+    /// Bytes read so far, and the file's size when it was opened.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.bytes_read, self.size)
     }
 
     /// Lines read so far.
