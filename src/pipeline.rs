@@ -663,6 +663,19 @@ impl Engine {
         }
     }
 
+    /// Whether an output record is an indicator value superseded by a later
+    /// update of its key (see [`Engine::value_superseded`]); the update number
+    /// is the last part of the record's id.
+    pub fn output_superseded(&self, record: &OutboxRecord) -> bool {
+        record.topic == OutputTopic::Values
+            && record
+                .id
+                .rsplit('/')
+                .next()
+                .and_then(|text| text.parse::<u64>().ok())
+                .is_some_and(|update| self.value_superseded(&record.key, update))
+    }
+
     /// The state store (for sinks draining the outbox).
     pub fn store(&self) -> &Store {
         &self.store
@@ -1466,14 +1479,7 @@ impl Engine {
                 what: "parked",
                 detail: "undecodable output record".into(),
             })?;
-            let update = record
-                .id
-                .rsplit('/')
-                .next()
-                .and_then(|text| text.parse::<u64>().ok());
-            if record.topic == OutputTopic::Values
-                && update.is_some_and(|update| self.value_superseded(&record.key, update))
-            {
+            if self.output_superseded(&record) {
                 dropped += 1;
                 continue;
             }

@@ -88,17 +88,11 @@ fn hostile_lines() -> Vec<(Value, &'static str)> {
 }
 
 fn messages(events: &[Value], first_line: u64) -> Vec<RawMessage> {
-    events
-        .iter()
-        .enumerate()
-        .map(|(index, event)| RawMessage {
-            bytes: event.to_string().into_bytes(),
-            position: Position::File {
-                path: "test".into(),
-                line: first_line + index as u64,
-            },
-        })
-        .collect()
+    RawMessage::file_lines_from(
+        "test",
+        first_line,
+        events.iter().map(|event| event.to_string()),
+    )
 }
 
 /// Feeds `events` in batches of `batch`, allowing rejections.

@@ -22,7 +22,7 @@
 //!    84.6 % (May as restated), direction "improved" (H: higher is better).
 
 use ragline::config::Config;
-use ragline::event::{Position, RawMessage};
+use ragline::event::RawMessage;
 use ragline::outbox::{OutboxRecord, OutputTopic};
 use ragline::pipeline::{Engine, Mode};
 use serde_json::{json, Value};
@@ -52,19 +52,12 @@ impl Story {
     /// Runs one batch and returns the output records it produced (and takes
     /// them out of the outbox, as a sink would).
     fn batch(&mut self, events: &[Value]) -> Vec<OutboxRecord> {
-        let messages: Vec<RawMessage> = events
-            .iter()
-            .map(|event| {
-                self.line += 1;
-                RawMessage {
-                    bytes: event.to_string().into_bytes(),
-                    position: Position::File {
-                        path: "story".into(),
-                        line: self.line,
-                    },
-                }
-            })
-            .collect();
+        let messages = RawMessage::file_lines_from(
+            "story",
+            self.line + 1,
+            events.iter().map(|event| event.to_string()),
+        );
+        self.line += events.len() as u64;
         let outcome = self.engine.run_batch(&messages, None).unwrap();
         assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
         let pending = self.engine.pending_outputs(1_000_000).unwrap();
@@ -267,18 +260,12 @@ fn live_values_rag_changes_scorecards_dot_and_restatements_by_hand() {
 #[test]
 fn parked_outputs_are_kept_counted_and_put_back() {
     let mut story = Story::new();
-    let messages = |events: &[Value], first: u64| -> Vec<RawMessage> {
-        events
-            .iter()
-            .enumerate()
-            .map(|(index, event)| RawMessage {
-                bytes: event.to_string().into_bytes(),
-                position: Position::File {
-                    path: "parking".into(),
-                    line: first + index as u64,
-                },
-            })
-            .collect()
+    let messages = |events: &[Value], first: u64| {
+        RawMessage::file_lines_from(
+            "parking",
+            first,
+            events.iter().map(|event| event.to_string()),
+        )
     };
     let mut first = Vec::new();
     for child in 0..6 {

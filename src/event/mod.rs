@@ -581,14 +581,25 @@ impl RawMessage {
         path: &str,
         lines: impl IntoIterator<Item = B>,
     ) -> Vec<RawMessage> {
+        RawMessage::file_lines_from(path, 1, lines)
+    }
+
+    /// In-memory lines as messages of a file named `path`, numbered from
+    /// `first_line` (a later part of the same file).
+    pub fn file_lines_from<B: Into<Vec<u8>>>(
+        path: &str,
+        first_line: u64,
+        lines: impl IntoIterator<Item = B>,
+    ) -> Vec<RawMessage> {
+        let path: std::sync::Arc<str> = path.into();
         lines
             .into_iter()
             .enumerate()
-            .map(|(line, bytes)| RawMessage {
+            .map(|(index, bytes)| RawMessage {
                 bytes: bytes.into(),
                 position: Position::File {
-                    path: path.into(),
-                    line: line as u64 + 1,
+                    path: std::sync::Arc::clone(&path),
+                    line: first_line + index as u64,
                 },
             })
             .collect()

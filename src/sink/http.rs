@@ -133,14 +133,6 @@ fn current_page(shared: &Shared, unit_id: &str) -> Page {
 
 /// The live scorecard page of a unit (as at the processor's current date),
 /// with a unit picker; it refreshes itself every 30 seconds.
-pub fn page(shared: &Shared, unit_id: &str) -> Option<String> {
-    let engine = shared
-        .engine
-        .lock()
-        .expect("the engine lock is never poisoned");
-    page_of(&engine, unit_id)
-}
-
 fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
     let config = engine.config();
     let unit = config.unit_by_id(unit_id)?;

@@ -185,20 +185,13 @@ impl KafkaSink {
                 self.cursor = sequence + 1;
                 continue;
             }
-            if record.topic == OutputTopic::Values {
-                let update = record
-                    .id
-                    .rsplit('/')
-                    .next()
-                    .and_then(|text| text.parse::<u64>().ok());
-                if update.is_some_and(|update| engine.value_superseded(&record.key, update)) {
-                    // A later value of the key is delivered or on its way:
-                    // this one (a retry, or one not yet sent) would only
-                    // land after it on the compacted topic.
-                    superseded.push(*sequence);
-                    self.cursor = sequence + 1;
-                    continue;
-                }
+            if engine.output_superseded(record) {
+                // A later value of the key is delivered or on its way: this
+                // one (a retry, or one not yet sent) would only land after it
+                // on the compacted topic.
+                superseded.push(*sequence);
+                self.cursor = sequence + 1;
+                continue;
             }
             let message =
                 BaseRecord::with_opaque_to(&self.topics[&record.topic], Box::new(*sequence))

@@ -6,7 +6,7 @@ use crate::model::{Model, ModelConfig, UascFilter, Window, ALL_INDICATORS};
 use chrono::NaiveDate;
 use ragline::calendar::{Date, Window as EngineWindow};
 use ragline::config::Config;
-use ragline::event::{Position, RawMessage};
+use ragline::event::RawMessage;
 use ragline::indicators::REGISTRY;
 use ragline::pipeline::{BatchOutcome, Engine, Mode};
 use serde_json::Value;
@@ -85,17 +85,7 @@ impl Harness {
 
     /// Feeds more events.
     pub fn feed(&mut self, events: &[Value], batch: usize) -> BatchOutcome {
-        let messages: Vec<RawMessage> = events
-            .iter()
-            .enumerate()
-            .map(|(line, event)| RawMessage {
-                bytes: event.to_string().into_bytes(),
-                position: Position::File {
-                    path: "test".into(),
-                    line: line as u64 + 1,
-                },
-            })
-            .collect();
+        let messages = RawMessage::file_lines("test", events.iter().map(|event| event.to_string()));
         let mut total = BatchOutcome::default();
         for chunk in messages.chunks(batch.max(1)) {
             let outcome = self.engine.run_batch(chunk, None).expect("batch commits");
