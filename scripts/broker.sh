@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Kafka-compatible broker for tests: tansu with in-memory storage on
 # 127.0.0.1, installed with cargo into $HOME/.cache/ragline-tools (built once,
-# about 3-6 minutes) and skipped when already there.
+# about 19 minutes on 2 cores) and skipped when already there.
 #
 #   scripts/broker.sh install
 #   scripts/broker.sh start PORT     (waits until it accepts connections)
@@ -13,9 +13,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
   if [ ! -x "$tansu" ]; then
-    echo "broker: building the test broker tansu into $tools (once per machine, about 15 minutes on 2 cores)" >&2
+    echo "broker: building the test broker tansu into $tools (once per machine, about 19 minutes on 2 cores)" >&2
     mkdir -p "$tools"
-    # A test broker needs no full optimisation: opt-level 1 halves the build.
+    # A test broker needs no full optimisation: opt-level 1 builds faster.
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
       cargo install tansu --features dynostore --locked --root "$tools" --target-dir "$tools/target" >&2
   fi

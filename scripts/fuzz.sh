@@ -18,7 +18,7 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >&2
 fi
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
-  echo "fuzz: installing cargo-fuzz (once per machine, about 3 minutes)" >&2
+  echo "fuzz: installing cargo-fuzz (once per machine, about 5 minutes)" >&2
   cargo install cargo-fuzz --locked >&2
 fi
 
