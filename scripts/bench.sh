@@ -11,6 +11,8 @@
 # `ragline-bench`. --quick: 24 months, 5 s per live rate, 3 months for Quix.
 # Other options go to ragline-bench (see `ragline-bench --help`), e.g.
 # `--json out.json`, `--baselines off`, `--rates 1000`.
+# Then fuzzes each target for $RAGLINE_BENCH_FUZZ_SECONDS (default 600,
+# --quick 60, 0 skips): the longer run beside the test command's 30 s.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -22,9 +24,11 @@ python="${PYTHON:-python3}"
 
 extra=()
 sizes=(--months 120 --live-seconds 15 --quix-months 12)
+fuzz_seconds="${RAGLINE_BENCH_FUZZ_SECONDS:-600}"
 for arg in "$@"; do
   if [ "$arg" = --quick ]; then
     sizes=(--months 24 --live-seconds 5 --quix-months 3)
+    fuzz_seconds="${RAGLINE_BENCH_FUZZ_SECONDS:-60}"
   else
     extra+=("$arg")
   fi
@@ -46,3 +50,8 @@ mkdir -p "$work"
   --config config/kent.toml --scale kent --seed 1 "${sizes[@]}" \
   --work "$work" --broker "127.0.0.1:$port" --baselines on --python "$python" \
   "${extra[@]}"
+
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "bench: fuzzing each target for $fuzz_seconds s" >&2
+  scripts/fuzz.sh "$fuzz_seconds"
+fi

@@ -2,7 +2,9 @@
 //! history keyed by child over several partitions, with garbage messages in
 //! between, gives the same scorecards as a file replay; rejected messages
 //! reach the dead-letter topic with reasons; a stop and restart mid-stream
-//! neither loses nor double-counts anything.
+//! neither loses nor double-counts anything; broker faults (down at start,
+//! restarted mid-run, an output topic gone, input pruned by retention) are
+//! waited for, counted and recovered from, or refused explicitly.
 
 use ragline::calendar::Month;
 use ragline::config::Config;
@@ -400,5 +402,255 @@ fn a_broker_down_at_start_is_waited_for_and_nothing_is_lost() {
     assert_eq!(
         report::report_json(&engine.reader(), &config.unit_indices(), month),
         file_report(&config, &lines, month)
+    );
+}
+
+/// The value of one sample line of the metrics page, 0 when absent.
+fn metric(shared: &live::Shared, sample: &str) -> f64 {
+    shared
+        .telemetry
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Every message of a topic keeps one content per id: a retry may repeat a
+/// message, never change it.
+fn one_content_per_id(messages: &[(String, Value)]) {
+    let mut seen: HashMap<String, &Value> = HashMap::new();
+    for (_, message) in messages {
+        let id = message["id"].as_str().expect("every output has an id");
+        if let Some(earlier) = seen.insert(id.to_string(), message) {
+            assert_eq!(earlier, message, "id {id} delivered with two contents");
+        }
+    }
+}
+
+/// The broker goes away in the middle of a run and comes back: ragline
+/// waits (consumer and delivery errors counted), then reads on from where
+/// it was; every event is applied once and every output delivered.
+#[test]
+fn a_broker_restarted_mid_run_loses_and_repeats_nothing() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "restart");
+    cluster
+        .create_topic(&config.kafka.input_topic, 2, 1)
+        .unwrap();
+    let lines = history(&config, true);
+    produce(&brokers, &config.kafka.input_topic, &lines);
+    let directory = tempfile::tempdir().unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let runner = {
+        let shared = shared.clone();
+        std::thread::spawn(move || live::run(&shared, &options, &AtomicBool::new(false)))
+    };
+    let started = Instant::now();
+    while shared.engine.lock().unwrap().totals().consumed < 2000 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        if runner.is_finished() {
+            panic!("the run ended early: {:?}", runner.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    cluster.broker_down(1).unwrap();
+    let consumed_when_down = shared.engine.lock().unwrap().totals().consumed;
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(!runner.is_finished(), "waits for the broker");
+    assert!(
+        (consumed_when_down as usize) < lines.len(),
+        "the broker went down mid-stream"
+    );
+    cluster.broker_up(1).unwrap();
+    let summary = runner.join().unwrap().unwrap();
+    assert_eq!(summary.consumed as usize, lines.len());
+    let errors = metric(&shared, "ragline_kafka_errors_total{kind=\"consume\"}")
+        + metric(&shared, "ragline_kafka_errors_total{kind=\"delivery\"}");
+    assert!(errors > 0.0, "the outage is counted");
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(engine.totals().consumed as usize, lines.len());
+    assert_eq!(engine.outbox_pending(), 0, "every output delivered");
+    let clean = history(&config, false);
+    for month in ["2016-09", "2017-06"] {
+        let month = Month::parse(month).unwrap();
+        assert_eq!(
+            report::report_json(&engine.reader(), &config.unit_indices(), month),
+            file_report(&config, &clean, month)
+        );
+    }
+    drop(engine);
+    one_content_per_id(&read_all(&brokers, &config.kafka.values_topic));
+}
+
+/// An output topic that the broker stops knowing (deleted under ragline:
+/// produce requests answered "unknown topic or partition") holds its
+/// records in the outbox, counted as delivery errors, and they are
+/// delivered once the topic is back; input is not lost meanwhile.
+#[test]
+fn outputs_to_a_vanished_topic_wait_in_the_outbox_and_are_delivered() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let mut config = kent(&brokers, "vanished");
+    // Records give up after 2 s, so that the outage reaches ragline as
+    // failed deliveries rather than being retried inside librdkafka.
+    config
+        .kafka
+        .producer_properties
+        .insert("message.timeout.ms".into(), "2000".into());
+    cluster
+        .create_topic(&config.kafka.input_topic, 2, 1)
+        .unwrap();
+    let lines = history(&config, false);
+    produce(&brokers, &config.kafka.input_topic, &lines);
+    let errors = vec![rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART; 400];
+    cluster.request_errors(rdkafka::types::RDKafkaApiKey::Produce, &errors);
+    let directory = tempfile::tempdir().unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let summary = live::run(&shared, &options, &AtomicBool::new(false)).unwrap();
+    assert_eq!(summary.consumed as usize, lines.len());
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(engine.outbox_pending(), 0, "every output delivered");
+    assert_eq!(engine.parked_outputs(), 0, "a missing topic is not parked");
+    drop(engine);
+    assert!(
+        metric(&shared, "ragline_kafka_errors_total{kind=\"delivery\"}") > 0.0,
+        "failed deliveries are counted"
+    );
+    let values = read_all(&brokers, &config.kafka.values_topic);
+    one_content_per_id(&values);
+    let month = Month::parse("2017-05").unwrap();
+    let scorecards = read_all(&brokers, &config.kafka.scorecards_topic);
+    assert!(scorecards.iter().any(|(key, _)| key == "kent/2017-05"));
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(
+        report::report_json(&engine.reader(), &config.unit_indices(), month),
+        file_report(&config, &lines, month)
+    );
+}
+
+/// Input events deleted by retention before ragline read them are an
+/// explicit error: the partition is set aside (metric, not ready, error
+/// log), never skipped silently, while the other partitions are read on.
+#[test]
+fn a_retention_gap_is_refused_not_skipped() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "gap");
+    let topic = config.kafka.input_topic.clone();
+    cluster.create_topic(&topic, 2, 1).unwrap();
+    let lines = history(&config, false);
+    let (first, rest) = lines.split_at(lines.len() / 2);
+    produce(&brokers, &topic, first);
+    let directory = tempfile::tempdir().unwrap();
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    {
+        let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+        let summary = live::run(&shared, &options, &AtomicBool::new(false)).unwrap();
+        assert_eq!(summary.consumed as usize, first.len());
+    }
+    // While ragline is away, partition 0 receives more than the broker
+    // keeps (the mock cluster holds 5 MB per partition and deletes the
+    // oldest beyond), partition 1 the rest of the history.
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let padding = format!(
+        "{{\"event_id\":\"pad\",\"type\":\"visit\",\"pad\":\"{}\"}}",
+        "a".repeat(400_000)
+    );
+    for _ in 0..16 {
+        producer
+            .send(
+                BaseRecord::<str, str>::to(&topic)
+                    .partition(0)
+                    .payload(&padding),
+            )
+            .unwrap();
+        producer.poll(Duration::ZERO);
+    }
+    for line in rest {
+        loop {
+            match producer.send(
+                BaseRecord::<str, [u8]>::to(&topic)
+                    .partition(1)
+                    .payload(line),
+            ) {
+                Ok(()) => break,
+                Err(_) => {
+                    producer.poll(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+    let probe: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let (low, _) = probe
+        .fetch_watermarks(&topic, 0, Duration::from_secs(10))
+        .unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let next =
+        shared.engine.lock().unwrap().positions()[&ragline::source::kafka::position_key(&topic, 0)];
+    assert!(
+        low > next,
+        "the broker deleted unread events: {low} > {next}"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let runner = {
+        let shared = shared.clone();
+        let stop = stop.clone();
+        let options = LiveOptions {
+            until_caught_up: false,
+            ..options
+        };
+        std::thread::spawn(move || live::run(&shared, &options, &stop))
+    };
+    let started = Instant::now();
+    while (shared.engine.lock().unwrap().totals().consumed as usize) < lines.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "partition 1 is read on"
+        );
+        if runner.is_finished() {
+            panic!("the run ended early: {:?}", runner.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!shared.ready.load(Ordering::SeqCst), "not ready with a gap");
+    let gap = format!("ragline_input_retention_gap{{partition=\"0\",topic=\"{topic}\"}}");
+    assert_eq!(metric(&shared, &gap), 1.0, "{}", shared.telemetry.render());
+    assert!(metric(&shared, "ragline_kafka_errors_total{kind=\"offsets_lost\"}") >= 1.0);
+    stop.store(true, Ordering::SeqCst);
+    runner.join().unwrap().unwrap();
+    let engine = shared.engine.lock().unwrap();
+    assert_eq!(
+        engine.totals().consumed as usize,
+        lines.len(),
+        "nothing of partition 0 was read past the gap"
+    );
+    assert_eq!(
+        engine.positions()[&ragline::source::kafka::position_key(&topic, 0)],
+        next,
+        "the gapped partition's position is kept for an operator to see"
     );
 }

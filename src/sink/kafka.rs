@@ -328,7 +328,12 @@ impl KafkaSink {
             .enable_all()
             .build()
             .expect("a current-thread runtime always builds");
-        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        // Bounded on the client side too: a broker that does not answer
+        // CreateTopics (some test brokers do not implement it) must not hold
+        // the loop for the default minute.
+        let options = AdminOptions::new()
+            .operation_timeout(Some(Duration::from_secs(10)))
+            .request_timeout(Some(Duration::from_secs(10)));
         match runtime.block_on(admin.create_topics(&new_topics, &options)) {
             Ok(results) => {
                 for result in results {
