@@ -24,7 +24,7 @@ fn history(config: &Config, months: u32) -> Vec<RawMessage> {
     let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 7,
-        start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).expect("a date"),
+        start: ragline::calendar::Date::from_ymd(2016, 4, 1).expect("a date"),
         months,
         scale: Scale::Small,
         messy: false,

@@ -40,7 +40,8 @@ if ! "$python" -c "import duckdb, quixstreams, confluent_kafka" 2>/dev/null; the
 fi
 scripts/broker.sh install
 echo "bench: building (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
-cargo build --release --quiet --bin ragline --bin ragline-bench
+# ragline-bench is the workspace member bench/; both land in the same target directory.
+cargo build --release --quiet -p ragline -p ragline-bench --bins
 
 scripts/broker.sh start "$port"
 trap 'scripts/broker.sh stop "$port"' EXIT INT TERM

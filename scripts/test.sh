@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up and runs every test tier: formatting, lints, unit, integration,
+# Sets up and runs every test tier of the workspace (ragline and its
+# benchmark suite, bench/): formatting, lints, unit, integration,
 # property, simulation and end-to-end tests, the heavy tier (a real broker,
 # tansu; kill -9 rounds; a real Prometheus with the alert rules; promtool;
 # headless Chromium; the static checks of the deployment files) and a
@@ -48,15 +49,15 @@ fi
 step "formatting"
 cargo fmt --all -- --check
 if [ ! -d "$CARGO_TARGET_DIR/debug/build" ]; then
-  step "building ragline and its tests; the first build on a machine compiles RocksDB and librdkafka (about 25 minutes on 2 cores)"
+  step "building the workspace and its tests; the first build on a machine compiles RocksDB and librdkafka (about 25 minutes on 2 cores)"
 else
-  step "building ragline and its tests"
+  step "building the workspace and its tests"
 fi
-cargo build --all-targets
+cargo build --workspace --all-targets
 step "clippy (shares the dependencies just built)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 step "tests"
-cargo test --all-targets
+cargo test --workspace --all-targets
 if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
   step "fuzzing each target for ${RAGLINE_FUZZ_SECONDS:-30} s"
   ./scripts/fuzz.sh "${RAGLINE_FUZZ_SECONDS:-30}"

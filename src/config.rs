@@ -178,6 +178,10 @@ pub struct Processing {
     /// consistent earlier prefix, input offsets included, and the lost tail
     /// is consumed again).
     pub sync_commits: bool,
+    /// On SIGINT/SIGTERM, how long the live loop keeps delivering pending
+    /// outputs before it stops (the rest are sent after the restart), in
+    /// seconds.
+    pub shutdown_drain_seconds: u64,
 }
 
 /// Plausible ranges that input values must fall in (`[validation]`): a
@@ -317,6 +321,7 @@ struct FileProcessing {
     schema_validation: bool,
     replay_checkpoint_seconds: u64,
     sync_commits: bool,
+    shutdown_drain_seconds: u64,
 }
 
 impl Default for FileProcessing {
@@ -332,6 +337,7 @@ impl Default for FileProcessing {
             schema_validation: false,
             replay_checkpoint_seconds: 30,
             sync_commits: false,
+            shutdown_drain_seconds: 30,
         }
     }
 }
@@ -770,6 +776,7 @@ impl Config {
                 schema_validation: processing.schema_validation,
                 replay_checkpoint_seconds: processing.replay_checkpoint_seconds,
                 sync_commits: processing.sync_commits,
+                shutdown_drain_seconds: processing.shutdown_drain_seconds,
             },
             validation,
             kafka: KafkaSettings {

@@ -20,6 +20,46 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// Seconds in a day (today's date from the system clock).
+const DAY_SECONDS: i64 = 86_400;
+/// How often [`wait_or_stop`] looks at the shutdown flag.
+const STOP_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+/// Wait between attempts to reach a broker that is down at start.
+const CONNECT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+/// Longest wait for the high watermarks that a replay from a topic runs up to.
+const CAUGHT_UP_WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the lag thread measures consumer lag.
+const LAG_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// Longest wait for one measurement of consumer lag.
+const LAG_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the lag thread, between measurements, looks at its stop flag.
+const LAG_STOP_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the loop shares its input offsets with the lag thread.
+const LAG_OFFSETS_INTERVAL: Duration = Duration::from_millis(500);
+/// Most outbox records handed to the sink in one drain.
+const DRAIN_MAX_RECORDS: usize = 100_000;
+/// Outputs in flight from which the loop waits for delivery reports
+/// (backpressure) instead of polling at once.
+const BACKPRESSURE_IN_FLIGHT: usize = MAX_IN_FLIGHT / 2;
+/// Bounds of that wait, in milliseconds: `batch_max_millis` clamped to them.
+const BACKPRESSURE_WAIT_MILLIS: (u64, u64) = (10, 1000);
+/// Least time between checks (and re-creations) of the output topics after
+/// failed deliveries.
+const OUTPUT_TOPICS_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+/// How often input offsets are committed to the consumer group (advisory,
+/// for monitoring).
+const ADVISORY_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// At shutdown, the wait for delivery reports of each drain.
+const SHUTDOWN_DRAIN_WAIT: Duration = Duration::from_millis(500);
+/// At shutdown, the longest wait for the producer's queue to flush.
+const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the partition assignment is refreshed (new partitions, gaps).
+const ASSIGNMENT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Longest wait for a refresh of the partition assignment.
+const ASSIGNMENT_REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
+/// A live iteration slower than this is logged with its timings.
+const SLOW_ITERATION: Duration = Duration::from_millis(250);
+
 /// A failure of the live loop.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -70,7 +110,7 @@ fn now_millis() -> i64 {
 
 /// Today's date (UTC) from the system clock.
 pub fn system_today() -> Date {
-    Date::from_days((now_seconds().div_euclid(86_400)) as i32)
+    Date::from_days((now_seconds().div_euclid(DAY_SECONDS)) as i32)
 }
 
 /// Opens the engine for a live run and the shared handles around it.
@@ -98,7 +138,7 @@ fn wait_or_stop(shutdown: &AtomicBool, duration: Duration) -> bool {
         if shutdown.load(Ordering::SeqCst) {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(STOP_CHECK_INTERVAL);
     }
     shutdown.load(Ordering::SeqCst)
 }
@@ -177,8 +217,13 @@ pub fn run(
             Ok(source) => break source,
             Err(error) => {
                 telemetry.kafka_errors.with_label_values(&["connect"]).inc();
-                tracing::warn!(%error, brokers = %settings.brokers, "cannot reach the input topic; retrying in 5 s");
-                if wait_or_stop(shutdown, Duration::from_secs(5)) {
+                tracing::warn!(
+                    %error,
+                    brokers = %settings.brokers,
+                    "cannot reach the input topic; retrying in {} s",
+                    CONNECT_RETRY_INTERVAL.as_secs()
+                );
+                if wait_or_stop(shutdown, CONNECT_RETRY_INTERVAL) {
                     return Err(error.into());
                 }
             }
@@ -192,10 +237,10 @@ pub fn run(
     let mut summary = LiveSummary::default();
     let targets: Option<Vec<PartitionLag>> = options
         .until_caught_up
-        .then(|| source.lag(Duration::from_secs(10)));
+        .then(|| source.lag(CAUGHT_UP_WATERMARKS_TIMEOUT));
     let mut last_today: Option<Date> = None;
-    // Consumer lag is measured every 5 s by a thread of its own, from the
-    // offsets the loop shares every half second.
+    // Consumer lag is measured every LAG_PROBE_INTERVAL by a thread of its
+    // own, from the offsets the loop shares every LAG_OFFSETS_INTERVAL.
     let next_offsets = Arc::new(Mutex::new(source.next_offsets().clone()));
     let mut last_positions = Instant::now();
     let lag_stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
@@ -208,17 +253,19 @@ pub fn run(
             Some(std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let next = next_offsets.lock().expect("never poisoned").clone();
-                    for lag in probe.lag(&next, Duration::from_secs(2)) {
+                    for lag in probe.lag(&next, LAG_PROBE_TIMEOUT) {
                         telemetry
                             .consumer_lag
                             .with_label_values(&[&topic, &lag.partition.to_string()])
                             .set(lag.lag);
                     }
-                    for _ in 0..50 {
+                    let checks =
+                        LAG_PROBE_INTERVAL.as_millis() / LAG_STOP_CHECK_INTERVAL.as_millis();
+                    for _ in 0..checks {
                         if stop.load(Ordering::SeqCst) {
                             break;
                         }
-                        std::thread::sleep(Duration::from_millis(100));
+                        std::thread::sleep(LAG_STOP_CHECK_INTERVAL);
                     }
                 }
             }))
@@ -233,7 +280,7 @@ pub fn run(
         Mode::Live => processing.batch_max_events,
         Mode::Replay => processing.replay_batch_events,
     };
-    let shutdown_timeout = Duration::from_secs(30);
+    let shutdown_timeout = Duration::from_secs(processing.shutdown_drain_seconds);
     let mut last_commit = Instant::now();
     loop {
         let stopping = shutdown.load(Ordering::SeqCst);
@@ -273,12 +320,13 @@ pub fn run(
             // Queue outputs and take the delivery reports already in. The
             // loop waits in the next poll, unless many outputs are in flight:
             // then it waits for delivery reports (backpressure).
-            let drain_wait = if sink.in_flight() >= MAX_IN_FLIGHT / 2 {
-                Duration::from_millis(processing.batch_max_millis.clamp(10, 1000))
+            let drain_wait = if sink.in_flight() >= BACKPRESSURE_IN_FLIGHT {
+                let (least, most) = BACKPRESSURE_WAIT_MILLIS;
+                Duration::from_millis(processing.batch_max_millis.clamp(least, most))
             } else {
                 Duration::ZERO
             };
-            let drained = sink.drain(&engine, 100_000, drain_wait)?;
+            let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, drain_wait)?;
             telemetry.outbox_pending.set(engine.outbox_pending() as i64);
             telemetry.outbox_parked.set(engine.parked_outputs() as i64);
             drained
@@ -292,7 +340,7 @@ pub fn run(
                 .inc_by(drained.failed);
             // An output topic deleted under ragline is created again; the
             // records stay in the outbox until they are delivered.
-            if last_topics_check.elapsed() >= Duration::from_secs(30) {
+            if last_topics_check.elapsed() >= OUTPUT_TOPICS_CHECK_INTERVAL {
                 last_topics_check = Instant::now();
                 if let Err(error) = sink.ensure_topics(&settings) {
                     telemetry.kafka_errors.with_label_values(&["topics"]).inc();
@@ -315,15 +363,16 @@ pub fn run(
             }
         }
         let drained_at = iteration.elapsed().as_secs_f64();
-        // Advisory commits (monitoring only) once a second: committing every
+        // Advisory commits (monitoring only) once a second
+        // (ADVISORY_COMMIT_INTERVAL): committing every
         // batch queues OffsetCommit requests ahead of fetches on the
         // coordinator's connection and delays input.
-        if last_commit.elapsed() >= Duration::from_secs(1) {
+        if last_commit.elapsed() >= ADVISORY_COMMIT_INTERVAL {
             last_commit = Instant::now();
             source.commit_advisory();
         }
         let committed_at = iteration.elapsed().as_secs_f64();
-        if last_positions.elapsed() >= Duration::from_millis(500) {
+        if last_positions.elapsed() >= LAG_OFFSETS_INTERVAL {
             last_positions = Instant::now();
             *next_offsets.lock().expect("never poisoned") = source.next_offsets().clone();
         }
@@ -331,10 +380,10 @@ pub fn run(
             let deadline = Instant::now() + shutdown_timeout;
             while lock().outbox_pending() > 0 && Instant::now() < deadline {
                 let engine = lock();
-                let drained = sink.drain(&engine, 100_000, Duration::from_millis(500))?;
+                let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
                 telemetry.observe_delivered(&drained.by_topic);
             }
-            sink.flush(Duration::from_secs(5));
+            sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
             source.commit_advisory();
             break;
         }
@@ -348,10 +397,10 @@ pub fn run(
             }
         }
         let mut refreshed = false;
-        if source.refresh_due(Duration::from_secs(30)) {
+        if source.refresh_due(ASSIGNMENT_REFRESH_INTERVAL) {
             refreshed = true;
             let positions = lock().positions().clone();
-            if let Err(error) = source.refresh_assignment(&positions, Duration::from_secs(5)) {
+            if let Err(error) = source.refresh_assignment(&positions, ASSIGNMENT_REFRESH_TIMEOUT) {
                 telemetry.kafka_errors.with_label_values(&["connect"]).inc();
                 tracing::warn!(%error, "could not refresh the partition assignment");
             }
@@ -359,7 +408,7 @@ pub fn run(
         if refreshed || source.gaps().len() != known_gaps {
             observe_assignment(shared, &source, &settings.input_topic, &mut known_gaps);
         }
-        if options.mode == Mode::Live && iteration.elapsed() >= Duration::from_millis(250) {
+        if options.mode == Mode::Live && iteration.elapsed() >= SLOW_ITERATION {
             tracing::warn!(
                 messages = polled.messages.len(),
                 poll_seconds,

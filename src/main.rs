@@ -307,8 +307,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     let config = load_config(&args.config)?;
     let start = Month::parse(&args.start)
         .with_context(|| format!("--start: '{}' is not a month (YYYY-MM)", args.start))?
-        .first_day()
-        .to_naive();
+        .first_day();
     let leaves = ragline::generate::GenUnit::leaves_of(&config);
     let options = ragline::generate::GenOptions {
         seed: args.seed,

@@ -168,8 +168,9 @@ pub struct BatchOutcome {
     pub restatements: u64,
     /// Output records written to the outbox.
     pub outputs: u64,
-    /// Seconds spent per phase: decode, ledger, fold, series, scorecard, commit.
-    pub phase_seconds: [f64; 6],
+    /// Seconds spent per phase, indexed by [`PHASE_DECODE`] ... [`PHASE_COMMIT`]
+    /// (names in [`PHASES`]).
+    pub phase_seconds: [f64; PHASE_COUNT],
 }
 
 impl BatchOutcome {
@@ -191,8 +192,35 @@ impl BatchOutcome {
     }
 }
 
-/// Names of the phases of [`BatchOutcome::phase_seconds`].
-pub const PHASES: [&str; 6] = ["decode", "ledger", "fold", "series", "scorecard", "commit"];
+/// The number of phases of a batch.
+pub const PHASE_COUNT: usize = 6;
+/// Phase of a batch: decoding and validating the messages.
+pub const PHASE_DECODE: usize = 0;
+/// Phase of a batch: recording the events in the ledger.
+pub const PHASE_LEDGER: usize = 1;
+/// Phase of a batch: folding each touched child into indicator points.
+pub const PHASE_FOLD: usize = 2;
+/// Phase of a batch: applying the points to the monthly series.
+pub const PHASE_SERIES: usize = 3;
+/// Phase of a batch: the clock, restatements, month closing (scorecards) and
+/// live values.
+pub const PHASE_SCORECARD: usize = 4;
+/// Phase of a batch: the RocksDB commit of state, positions and outputs.
+pub const PHASE_COMMIT: usize = 5;
+
+/// Names of the phases of [`BatchOutcome::phase_seconds`], by index.
+pub const PHASES: [&str; PHASE_COUNT] =
+    ["decode", "ledger", "fold", "series", "scorecard", "commit"];
+
+/// Longest text of a panic or set-aside reason quoted in a rejection, in characters.
+const INTERNAL_ERROR_TEXT_CHARS: usize = 500;
+
+/// Length of a series key: slot (2 bytes), unit (4), month (4).
+const SERIES_KEY_LEN: usize = 10;
+/// Length of a recorded-scorecard key: month (4 bytes), unit (4), slot (2).
+const RECORDED_KEY_LEN: usize = 10;
+/// Length of a live-value key: slot (2 bytes), unit (4).
+const LIVE_KEY_LEN: usize = 6;
 
 const META_FORMAT: &[u8] = b"format_version";
 const META_FINGERPRINT: &[u8] = b"config_fingerprint";
@@ -276,7 +304,7 @@ fn decode<T: for<'de> Deserialize<'de>>(
 }
 
 fn series_key(slot: Slot, unit: UnitIdx, month: Month) -> Vec<u8> {
-    let mut key = Vec::with_capacity(10);
+    let mut key = Vec::with_capacity(SERIES_KEY_LEN);
     key.extend_from_slice(&slot.to_be_bytes());
     key.extend_from_slice(&unit.0.to_be_bytes());
     key.extend_from_slice(&store::ordered_i32(month.index()));
@@ -284,7 +312,7 @@ fn series_key(slot: Slot, unit: UnitIdx, month: Month) -> Vec<u8> {
 }
 
 fn recorded_key(month: Month, unit: UnitIdx, slot: Slot) -> Vec<u8> {
-    let mut key = Vec::with_capacity(10);
+    let mut key = Vec::with_capacity(RECORDED_KEY_LEN);
     key.extend_from_slice(&store::ordered_i32(month.index()));
     key.extend_from_slice(&unit.0.to_be_bytes());
     key.extend_from_slice(&slot.to_be_bytes());
@@ -292,7 +320,7 @@ fn recorded_key(month: Month, unit: UnitIdx, slot: Slot) -> Vec<u8> {
 }
 
 fn live_key(slot: Slot, unit: UnitIdx) -> Vec<u8> {
-    let mut key = Vec::with_capacity(6);
+    let mut key = Vec::with_capacity(LIVE_KEY_LEN);
     key.extend_from_slice(&slot.to_be_bytes());
     key.extend_from_slice(&unit.0.to_be_bytes());
     key
@@ -467,7 +495,7 @@ impl Engine {
         let mut failure: Option<CorruptRecord> = None;
         let series = &mut self.series;
         self.store.for_each(Family::Series, |key, value| {
-            if key.len() != 10 {
+            if key.len() != SERIES_KEY_LEN {
                 failure = Some(CorruptRecord {
                     what: "series",
                     detail: "bad key length".into(),
@@ -493,7 +521,7 @@ impl Engine {
         let _ = self.series.take_changes();
         let recorded = &mut self.recorded;
         self.store.for_each(Family::Recorded, |key, value| {
-            if key.len() != 10 {
+            if key.len() != RECORDED_KEY_LEN {
                 failure = Some(CorruptRecord {
                     what: "recorded",
                     detail: "bad key length".into(),
@@ -517,7 +545,7 @@ impl Engine {
         })?;
         let live = &mut self.live;
         self.store.for_each(Family::Live, |key, value| {
-            if key.len() != 6 {
+            if key.len() != LIVE_KEY_LEN {
                 failure = Some(CorruptRecord {
                     what: "live",
                     detail: "bad key length".into(),
@@ -815,7 +843,7 @@ impl Engine {
                     None,
                     format!(
                         "handling it failed inside ragline: {}",
-                        truncate_chars(text, 500)
+                        truncate_chars(text, INTERNAL_ERROR_TEXT_CHARS)
                     ),
                 )),
                 None => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -827,7 +855,10 @@ impl Engine {
                         None,
                         format!(
                             "decoding it failed inside ragline: {}",
-                            truncate_chars(&panic_text(payload.as_ref()), 500)
+                            truncate_chars(
+                                &panic_text(payload.as_ref()),
+                                INTERNAL_ERROR_TEXT_CHARS
+                            )
                         ),
                     ))
                 }),
@@ -859,7 +890,7 @@ impl Engine {
             *entry = (*entry).max(offset);
         }
 
-        lap(&mut outcome, 0);
+        lap(&mut outcome, PHASE_DECODE);
 
         // 2. Ledger.
         let references: Vec<&Event> = events.iter().collect();
@@ -885,7 +916,7 @@ impl Engine {
 
         // 3. Re-fold touched owners, diff, apply.
         let touched = self.ledger.touched().to_vec();
-        lap(&mut outcome, 1);
+        lap(&mut outcome, PHASE_LEDGER);
         outcome.refolded = touched.len() as u64;
         let mut deltas: Vec<Point> = Vec::new();
         let mut points: Vec<Point> = Vec::new();
@@ -925,10 +956,10 @@ impl Engine {
             record.points.clone_from(&points);
             record.anomalies.clone_from(&anomalies);
         }
-        lap(&mut outcome, 2);
+        lap(&mut outcome, PHASE_FOLD);
         self.series.apply(&self.config, &deltas);
         let (changed, dirty_months) = self.series.take_changes();
-        lap(&mut outcome, 3);
+        lap(&mut outcome, PHASE_SERIES);
 
         // 4. Clock.
         let before = self.clock;
@@ -997,7 +1028,7 @@ impl Engine {
             }
         }
 
-        lap(&mut outcome, 4);
+        lap(&mut outcome, PHASE_SCORECARD);
 
         // 8. Commit: state, positions, outputs, in one batch.
         self.ledger.write(&mut batch);
@@ -1065,7 +1096,7 @@ impl Engine {
         batch.clear();
         self.spare_batch = batch;
         self.ledger.trim();
-        lap(&mut outcome, 5);
+        lap(&mut outcome, PHASE_COMMIT);
         Ok(outcome)
     }
 

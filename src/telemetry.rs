@@ -327,7 +327,8 @@ impl Telemetry {
         self.restatements.inc_by(outcome.restatements);
         self.batches.inc();
         self.batch_duration.observe(seconds);
-        self.commit_duration.observe(outcome.phase_seconds[5]);
+        self.commit_duration
+            .observe(outcome.phase_seconds[crate::pipeline::PHASE_COMMIT]);
         self.last_batch.set(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

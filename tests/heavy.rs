@@ -224,7 +224,7 @@ impl Setup {
 fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
     let options = GenOptions {
         seed: 31,
-        start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
+        start: ragline::calendar::Date::from_ymd(2016, 4, 1).unwrap(),
         months,
         scale: Scale::Small,
         messy,

@@ -45,7 +45,7 @@ fn history(config: &Config, messy: bool) -> Vec<Vec<u8>> {
     let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 23,
-        start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
+        start: ragline::calendar::Date::from_ymd(2016, 4, 1).unwrap(),
         months: 15,
         scale: Scale::Small,
         messy,

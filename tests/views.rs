@@ -19,7 +19,7 @@ fn history(config: &Config) -> Vec<RawMessage> {
     let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
         seed: 5,
-        start: chrono::NaiveDate::from_ymd_opt(2016, 4, 1).unwrap(),
+        start: ragline::calendar::Date::from_ymd(2016, 4, 1).unwrap(),
         months: 20,
         scale: Scale::Small,
         messy: false,

@@ -4,6 +4,10 @@
 //! the broker rows (Kafka replay, live latency on tansu, Quix) only when
 //! `RAGLINE_BROKER` names a test broker (as `scripts/test.sh` sets it); the
 //! baselines only when python3 has duckdb / quixstreams.
+//!
+//! The `ragline` binary is another package's: the test runs the one next to
+//! `ragline-bench` in the target directory, which `cargo test --workspace`
+//! (and `scripts/test.sh`) builds along with this test.
 
 use serde_json::Value;
 use std::process::Command;
@@ -17,14 +21,21 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
     let work = tempfile::tempdir().unwrap();
     let json = work.path().join("bench.json");
     let broker = env("RAGLINE_BROKER");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ragline-bench"));
+    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_ragline-bench"));
+    let ragline = bench.with_file_name(format!("ragline{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        ragline.exists(),
+        "{} not found: build the workspace (cargo build --workspace --all-targets) first",
+        ragline.display()
+    );
+    let mut command = Command::new(bench);
     command
         .args(["--scale", "small", "--months", "3", "--quix-months", "2"])
         .args(["--rates", "100", "--live-seconds", "1"])
         .arg("--config")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/kent.toml"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/kent.toml"))
         .arg("--ragline")
-        .arg(env!("CARGO_BIN_EXE_ragline"))
+        .arg(&ragline)
         .arg("--work")
         .arg(work.path())
         .arg("--json")

@@ -121,7 +121,7 @@ struct Args {
     #[arg(long, value_enum, default_value = "auto")]
     baselines: Baselines,
     /// Directory of the baseline scripts.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/baselines"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/baselines"))]
     baselines_dir: PathBuf,
     /// Months of history for the Quix Streams comparison (Quix is slow).
     #[arg(long, default_value_t = 12)]
