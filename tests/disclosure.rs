@@ -356,7 +356,10 @@ fn check_history(seed: u64, children: usize, policy: &Policy) -> Result<(), Test
                     .collect();
                 let what = format!("{} {month} {window:?} (seed {seed})", slot_def.id);
                 check_table(policy, slot_def.def, &parents, &exact, &published, &what)?;
-                withheld += published.iter().filter(|cell| cell.num.is_withheld()).count();
+                withheld += published
+                    .iter()
+                    .filter(|cell| cell.num.is_withheld())
+                    .count();
             }
             // A row's columns are the tables of their dates.
             for unit in &units {
