@@ -68,8 +68,9 @@ fn rank(mut rows: Vec<Vec<i128>>) -> usize {
         for row in 0..rows.len() {
             if row != rank && rows[row][column] != 0 {
                 let (a, b) = (rows[rank][column], rows[row][column]);
-                for k in 0..columns {
-                    rows[row][k] = rows[row][k] * a - rows[rank][k] * b;
+                let pivot_row = rows[rank].clone();
+                for (x, p) in rows[row].iter_mut().zip(&pivot_row) {
+                    *x = *x * a - p * b;
                 }
                 let divisor = rows[row].iter().fold(0i128, |g, x| gcd(g, x.abs()));
                 if divisor > 1 {
@@ -102,7 +103,8 @@ fn check_table(
     what: &str,
 ) -> Result<(), TestCaseError> {
     prop_assert_eq!(exact.len(), published.len());
-    let components: [(Option<Role>, Vec<i64>, Vec<Published<i64>>); 2] = [
+    type Component = (Option<Role>, Vec<i64>, Vec<Published<i64>>);
+    let components: [Component; 2] = [
         (
             Some(numerator_role(def)),
             exact.iter().map(|e| e.reading.num).collect(),
@@ -257,7 +259,7 @@ fn forest() -> impl Strategy<Value = (Vec<Option<usize>>, Vec<(i64, i64)>, bool)
         let mut values: Vec<(i64, i64)> = (0..size).map(|_| leaf(&mut rng)).collect();
         // Parents are the sums of their children (children come after parents).
         for node in (0..size).rev() {
-            let has_children = parents.iter().any(|parent| *parent == Some(node));
+            let has_children = parents.contains(&Some(node));
             if has_children {
                 let (mut num, mut den) = (0, 0);
                 for child in 0..size {
