@@ -2,8 +2,9 @@
 //! and window at every unit of an authority, with the policy applied.
 
 use super::tree::{groups_of, protect, Group};
-use super::Symbol;
-use super::{denominator_role, numerator_role, DisclosureError, Policy, Published, RagRule, Role};
+use super::{
+    denominator_role, numerator_role, DisclosureError, Policy, Published, RagRule, Role, Symbol,
+};
 use crate::calendar::{Date, Month, Window};
 use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
