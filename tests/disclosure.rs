@@ -21,7 +21,7 @@ use ragline::disclosure::tree::groups_of;
 use ragline::disclosure::{
     denominator_role, numerator_role, Output, Policy, Published, RagRule, Role, Symbol,
 };
-use ragline::indicators::{by_id, Indicator, Kind};
+use ragline::indicators::{by_id, Indicator, Kind, Query};
 use ragline::scorecard::{rag, value_of, Evaluation, Reading};
 
 /// Whether the withheld cell `target` is determined by the relations
@@ -130,6 +130,14 @@ fn check_table(
                     "{}",
                     at
                 ),
+                Some(Role::Open) if def.query == Query::Population && exact[cell] == 0 => {
+                    prop_assert_eq!(
+                        shown[cell],
+                        Published::Symbol(Symbol::NotAvailable),
+                        "{}",
+                        at
+                    )
+                }
                 Some(Role::Open) => {
                     prop_assert_eq!(shown[cell], Published::Shown(exact[cell]), "{}", at)
                 }

@@ -62,6 +62,10 @@ pub fn publish_table(
                 None => Published::Symbol(Symbol::NotApplicable),
                 Some(_) if withheld => Published::Symbol(Symbol::Confidential),
                 Some(Role::Count) => policy.rounded(amount),
+                // A rate's denominator without a configured population.
+                Some(Role::Open) if def.query == Query::Population && amount == 0 => {
+                    Published::Symbol(Symbol::NotAvailable)
+                }
                 Some(_) => Published::Shown(amount),
             };
             let num = amount(
@@ -400,6 +404,29 @@ mod tests {
     #[test]
     fn a_percentage_with_a_withheld_numerator_is_withheld() {
         // CP01: n1 has 3 of 40 children; n2 10 of 60; south 20 of 50.
+        // A rate (SCS02): the population is open, its absence is x.
+        let table = publish(
+            &Policy::default(),
+            "SCS02",
+            &[
+                (25, 34_000_000),
+                (22, 0),
+                (3, 12_000_000),
+                (10, 0),
+                (12, 0),
+                (3, 0),
+            ],
+        );
+        assert_eq!(table[0].den, Published::Shown(34_000_000));
+        assert_eq!(table[1].den, Symbol::NotAvailable);
+        // South's 3 referrals are withheld, so are north's 22 (secondary),
+        // then n1's 10: withheld values are c, with or without a population.
+        assert_eq!(table[1].value, Symbol::Confidential);
+        assert_eq!(table[2].value, Symbol::Confidential);
+        assert_eq!(table[2].den, Published::Shown(12_000_000));
+        assert_eq!(table[3].value, Symbol::Confidential);
+        assert_eq!(table[4].num, Published::Shown(12));
+        assert_eq!(table[4].value, Symbol::NotAvailable);
         let table = publish(
             &Policy::default(),
             "CP01",
