@@ -281,6 +281,8 @@ pub struct Config {
     pub kafka: KafkaSettings,
     /// HTTP settings.
     pub http: HttpSettings,
+    /// Disclosure control of published outputs.
+    pub disclosure: crate::disclosure::Policy,
 }
 
 // ---------------------------------------------------------------------------
@@ -297,6 +299,8 @@ struct FileConfig {
     kafka: FileKafka,
     #[serde(default)]
     http: FileHttp,
+    #[serde(default)]
+    disclosure: FileDisclosure,
     #[serde(rename = "authority")]
     authorities: Vec<FileAuthority>,
     #[serde(rename = "unit")]
@@ -410,6 +414,31 @@ impl Default for FileHttp {
     fn default() -> Self {
         FileHttp {
             listen: "127.0.0.1:9464".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileDisclosure {
+    threshold: i64,
+    round_to: i64,
+    rag: String,
+    outputs: Vec<String>,
+}
+
+impl Default for FileDisclosure {
+    fn default() -> Self {
+        let policy = crate::disclosure::Policy::default();
+        FileDisclosure {
+            threshold: policy.threshold(),
+            round_to: policy.round_to(),
+            rag: policy.rag().as_str().into(),
+            outputs: policy
+                .outputs()
+                .iter()
+                .map(|output| output.as_str().to_string())
+                .collect(),
         }
     }
 }
@@ -733,6 +762,9 @@ impl Config {
         let validation = parse_validation(&raw.validation)
             .map_err(|(key, problem)| fail(&format!("validation.{key}"), problem))?;
 
+        let disclosure = parse_disclosure(&raw.disclosure)
+            .map_err(|(key, problem)| fail(&format!("disclosure.{key}"), problem))?;
+
         let processing = &raw.processing;
         if processing.batch_max_events == 0 {
             return Err(fail(
@@ -801,6 +833,7 @@ impl Config {
             http: HttpSettings {
                 listen: env("RAGLINE_HTTP_LISTEN", &raw.http.listen),
             },
+            disclosure,
         })
     }
 
@@ -909,6 +942,25 @@ fn parse_validation(file: &FileValidation) -> Result<Validation, (&'static str, 
         ));
     }
     Ok(validation)
+}
+
+fn parse_disclosure(file: &FileDisclosure) -> Result<crate::disclosure::Policy, (String, String)> {
+    use crate::disclosure::{Output, Policy, RagRule};
+    let rag: RagRule = file
+        .rag
+        .parse()
+        .map_err(|problem| ("rag".to_string(), problem))?;
+    let mut outputs = Vec::with_capacity(file.outputs.len());
+    for (position, name) in file.outputs.iter().enumerate() {
+        let output: Output = name
+            .parse()
+            .map_err(|problem| (format!("outputs[{position}]"), problem))?;
+        outputs.push(output);
+    }
+    Policy::new(file.threshold, file.round_to, rag, outputs).map_err(|error| match error {
+        crate::disclosure::DisclosureError::Setting { key, problem } => (key.to_string(), problem),
+        other => ("(section)".to_string(), other.to_string()),
+    })
 }
 
 fn parse_target(target: &FileTarget) -> Result<Option<TargetSpec>, String> {
@@ -1090,5 +1142,42 @@ bank_holidays = ["2017-08-28"]
             .unwrap()
             .state_fingerprint();
         assert_ne!(base, renamed);
+    }
+
+    #[test]
+    fn disclosure_defaults_and_settings() {
+        use crate::disclosure::{Output, Policy, RagRule};
+        assert_eq!(parse(MINIMAL).unwrap().disclosure, Policy::default());
+        let config = parse(&format!(
+            "[disclosure]\nthreshold = 11\nround_to = 5\nrag = \"never\"\noutputs = [\"page\"]\n{MINIMAL}"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.disclosure,
+            Policy::new(11, 5, RagRule::Never, vec![Output::Page]).unwrap()
+        );
+        let error = |section: &str| {
+            parse(&format!("[disclosure]\n{section}\n{MINIMAL}"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            error("threshold = 0"),
+            "test.toml: disclosure.threshold: must be from 1 (withhold no count by size) to 1000, not 0"
+        );
+        assert_eq!(
+            error("round_to = -5"),
+            "test.toml: disclosure.round_to: must be from 1 (no rounding) to 1000, not -5"
+        );
+        assert_eq!(
+            error("outputs = [\"report\", \"kafka\"]"),
+            "test.toml: disclosure.outputs[1]: unknown output \"kafka\" (expected \"report\" or \"page\")"
+        );
+        assert_eq!(
+            error("outputs = [\"page\", \"page\"]"),
+            "test.toml: disclosure.outputs: \"page\" is listed twice"
+        );
+        assert!(error("rag = \"sometimes\"").contains("disclosure.rag: unknown rule \"sometimes\""));
+        assert!(error("threshhold = 6").contains("unknown field `threshhold`"));
     }
 }

@@ -17,6 +17,7 @@
 pub mod calendar;
 pub mod config;
 pub mod contrib;
+pub mod disclosure;
 pub mod event;
 pub mod fold;
 pub mod generate;

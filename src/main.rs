@@ -207,6 +207,11 @@ struct ReportArgs {
     /// Output file (default: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The published form: small counts withheld, with secondary
+    /// suppression, symbols in their place (the configuration's
+    /// `[disclosure]`); without it the report is exact.
+    #[arg(long)]
+    published: bool,
 }
 
 fn main() {
@@ -568,9 +573,28 @@ fn report_command(args: ReportArgs) -> Result<()> {
         None => None,
     };
     let _ = args.all_units;
+    let policy = &config.disclosure;
+    if args.published {
+        policy.check_enabled(ragline::disclosure::Output::Report)?;
+        if args.view != View::Scorecard {
+            bail!("--published: only the scorecard view has a published form");
+        }
+    }
     let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
     let text = match args.view {
+        View::Scorecard if args.published => {
+            use ragline::disclosure::render;
+            let units = match unit {
+                Some(unit) => vec![unit],
+                None => config.unit_indices(),
+            };
+            match args.format {
+                Format::Json => pretty(&render::report_json(&reader, policy, &units, month)?)?,
+                Format::Csv => render::report_csv(&reader, policy, &units, month)?,
+                Format::Html => render::report_html(&reader, policy, &units, month)?,
+            }
+        }
         View::Scorecard => {
             let units = match unit {
                 Some(unit) => vec![unit],

@@ -71,7 +71,7 @@ pub fn unit_rows_at(reader: &Reader, unit: UnitIdx, date: Date) -> Vec<Row> {
         .collect()
 }
 
-fn target_json(spec: Option<&TargetSpec>, object: &mut Map<String, Value>) {
+pub(crate) fn target_json(spec: Option<&TargetSpec>, object: &mut Map<String, Value>) {
     match spec {
         None => {
             object.insert("target".into(), Value::Null);
@@ -158,7 +158,7 @@ pub fn display_name(reader: &Reader, slot: Slot) -> String {
         .unwrap_or_else(|| slot_def.def.name.to_string())
 }
 
-fn section(reader: &Reader, slot: Slot) -> String {
+pub(crate) fn section(reader: &Reader, slot: Slot) -> String {
     let slot_def = &reader.catalogue.slots[slot as usize];
     slot_def
         .entry
@@ -192,7 +192,7 @@ pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
     Value::Object(object)
 }
 
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -210,7 +210,7 @@ pub fn decimal_text(value: rust_decimal::Decimal) -> String {
     }
 }
 
-fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
+pub(crate) fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
     match spec {
         None => (String::new(), String::new()),
         Some(TargetSpec::Bound { target, floor }) => (decimal_text(*target), decimal_text(*floor)),
@@ -233,7 +233,7 @@ fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
     }
 }
 
-const CSV_HEADER: &str = "unit,unit_name,month,section,indicator,name,polarity,period,result,rag,num,den,target,floor,small_den,one_month_ago,one_year_ago,dot,r3m_result,r3m_rag,r3m_num,r3m_den";
+pub(crate) const CSV_HEADER: &str = "unit,unit_name,month,section,indicator,name,polarity,period,result,rag,num,den,target,floor,small_den,one_month_ago,one_year_ago,dot,r3m_result,r3m_rag,r3m_num,r3m_den";
 
 /// The CSV report: one line per unit and indicator, then a summary line per unit.
 pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
@@ -311,7 +311,7 @@ pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

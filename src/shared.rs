@@ -26,9 +26,38 @@ pub struct Shared {
     /// Set while state is loaded and at least one input partition is
     /// assigned.
     pub ready: Arc<AtomicBool>,
-    /// The scorecard pages last rendered, by unit id: served when the loop
-    /// holds the engine, so that a slow batch never stalls a reader.
-    pub pages: Arc<Mutex<std::collections::HashMap<String, String>>>,
+    /// The scorecard pages last rendered, by unit id and form (exact or
+    /// published): served when the loop holds the engine, so that a slow
+    /// batch never stalls a reader.
+    pub pages: Arc<Mutex<std::collections::HashMap<PageKey, String>>>,
+}
+
+/// Which page: a unit id (empty for the default authority's root) and
+/// whether it is the published form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// The unit id as requested.
+    pub unit: String,
+    /// The published form (disclosure control) rather than the exact one.
+    pub published: bool,
+}
+
+impl PageKey {
+    /// The exact page of a unit.
+    pub fn exact(unit: impl Into<String>) -> PageKey {
+        PageKey {
+            unit: unit.into(),
+            published: false,
+        }
+    }
+
+    /// The published page of a unit.
+    pub fn published(unit: impl Into<String>) -> PageKey {
+        PageKey {
+            unit: unit.into(),
+            published: true,
+        }
+    }
 }
 
 impl Shared {

@@ -220,3 +220,191 @@ fn bad_arguments_fail_with_clear_messages() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.toml: "), "{stderr}");
 }
+
+/// Splits one CSV line (fields may be quoted, with doubled quotes inside).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let (mut quoted, mut chars) = (false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+#[test]
+fn published_report_withholds_small_counts_in_every_format() {
+    let run = Run::new();
+    let clean = run.generate("clean.jsonl", false);
+    run.replay(&clean, "state", "100000");
+    let state = run.file("state");
+    let published = |format: &str| {
+        ragline(&[
+            "report",
+            "--state",
+            &state,
+            "--month",
+            "2017-08",
+            "--all-units",
+            "--format",
+            format,
+            "--published",
+        ])
+    };
+    let exact: Value = serde_json::from_str(&run.report("state", "2017-08", "json")).unwrap();
+    let shown: Value = serde_json::from_str(&published("json")).unwrap();
+    let config = ragline::config::Config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml"),
+    )
+    .unwrap();
+    let c = Value::from("c");
+    let (mut small, mut secondary) = (0, 0);
+    for (unit, rows) in exact.as_object().unwrap() {
+        for (id, row) in rows.as_object().unwrap() {
+            if id == "summary" {
+                continue;
+            }
+            let published_row = &shown[unit][id];
+            let kind = row["kind"].as_str().unwrap();
+            // Counts of children or facts: integers in every kind but averages
+            // (days) and staffing (FTE, decimals).
+            for key in ["num", "den"] {
+                let Some(count) = row.get(key).and_then(Value::as_i64) else {
+                    continue;
+                };
+                if kind == "average" || (key == "den" && kind != "percent") {
+                    continue;
+                }
+                let cell = &published_row[key];
+                if (1..=5).contains(&count) {
+                    assert_eq!(cell, &c, "{unit} {id} {key} = {count} is shown");
+                    small += 1;
+                } else if cell == &c {
+                    secondary += 1;
+                } else {
+                    assert_eq!(cell.as_i64(), Some(count), "{unit} {id} {key}");
+                }
+            }
+            if published_row["num"] == c {
+                assert_eq!(published_row["value"], c, "{unit} {id}");
+                assert_eq!(published_row["rag"], c, "{unit} {id}");
+            }
+        }
+    }
+    assert!(
+        small > 0 && secondary > 0,
+        "{small} small, {secondary} secondary"
+    );
+    // No parent of Kent's tree with its children holds exactly one withheld
+    // open-case count (SCS01).
+    for parent in &config.units {
+        if parent.children.is_empty() {
+            continue;
+        }
+        let withheld = std::iter::once(parent)
+            .chain(parent.children.iter().map(|child| config.unit(*child)))
+            .filter(|unit| shown[&unit.id]["SCS01"]["num"] == c)
+            .count();
+        assert_ne!(withheld, 1, "{}", parent.id);
+    }
+    // CSV: the same lines as the exact report, the result column "c" where JSON has it.
+    let csv = published("csv");
+    let exact_csv = run.report("state", "2017-08", "csv");
+    assert_eq!(csv.lines().count(), exact_csv.lines().count());
+    let header = csv_fields(csv.lines().next().unwrap());
+    let column = |name: &str| header.iter().position(|field| field == name).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let fields = csv_fields(line);
+        let (unit, id) = (&fields[column("unit")], &fields[column("indicator")]);
+        if id == "summary" {
+            continue;
+        }
+        let value = &shown[unit.as_str()][id.as_str()]["value"];
+        if value == &c {
+            assert_eq!(fields[column("result")], "c", "{line}");
+            assert_eq!(fields[column("rag")], "c", "{line}");
+            checked += 1;
+        }
+        if fields[column("indicator")] == "SCS01" {
+            assert_eq!(fields[column("den")], "z", "{line}");
+        }
+    }
+    assert!(checked > 0);
+    // HTML: the published table and the legend of symbols; the exact report has neither.
+    let html = published("html");
+    assert!(html.contains("class=\"scorecard published\""));
+    assert!(html.contains("<b>c</b> confidential (withheld)"));
+    assert!(html.contains(">c</td>"));
+    assert!(!run
+        .report("state", "2017-08", "html")
+        .contains("confidential"));
+}
+
+#[test]
+fn published_report_refusals_are_clear() {
+    let run = Run::new();
+    let fail = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let state = run.file("state");
+    let stderr = fail(&[
+        "report",
+        "--state",
+        &state,
+        "--month",
+        "2017-08",
+        "--view",
+        "uasc-impact",
+        "--published",
+    ]);
+    assert!(
+        stderr.contains("--published: only the scorecard view has a published form"),
+        "{stderr}"
+    );
+    let kent =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml"))
+            .unwrap();
+    let pages_only = run.file("pages-only.toml");
+    std::fs::write(
+        &pages_only,
+        kent.replace("outputs = [\"report\", \"page\"]", "outputs = [\"page\"]"),
+    )
+    .unwrap();
+    let stderr = fail(&[
+        "report",
+        "--config",
+        &pages_only,
+        "--state",
+        &state,
+        "--month",
+        "2017-08",
+        "--published",
+    ]);
+    assert!(
+        stderr.contains(
+            "the published report is not enabled: add \"report\" to outputs under [disclosure]"
+        ),
+        "{stderr}"
+    );
+    let bad = run.file("bad.toml");
+    std::fs::write(&bad, kent.replace("threshold = 6", "threshold = 0")).unwrap();
+    let stderr = fail(&["check-config", "--config", &bad]);
+    assert!(
+        stderr.contains("bad.toml: disclosure.threshold: must be from 1"),
+        "{stderr}"
+    );
+}

@@ -1,8 +1,10 @@
-//! HTTP: `/metrics` (Prometheus text), `/healthz`, `/readyz`, and the live
-//! scorecard pages `/scorecard` and `/scorecard/{unit}`.
+//! HTTP: `/metrics` (Prometheus text), `/healthz`, `/readyz`, the live
+//! scorecard pages `/scorecard` and `/scorecard/{unit}`, and their published
+//! form (disclosure control, `docs/disclosure.md`) `/scorecard/published`
+//! and `/scorecard/published/{unit}`.
 
 use crate::report;
-use crate::shared::Shared;
+use crate::shared::{PageKey, Shared};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -19,6 +21,8 @@ pub fn router(shared: Shared) -> Router {
         .route("/readyz", get(ready))
         .route("/scorecard", get(scorecard_default))
         .route("/scorecard/:unit", get(scorecard_unit))
+        .route("/scorecard/published", get(published_default))
+        .route("/scorecard/published/:unit", get(published_unit))
         .with_state(shared)
 }
 
@@ -54,11 +58,19 @@ async fn ready(State(shared): State<Shared>) -> Response {
 }
 
 async fn scorecard_default(State(shared): State<Shared>) -> Response {
-    render(shared, String::new()).await
+    render(shared, PageKey::exact(String::new())).await
 }
 
 async fn scorecard_unit(State(shared): State<Shared>, Path(unit): Path<String>) -> Response {
-    render(shared, unit).await
+    render(shared, PageKey::exact(unit)).await
+}
+
+async fn published_default(State(shared): State<Shared>) -> Response {
+    render(shared, PageKey::published(String::new())).await
+}
+
+async fn published_unit(State(shared): State<Shared>, Path(unit): Path<String>) -> Response {
+    render(shared, PageKey::published(unit)).await
 }
 
 /// Longest a page request waits for the engine before it is served the
@@ -69,15 +81,22 @@ const PAGE_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 enum Page {
     Html(String),
     NoSuchUnit,
+    /// The published pages are not enabled (`[disclosure] outputs`).
+    NotEnabled,
     /// The engine is busy and no page of this unit was rendered yet.
     Busy,
 }
 
-async fn render(shared: Shared, unit_id: String) -> Response {
-    let page = tokio::task::spawn_blocking(move || current_page(&shared, &unit_id)).await;
+async fn render(shared: Shared, key: PageKey) -> Response {
+    let page = tokio::task::spawn_blocking(move || current_page(&shared, &key)).await;
     match page {
         Ok(Page::Html(html)) => Html(html).into_response(),
         Ok(Page::NoSuchUnit) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
+        Ok(Page::NotEnabled) => (
+            StatusCode::NOT_FOUND,
+            "published pages are not enabled: add \"page\" to outputs under [disclosure]\n",
+        )
+            .into_response(),
         Ok(Page::Busy) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "1")],
@@ -88,29 +107,44 @@ async fn render(shared: Shared, unit_id: String) -> Response {
     }
 }
 
-/// The page of `unit_id` (the default authority's root when empty): rendered
-/// from the engine when it is free within [`PAGE_WAIT`], else the page last
-/// rendered for that unit, so that a slow batch never stalls a reader.
-fn current_page(shared: &Shared, unit_id: &str) -> Page {
+/// The page of `key.unit` (the default authority's root when empty), exact
+/// or published: rendered from the engine when it is free within
+/// [`PAGE_WAIT`], else the page last rendered for that unit and form, so
+/// that a slow batch never stalls a reader.
+fn current_page(shared: &Shared, key: &PageKey) -> Page {
     let deadline = std::time::Instant::now() + PAGE_WAIT;
     loop {
         match shared.engine.try_lock() {
             Ok(engine) => {
                 let config = engine.config();
-                let resolved = if unit_id.is_empty() {
+                if key.published
+                    && config
+                        .disclosure
+                        .check_enabled(crate::disclosure::Output::Page)
+                        .is_err()
+                {
+                    return Page::NotEnabled;
+                }
+                let resolved = if key.unit.is_empty() {
                     config.unit(config.root_of(config.default_la)).id.clone()
                 } else {
-                    unit_id.to_string()
+                    key.unit.clone()
                 };
-                return match page_of(&engine, &resolved) {
+                return match page_of(&engine, &resolved, key.published) {
                     Some(html) => {
                         let mut pages = shared
                             .pages
                             .lock()
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                         // The default page is kept under "" as well.
-                        pages.insert(unit_id.to_string(), html.clone());
-                        pages.insert(resolved, html.clone());
+                        pages.insert(key.clone(), html.clone());
+                        pages.insert(
+                            PageKey {
+                                unit: resolved,
+                                published: key.published,
+                            },
+                            html.clone(),
+                        );
                         Page::Html(html)
                     }
                     None => Page::NoSuchUnit,
@@ -123,7 +157,7 @@ fn current_page(shared: &Shared, unit_id: &str) -> Page {
                         .pages
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    return pages.get(unit_id).cloned().map_or(Page::Busy, Page::Html);
+                    return pages.get(key).cloned().map_or(Page::Busy, Page::Html);
                 }
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
@@ -132,8 +166,9 @@ fn current_page(shared: &Shared, unit_id: &str) -> Page {
 }
 
 /// The live scorecard page of a unit (as at the processor's current date),
-/// with a unit picker; it refreshes itself every 30 seconds.
-fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
+/// exact or published, with a unit picker; it refreshes itself every 30
+/// seconds. `None` when there is no such unit.
+fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> Option<String> {
     let config = engine.config();
     let unit = config.unit_by_id(unit_id)?;
     let reader = engine.reader();
@@ -145,6 +180,11 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
         name = escape(&config.unit(unit).name),
         style = report::style()
     );
+    let base = if published {
+        "/scorecard/published"
+    } else {
+        "/scorecard"
+    };
     out.push_str("<nav id=\"units\">");
     for (index, node) in config.units.iter().enumerate() {
         let class = if index as u32 == unit.0 {
@@ -155,7 +195,7 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
         let indent = "&nbsp;&nbsp;".repeat(node.depth as usize);
         let _ = write!(
             out,
-            "{indent}<a{class} href=\"/scorecard/{}\">{}</a>",
+            "{indent}<a{class} href=\"{base}/{}\">{}</a>",
             escape(&node.id),
             escape(&node.name)
         );
@@ -168,6 +208,30 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str) -> Option<String> {
                 "<h2>Scorecard - {}</h2><p>No events yet.</p>",
                 escape(&config.unit(unit).name)
             );
+        }
+        Some(current) if published => {
+            use crate::disclosure::{render, table::Publisher};
+            let title = format!(
+                "Scorecard - {} - as at {current} (published)",
+                config.unit(unit).name
+            );
+            let rows = Publisher::new(&reader, &config.disclosure)
+                .and_then(|mut publisher| publisher.unit_rows_at(unit, current));
+            match rows {
+                Ok(rows) => {
+                    out.push_str(&render::unit_table_html(&reader, unit, &rows, &title));
+                    out.push_str(&render::legend_html(&config.disclosure));
+                }
+                // Never the exact figures in place of published ones.
+                Err(error) => {
+                    let _ = write!(
+                        out,
+                        "<h2>{}</h2><p>Not available: {}</p>",
+                        escape(&title),
+                        escape(&error.to_string())
+                    );
+                }
+            }
         }
         Some(current) => {
             let rows = report::unit_rows_at(&reader, unit, current);
@@ -205,12 +269,12 @@ mod tests {
         .unwrap();
         let shared = Shared::new(engine, true);
         // Free: rendered from the engine (and kept).
-        let Page::Html(first) = current_page(&shared, "north") else {
+        let Page::Html(first) = current_page(&shared, &PageKey::exact("north")) else {
             panic!("a page");
         };
         assert!(first.contains("North"));
         assert!(matches!(
-            current_page(&shared, "atlantis"),
+            current_page(&shared, &PageKey::exact("atlantis")),
             Page::NoSuchUnit
         ));
         // A batch holds the engine: the kept page comes back at once, and a
@@ -228,14 +292,126 @@ mod tests {
         };
         locked.1.recv().unwrap();
         let started = Instant::now();
-        let Page::Html(kept) = current_page(&shared, "north") else {
+        let Page::Html(kept) = current_page(&shared, &PageKey::exact("north")) else {
             panic!("the kept page");
         };
         assert_eq!(kept, first);
-        assert!(matches!(current_page(&shared, "south"), Page::Busy));
+        assert!(matches!(
+            current_page(&shared, &PageKey::exact("south")),
+            Page::Busy
+        ));
         assert!(started.elapsed() < Duration::from_secs(2));
         release.0.send(()).unwrap();
         holder.join().unwrap();
-        assert!(matches!(current_page(&shared, "south"), Page::Html(_)));
+        assert!(matches!(
+            current_page(&shared, &PageKey::exact("south")),
+            Page::Html(_)
+        ));
+    }
+
+    fn engine_with_referrals(disclosure: &str) -> Engine {
+        let base = crate::harness::config();
+        let config = if disclosure.is_empty() {
+            base
+        } else {
+            // The harness configuration with a [disclosure] section added.
+            let mut file = String::new();
+            file.push_str(disclosure);
+            file.push('\n');
+            file.push_str(&harness_text());
+            std::sync::Arc::new(
+                crate::config::Config::parse(&file, std::path::Path::new("pages.toml")).unwrap(),
+            )
+        };
+        let mut engine = Engine::open_store(
+            config,
+            Store::in_memory(&MemoryDisk::new("published")),
+            "published",
+            Mode::Live,
+        )
+        .unwrap();
+        // Seven open cases in n-cswt, two in s-cswt: north 7, south 2, la 9.
+        let lines: Vec<String> = (0..9)
+            .map(|child| {
+                let unit = if child < 7 { "n-cswt" } else { "s-cswt" };
+                format!(
+                    r#"{{"event_id":"r{child}","type":"referral","child_id":"c{child}","date":"2017-03-01","unit":"{unit}"}}"#
+                )
+            })
+            .collect();
+        let outcome = engine
+            .run_batch(&crate::event::RawMessage::file_lines("pages", lines), None)
+            .unwrap();
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        engine
+    }
+
+    fn harness_text() -> String {
+        // The same units and indicators as crate::harness::config().
+        let config = crate::harness::config();
+        let mut text = String::from("[[authority]]\nid = \"la\"\nname = \"LA\"\nroot = \"la\"\n\n");
+        for unit in &config.units {
+            text.push_str(&format!(
+                "[[unit]]\nid = \"{}\"\nname = \"{}\"\nkind = \"{}\"\n",
+                unit.id, unit.name, unit.kind
+            ));
+            if let Some(parent) = unit.parent {
+                text.push_str(&format!("parent = \"{}\"\n", config.unit(parent).id));
+            }
+            text.push('\n');
+        }
+        text.push_str("[[indicator]]\nid = \"SCS01\"\n\n[calendar]\nbank_holidays = []\n");
+        text
+    }
+
+    fn scs01_cell(page: &str) -> String {
+        let row = page
+            .lines()
+            .find(|line| line.starts_with("<tr data-indicator=\"SCS01\""))
+            .expect("an SCS01 row");
+        // The fourth cell: "Latest Result and RAG".
+        let cell = row.split("<td").nth(4).unwrap();
+        cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()].to_string()
+    }
+
+    #[test]
+    fn the_published_page_withholds_small_counts_and_the_exact_one_does_not() {
+        let shared = Shared::new(engine_with_referrals(""), true);
+        let page = |key: PageKey| match current_page(&shared, &key) {
+            Page::Html(html) => html,
+            _ => panic!("a page for {key:?}"),
+        };
+        assert_eq!(scs01_cell(&page(PageKey::exact("s-cswt"))), "2");
+        assert_eq!(scs01_cell(&page(PageKey::published("s-cswt"))), "c");
+        // South (2) is small itself; la less north would give it away, so
+        // north (7) goes, and then north's larger team, n-cswt (7), not
+        // n-cic (0).
+        assert_eq!(scs01_cell(&page(PageKey::published("south"))), "c");
+        assert_eq!(scs01_cell(&page(PageKey::published("north"))), "c");
+        assert_eq!(scs01_cell(&page(PageKey::published("n-cswt"))), "c");
+        assert_eq!(scs01_cell(&page(PageKey::published("n-cic"))), "0");
+        assert_eq!(scs01_cell(&page(PageKey::exact("north"))), "7");
+        assert_eq!(scs01_cell(&page(PageKey::published("la"))), "9");
+        let default = page(PageKey::published(""));
+        assert_eq!(scs01_cell(&default), "9");
+        assert!(default.contains("href=\"/scorecard/published/north\""));
+        assert!(default.contains("<b>c</b> confidential"));
+        // Kept separately: the exact page of a unit is never served for the published one.
+        let pages = shared.pages.lock().unwrap();
+        assert_eq!(scs01_cell(&pages[&PageKey::published("n-cswt")]), "c");
+    }
+
+    #[test]
+    fn published_pages_can_be_switched_off() {
+        let engine = engine_with_referrals("[disclosure]\noutputs = [\"report\"]\n");
+        let shared = Shared::new(engine, true);
+        assert!(matches!(
+            current_page(&shared, &PageKey::published("la")),
+            Page::NotEnabled
+        ));
+        assert!(matches!(
+            current_page(&shared, &PageKey::exact("la")),
+            Page::Html(_)
+        ));
     }
 }
