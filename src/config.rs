@@ -221,7 +221,9 @@ impl Validation {
 }
 
 /// Kafka settings (environment variables `RAGLINE_KAFKA_*` override them).
-#[derive(Clone, Debug)]
+/// Property values are resolved (`${NAME}` references, `KEY_file` keys; see
+/// [`crate::secrets`]); `Debug` shows secret properties as redacted.
+#[derive(Clone)]
 pub struct KafkaSettings {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -247,11 +249,122 @@ pub struct KafkaSettings {
     pub producer_properties: BTreeMap<String, String>,
 }
 
+impl std::fmt::Debug for KafkaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSettings")
+            .field("brokers", &self.brokers)
+            .field("input_topic", &self.input_topic)
+            .field("group_id", &self.group_id)
+            .field("values_topic", &self.values_topic)
+            .field("rag_changes_topic", &self.rag_changes_topic)
+            .field("scorecards_topic", &self.scorecards_topic)
+            .field("restatements_topic", &self.restatements_topic)
+            .field("dead_letters_topic", &self.dead_letters_topic)
+            .field("properties", &crate::secrets::redacted(&self.properties))
+            .field(
+                "consumer_properties",
+                &crate::secrets::redacted(&self.consumer_properties),
+            )
+            .field(
+                "producer_properties",
+                &crate::secrets::redacted(&self.producer_properties),
+            )
+            .finish()
+    }
+}
+
+/// What an HTTP bearer token may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// `/metrics` (Prometheus scrapes).
+    Metrics,
+    /// The scorecard pages, exact and published (people).
+    Read,
+}
+
+/// A bearer token allowed on the HTTP server: only its SHA-256 is kept.
+#[derive(Clone, Debug)]
+pub struct HttpToken {
+    /// Who holds it (shown in logs of refused requests never; in
+    /// `check-config`).
+    pub name: String,
+    /// The SHA-256 of the token, 64 lower-case hex digits.
+    pub sha256: String,
+    /// What it may read.
+    pub scopes: Vec<Scope>,
+}
+
 /// HTTP settings.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     /// Listen address of `/metrics`, `/healthz` and the scorecard pages.
     pub listen: String,
+    /// Bearer tokens. None: no authentication, allowed only on a loopback
+    /// address unless `allow_unauthenticated` says otherwise.
+    pub tokens: Vec<HttpToken>,
+    /// Serve without tokens on a non-loopback address (behind a proxy that
+    /// authenticates).
+    pub allow_unauthenticated: bool,
+}
+
+impl HttpSettings {
+    /// Whether requests must carry a token.
+    pub fn authenticates(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// Whether the listen address is a loopback one (127.0.0.0/8, ::1,
+    /// `localhost`).
+    pub fn listens_on_loopback(&self) -> bool {
+        let host = match self.listen.rsplit_once(':') {
+            Some((host, _)) => host.trim_start_matches('[').trim_end_matches(']'),
+            None => self.listen.as_str(),
+        };
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|address| address.is_loopback())
+    }
+
+    /// The scopes of a presented token, if it is one of the configured
+    /// ones (compared by hash, in constant time).
+    pub fn scopes_of(&self, presented: &str) -> Option<&[Scope]> {
+        let hash = crate::secrets::sha256_hex(presented.as_bytes());
+        let mut found = None;
+        for token in &self.tokens {
+            if crate::secrets::constant_time_eq(hash.as_bytes(), token.sha256.as_bytes()) {
+                found = Some(token.scopes.as_slice());
+            }
+        }
+        found
+    }
+}
+
+/// The SHA-256 of a token kept in a file (read and hashed; the token is
+/// not kept). A token shorter than 16 characters is refused.
+fn token_hash(setting: &str, path: &str) -> Result<String, crate::secrets::SecretError> {
+    let token = crate::secrets::read_file(setting, path)?;
+    if token.trim().len() < 16 {
+        return Err(crate::secrets::SecretError::UnreadableFile {
+            setting: setting.to_string(),
+            path: path.to_string(),
+            reason: "a token needs at least 16 characters".into(),
+        });
+    }
+    Ok(crate::secrets::sha256_hex(token.trim().as_bytes()))
+}
+
+/// What leaves the process with each output (least data out).
+#[derive(Clone, Debug, Default)]
+pub struct OutputSettings {
+    /// Dead letters carry the rejected message itself (otherwise its
+    /// position, reason and SHA-256 only).
+    pub dead_letter_payloads: bool,
+    /// Indicator values carry their cause (the last input position and the
+    /// batch size): for debugging only, since a position ties an aggregate
+    /// change to one child's record.
+    pub value_causes: bool,
 }
 
 /// The validated configuration.
@@ -281,6 +394,8 @@ pub struct Config {
     pub kafka: KafkaSettings,
     /// HTTP settings.
     pub http: HttpSettings,
+    /// What outputs carry.
+    pub outputs: OutputSettings,
     /// Disclosure control of published outputs.
     pub disclosure: crate::disclosure::Policy,
 }
@@ -299,6 +414,8 @@ struct FileConfig {
     kafka: FileKafka,
     #[serde(default)]
     http: FileHttp,
+    #[serde(default)]
+    outputs: FileOutputs,
     #[serde(default)]
     disclosure: FileDisclosure,
     #[serde(rename = "authority")]
@@ -408,14 +525,38 @@ impl Default for FileKafka {
 #[serde(deny_unknown_fields, default)]
 struct FileHttp {
     listen: String,
+    allow_unauthenticated: bool,
+    tokens: Vec<FileToken>,
 }
 
 impl Default for FileHttp {
     fn default() -> Self {
         FileHttp {
             listen: "127.0.0.1:9464".into(),
+            allow_unauthenticated: false,
+            tokens: Vec::new(),
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToken {
+    name: String,
+    scopes: Vec<Scope>,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    sha256_file: Option<String>,
+    #[serde(default)]
+    token_file: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct FileOutputs {
+    dead_letter_payloads: bool,
+    value_causes: bool,
 }
 
 #[derive(Deserialize)]
@@ -787,6 +928,82 @@ impl Config {
         let kafka = &raw.kafka;
         let env =
             |name: &str, value: &String| std::env::var(name).unwrap_or_else(|_| value.clone());
+        let resolve = |section: &str, properties: &BTreeMap<String, String>| {
+            crate::secrets::resolve_properties(section, properties)
+                .map_err(|error| fail(section, error.to_string()))
+        };
+        let mut tokens = Vec::with_capacity(raw.http.tokens.len());
+        for (position, token) in raw.http.tokens.iter().enumerate() {
+            let key = format!("http.tokens[{position}]");
+            let sha256 = match (&token.sha256, &token.sha256_file, &token.token_file) {
+                (Some(text), None, None) => crate::secrets::expand(&format!("{key}.sha256"), text),
+                (None, Some(path), None) => {
+                    crate::secrets::read_file(&format!("{key}.sha256_file"), path)
+                }
+                (None, None, Some(path)) => {
+                    token_hash(&format!("{key}.token_file"), path)
+                }
+                _ => {
+                    return Err(fail(
+                        &key,
+                        "give exactly one of sha256, sha256_file and token_file (see `ragline hash-token`)".into(),
+                    ))
+                }
+            }
+            .map_err(|error| fail(&key, error.to_string()))?
+            .trim()
+            .to_ascii_lowercase();
+            if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err(fail(
+                    &format!("{key}.sha256"),
+                    "must be a SHA-256 in hex (64 digits), not the token itself; see `ragline hash-token`".into(),
+                ));
+            }
+            if token.scopes.is_empty() {
+                return Err(fail(
+                    &format!("{key}.scopes"),
+                    "must name at least one of metrics, read".into(),
+                ));
+            }
+            if token.name.trim().is_empty() {
+                return Err(fail(&format!("{key}.name"), "must not be empty".into()));
+            }
+            tokens.push(HttpToken {
+                name: token.name.clone(),
+                sha256,
+                scopes: token.scopes.clone(),
+            });
+        }
+        // Tokens from the environment: a file holding the token (a Docker or
+        // Kubernetes secret), one variable per scope.
+        for (variable, scope) in [
+            ("RAGLINE_HTTP_METRICS_TOKEN_FILE", Scope::Metrics),
+            ("RAGLINE_HTTP_READ_TOKEN_FILE", Scope::Read),
+        ] {
+            if let Ok(path) = std::env::var(variable) {
+                let sha256 = token_hash(variable, &path)
+                    .map_err(|error| fail(variable, error.to_string()))?;
+                tokens.push(HttpToken {
+                    name: variable.to_string(),
+                    sha256,
+                    scopes: vec![scope],
+                });
+            }
+        }
+        let http = HttpSettings {
+            listen: env("RAGLINE_HTTP_LISTEN", &raw.http.listen),
+            tokens,
+            allow_unauthenticated: raw.http.allow_unauthenticated,
+        };
+        if !http.authenticates() && !http.listens_on_loopback() && !http.allow_unauthenticated {
+            return Err(fail(
+                "http.listen",
+                format!(
+                    "{} is reachable from other machines but no [[http.tokens]] are configured: add tokens, listen on 127.0.0.1, or set http.allow_unauthenticated = true behind an authenticating proxy",
+                    http.listen
+                ),
+            ));
+        }
         Ok(Config {
             path: path.to_path_buf(),
             authorities,
@@ -826,12 +1043,20 @@ impl Config {
                     "RAGLINE_KAFKA_DEAD_LETTERS_TOPIC",
                     &kafka.dead_letters_topic,
                 ),
-                properties: kafka.properties.clone(),
-                consumer_properties: kafka.consumer_properties.clone(),
-                producer_properties: kafka.producer_properties.clone(),
+                properties: resolve("kafka.properties", &kafka.properties)?,
+                consumer_properties: resolve(
+                    "kafka.consumer_properties",
+                    &kafka.consumer_properties,
+                )?,
+                producer_properties: resolve(
+                    "kafka.producer_properties",
+                    &kafka.producer_properties,
+                )?,
             },
-            http: HttpSettings {
-                listen: env("RAGLINE_HTTP_LISTEN", &raw.http.listen),
+            http,
+            outputs: OutputSettings {
+                dead_letter_payloads: raw.outputs.dead_letter_payloads,
+                value_causes: raw.outputs.value_causes,
             },
             disclosure,
         })

@@ -32,6 +32,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod report;
 pub mod scorecard;
+pub mod secrets;
 pub mod series;
 #[cfg(feature = "kafka")]
 pub mod shared;

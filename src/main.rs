@@ -45,6 +45,9 @@ enum Command {
         #[arg(long, default_value = "config/kent.toml")]
         config: PathBuf,
     },
+    /// Print the SHA-256 of a bearer token read from standard input, for
+    /// `[[http.tokens]] sha256` (the token itself is never configured).
+    HashToken,
     /// Validate a configuration file.
     CheckConfig {
         /// Configuration file.
@@ -230,6 +233,7 @@ fn main() {
         Command::Replay(args) => replay(args),
         Command::Report(args) => report_command(args),
         Command::CheckConfig { config } => check_config(&config),
+        Command::HashToken => hash_token(),
         Command::Catalogue { config } => catalogue(&config),
         Command::Anomalies {
             config,
@@ -298,6 +302,43 @@ fn check_config(path: &Path) -> Result<()> {
         catalogue.reported().count(),
         config.calendar.holidays().len()
     );
+    let kafka = &config.kafka;
+    println!("kafka.brokers = {}", kafka.brokers);
+    for (section, properties) in [
+        ("kafka.properties", &kafka.properties),
+        ("kafka.consumer_properties", &kafka.consumer_properties),
+        ("kafka.producer_properties", &kafka.producer_properties),
+    ] {
+        for (key, value) in ragline::secrets::redacted(properties) {
+            println!("{section}.{key} = {value}");
+        }
+    }
+    let http = &config.http;
+    if http.authenticates() {
+        for token in &http.tokens {
+            let scopes: Vec<String> = token
+                .scopes
+                .iter()
+                .map(|scope| format!("{scope:?}").to_lowercase())
+                .collect();
+            println!("http: token {} may read {}", token.name, scopes.join(", "));
+        }
+    } else {
+        println!("http: {} without authentication", http.listen);
+    }
+    Ok(())
+}
+
+fn hash_token() -> Result<()> {
+    let mut token = String::new();
+    std::io::stdin()
+        .read_line(&mut token)
+        .context("reading the token from standard input")?;
+    let token = token.trim_end_matches(['\n', '\r']);
+    if token.len() < 16 {
+        bail!("a token needs at least 16 characters (for example: openssl rand -hex 32)");
+    }
+    println!("{}", ragline::secrets::sha256_hex(token.as_bytes()));
     Ok(())
 }
 

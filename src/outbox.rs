@@ -108,28 +108,18 @@ pub const DEAD_LETTER_RAW_MAX_BYTES: usize = 256 * 1024;
 /// ragline creates).
 pub const TOPIC_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
-/// A dead-letter record for a rejected message.
-pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> OutboxRecord {
-    let truncated = raw.len() > DEAD_LETTER_RAW_MAX_BYTES;
-    let kept = if truncated {
-        let mut end = DEAD_LETTER_RAW_MAX_BYTES;
-        if std::str::from_utf8(raw).is_ok() {
-            // Text is cut on a character boundary, so it stays text.
-            while end > 0 && raw[end] & 0xC0 == 0x80 {
-                end -= 1;
-            }
-        }
-        &raw[..end]
-    } else {
-        raw
-    };
-    let (raw_field, raw_value) = match std::str::from_utf8(kept) {
-        Ok(text) => ("raw", Value::String(text.to_string())),
-        Err(_) => (
-            "raw_base64",
-            Value::String(base64::engine::general_purpose::STANDARD.encode(kept)),
-        ),
-    };
+/// A dead-letter record for a rejected message: where it was (file and
+/// line, or topic, partition and offset), why it was refused, and the
+/// SHA-256 and length of its bytes. The message itself (and its Kafka key,
+/// usually a child id) only with `include_payload`
+/// (`outputs.dead_letter_payloads`): otherwise child-level data stays in
+/// the input, found again by its position.
+pub fn dead_letter(
+    raw: &[u8],
+    position: &Position,
+    rejection: &Rejection,
+    include_payload: bool,
+) -> OutboxRecord {
     let (source, key) = match position {
         Position::File { path, line } => (
             json!({"file": path, "line": line}),
@@ -140,21 +130,46 @@ pub fn dead_letter(raw: &[u8], position: &Position, rejection: &Rejection) -> Ou
             partition,
             offset,
             key,
-        } => (
-            json!({"topic": topic, "partition": partition, "offset": offset, "key": key}),
-            key.clone().unwrap_or_default(),
-        ),
+        } => {
+            let mut source = json!({"topic": topic, "partition": partition, "offset": offset});
+            if include_payload {
+                source["key"] = json!(key);
+            }
+            (source, format!("{topic}/{partition}/{offset}"))
+        }
     };
     let mut payload = json!({
         "source": source,
         "reason": rejection.to_string(),
         "code": rejection.code.as_str(),
         "field": rejection.field,
+        "payload_sha256": crate::secrets::sha256_hex(raw),
+        "raw_bytes": raw.len(),
     });
-    payload[raw_field] = raw_value;
-    if truncated {
-        payload["raw_truncated"] = json!(true);
-        payload["raw_bytes"] = json!(raw.len());
+    if include_payload {
+        let truncated = raw.len() > DEAD_LETTER_RAW_MAX_BYTES;
+        let kept = if truncated {
+            let mut end = DEAD_LETTER_RAW_MAX_BYTES;
+            if std::str::from_utf8(raw).is_ok() {
+                // Text is cut on a character boundary, so it stays text.
+                while end > 0 && raw[end] & 0xC0 == 0x80 {
+                    end -= 1;
+                }
+            }
+            &raw[..end]
+        } else {
+            raw
+        };
+        match std::str::from_utf8(kept) {
+            Ok(text) => payload["raw"] = Value::String(text.to_string()),
+            Err(_) => {
+                payload["raw_base64"] =
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(kept))
+            }
+        }
+        if truncated {
+            payload["raw_truncated"] = json!(true);
+        }
     }
     OutboxRecord::new(
         OutputTopic::DeadLetters,

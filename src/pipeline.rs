@@ -871,6 +871,7 @@ impl Engine {
                         &message.bytes,
                         &message.position,
                         &rejection,
+                        self.config.outputs.dead_letter_payloads,
                     ));
                 }
             }
@@ -1332,10 +1333,12 @@ impl Engine {
                     object.insert("unit".into(), json!(unit_id));
                     object.insert("as_of".into(), json!(current.to_string()));
                     object.insert("sequence".into(), json!(sequence));
-                    object.insert(
-                        "cause".into(),
-                        json!({"last_input": cause, "batch_messages": messages.len()}),
-                    );
+                    if self.config.outputs.value_causes {
+                        object.insert(
+                            "cause".into(),
+                            json!({"last_input": cause, "batch_messages": messages.len()}),
+                        );
+                    }
                 }
                 outputs.push(OutboxRecord::new(
                     OutputTopic::Values,

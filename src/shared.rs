@@ -30,6 +30,8 @@ pub struct Shared {
     /// published): served when the loop holds the engine, so that a slow
     /// batch never stalls a reader.
     pub pages: Arc<Mutex<std::collections::HashMap<PageKey, String>>>,
+    /// The HTTP settings (tokens), read without the engine's lock.
+    pub http: Arc<crate::config::HttpSettings>,
 }
 
 /// Which page: a unit id (empty for the default authority's root) and
@@ -65,7 +67,9 @@ impl Shared {
     pub fn new(engine: Engine, ready: bool) -> Shared {
         let telemetry = Arc::new(Telemetry::new(engine.config()));
         telemetry.refresh(&engine, now_seconds());
+        let http = Arc::new(engine.config().http.clone());
         Shared {
+            http,
             engine: Arc::new(Mutex::new(engine)),
             telemetry,
             ready: Arc::new(AtomicBool::new(ready)),

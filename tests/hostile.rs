@@ -387,12 +387,14 @@ proptest! {
     }
 }
 
-#[test]
-fn dead_letters_of_large_messages_are_cut_to_a_bound_and_say_so() {
+/// The dead letter of a large message (600 KiB of text with multi-byte
+/// characters: under the 1 MiB message limit, rejected for its unknown
+/// type) with payloads switched on, and its default form.
+fn large_message_dead_letter(payloads: bool) -> (String, Value) {
     let directory = tempfile::tempdir().unwrap();
-    let mut engine = engine_over(directory.path());
-    // 600 KiB of text with multi-byte characters: under the 1 MiB message
-    // limit, rejected for its unknown type.
+    let mut config = Config::parse(&config_text(&cfg()), Path::new("test.toml")).unwrap();
+    config.outputs.dead_letter_payloads = payloads;
+    let mut engine = Engine::open(Arc::new(config), directory.path(), Mode::Replay).unwrap();
     let padding = "é".repeat(300 * 1024);
     let line =
         format!(r#"{{"event_id":"big","type":"nonsense","date":"2017-01-01","pad":"{padding}"}}"#);
@@ -401,7 +403,7 @@ fn dead_letters_of_large_messages_are_cut_to_a_bound_and_say_so() {
             &[RawMessage {
                 bytes: line.clone().into_bytes(),
                 position: Position::File {
-                    path: "big".into(),
+                    path: "big.jsonl".into(),
                     line: 1,
                 },
             }],
@@ -410,12 +412,93 @@ fn dead_letters_of_large_messages_are_cut_to_a_bound_and_say_so() {
         .unwrap();
     assert_eq!(outcome.rejected.get(&RejectionCode::UnknownType), Some(&1));
     let letters = engine.pending_outputs(10).unwrap();
-    let letter: Value = serde_json::from_str(&letters[0].1.payload).unwrap();
+    assert!(letters[0].1.payload.len() < ragline::outbox::TOPIC_MAX_MESSAGE_BYTES);
+    (line, serde_json::from_str(&letters[0].1.payload).unwrap())
+}
+
+#[test]
+fn dead_letters_of_large_messages_are_cut_to_a_bound_and_say_so() {
+    let (line, letter) = large_message_dead_letter(true);
     let raw = letter["raw"].as_str().expect("still text");
     assert!(raw.len() <= ragline::outbox::DEAD_LETTER_RAW_MAX_BYTES);
     assert!(raw.len() > ragline::outbox::DEAD_LETTER_RAW_MAX_BYTES - 4);
     assert!(line.starts_with(raw));
     assert_eq!(letter["raw_truncated"], true);
     assert_eq!(letter["raw_bytes"], line.len());
-    assert!(letters[0].1.payload.len() < ragline::outbox::TOPIC_MAX_MESSAGE_BYTES);
+}
+
+/// By default a dead letter says where the message is, why it was refused
+/// and what it hashes to, never what it said.
+#[test]
+fn dead_letters_carry_no_payload_unless_configured() {
+    let (line, letter) = large_message_dead_letter(false);
+    let keys: Vec<&str> = letter
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "source",
+            "reason",
+            "code",
+            "field",
+            "payload_sha256",
+            "raw_bytes"
+        ]
+    );
+    assert_eq!(letter["raw_bytes"], line.len());
+    assert_eq!(letter["source"]["file"], "big.jsonl");
+    assert_eq!(letter["source"]["line"], 1);
+    // The hash of the message's bytes, computed independently of ragline.
+    let expected = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(line.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let expected = String::from_utf8(expected.stdout).unwrap();
+    assert_eq!(
+        letter["payload_sha256"].as_str().unwrap(),
+        expected.split_whitespace().next().unwrap()
+    );
+    assert!(!letter.to_string().contains("éé"));
+}
+
+/// A rejection quotes at most a short excerpt of the value at fault.
+#[test]
+fn rejection_reasons_quote_a_short_excerpt_of_the_value() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut engine = engine_over(directory.path());
+    let long = "Jane Example lives at 1 High Street".repeat(3);
+    let line = format!(
+        r#"{{"event_id":"e1","type":"referral","child_id":"c1","unit":"n-cswt","date":"{long}"}}"#
+    );
+    engine
+        .run_batch(
+            &[RawMessage {
+                bytes: line.into_bytes(),
+                position: Position::File {
+                    path: "x.jsonl".into(),
+                    line: 1,
+                },
+            }],
+            None,
+        )
+        .unwrap();
+    let letters = engine.pending_outputs(10).unwrap();
+    let letter: Value = serde_json::from_str(&letters[0].1.payload).unwrap();
+    let reason = letter["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("date: 'Jane Example lives at 1 …'"),
+        "{reason}"
+    );
+    assert!(!reason.contains("High Street"), "{reason}");
 }

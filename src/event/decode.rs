@@ -3,8 +3,8 @@
 //! the one reported.
 
 use super::{
-    AuditGrade, Body, CareEndReason, Event, Fixed6, HealthKind, Instant, PlacementType, Rejection,
-    RejectionCode, VisitType,
+    excerpt, AuditGrade, Body, CareEndReason, Event, Fixed6, HealthKind, Instant, PlacementType,
+    Rejection, RejectionCode, VisitType,
 };
 use crate::calendar::Date;
 use crate::config::{Config, LaIdx, UnitIdx};
@@ -189,9 +189,12 @@ impl<'a> Field<'a> {
         let Some(raw) = self.0 else { return Ok(None) };
         let text =
             string_field(raw, name).map_err(|_| wrong_type(name, "a date string (YYYY-MM-DD)"))?;
-        Date::parse(&text)
-            .map(Some)
-            .ok_or_else(|| invalid(name, format!("'{text}' is not a date (YYYY-MM-DD)")))
+        Date::parse(&text).map(Some).ok_or_else(|| {
+            invalid(
+                name,
+                format!("'{}' is not a date (YYYY-MM-DD)", excerpt(&text)),
+            )
+        })
     }
 
     fn required_date(self, name: &str) -> Outcome<Date> {
@@ -216,7 +219,7 @@ impl<'a> Field<'a> {
                 let allowed: Vec<&str> = values.iter().map(|(label, _)| *label).collect();
                 invalid(
                     name,
-                    format!("'{text}' is not one of {}", allowed.join(", ")),
+                    format!("'{}' is not one of {}", excerpt(&text), allowed.join(", ")),
                 )
             })
     }
@@ -489,7 +492,7 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
             Some(parse_instant(&text).ok_or_else(|| {
                 invalid(
                     "recorded_at",
-                    format!("'{text}' is not an RFC 3339 timestamp"),
+                    format!("'{}' is not an RFC 3339 timestamp", excerpt(&text)),
                 )
             })?)
         }

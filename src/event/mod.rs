@@ -507,15 +507,57 @@ pub struct Rejection {
     pub detail: String,
 }
 
+/// Most characters of an input value a rejection reason quotes.
+pub const EXCERPT_MAX_CHARS: usize = 24;
+
+/// Most characters of a rejection's detail.
+pub const DETAIL_MAX_CHARS: usize = 240;
+
+/// A short, printable excerpt of an input value for a rejection reason:
+/// at most [`EXCERPT_MAX_CHARS`] characters, control and other unprintable
+/// characters shown as `?`, `…` when cut. Reasons go to dead letters and
+/// logs; a whole field value (a name, a free-text note) never does.
+pub fn excerpt(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(EXCERPT_MAX_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(EXCERPT_MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 impl Rejection {
-    /// A rejection with its code, the field at fault and what is wrong.
+    /// A rejection with its code, the field at fault and what is wrong (the
+    /// detail cut to [`DETAIL_MAX_CHARS`], control characters shown as `?`).
     pub fn new(code: RejectionCode, field: Option<&str>, detail: impl Into<String>) -> Rejection {
+        let detail: String = detail.into();
+        let mut kept: String = detail
+            .chars()
+            .take(DETAIL_MAX_CHARS)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        if detail.chars().nth(DETAIL_MAX_CHARS).is_some() {
+            kept.push('…');
+        }
         Rejection {
             code,
-            field: field.map(str::to_string),
-            detail: detail.into(),
+            field: field.map(excerpt_field),
+            detail: kept,
         }
     }
+}
+
+/// Field names come from the message too (an unknown field): bounded like
+/// any excerpt, but longer, since they are names, not values.
+fn excerpt_field(field: &str) -> String {
+    field
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 impl fmt::Display for Rejection {

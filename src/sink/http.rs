@@ -2,11 +2,17 @@
 //! scorecard pages `/scorecard` and `/scorecard/{unit}`, and their published
 //! form (disclosure control, `docs/disclosure.md`) `/scorecard/published`
 //! and `/scorecard/published/{unit}`.
+//!
+//! With tokens configured (`[[http.tokens]]`), `/metrics` needs a bearer
+//! token with the `metrics` scope and the pages one with `read`; a request
+//! without one, or with an unknown one, gets 401 and nothing else.
+//! `/healthz` and `/readyz` stay open (they carry no data).
 
+use crate::config::Scope;
 use crate::report;
 use crate::shared::{PageKey, Shared};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -37,7 +43,38 @@ pub async fn serve(
         .await
 }
 
-async fn metrics(State(shared): State<Shared>) -> Response {
+/// `None` when the request may read `scope`; otherwise the 401 to send.
+fn refused(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Option<Response> {
+    if !shared.http.authenticates() {
+        return None;
+    }
+    let allowed = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (kind, token) = value.split_once(' ')?;
+            kind.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .and_then(|token| shared.http.scopes_of(token))
+        .is_some_and(|scopes| scopes.contains(&scope));
+    if allowed {
+        None
+    } else {
+        Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"ragline\"")],
+                "unauthorized\n",
+            )
+                .into_response(),
+        )
+    }
+}
+
+async fn metrics(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&shared, &headers, Scope::Metrics) {
+        return refusal;
+    }
     let text = shared.telemetry.render();
     (
         [(
@@ -57,20 +94,35 @@ async fn ready(State(shared): State<Shared>) -> Response {
     }
 }
 
-async fn scorecard_default(State(shared): State<Shared>) -> Response {
-    render(shared, PageKey::exact(String::new())).await
+async fn scorecard_default(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    page(shared, &headers, PageKey::exact(String::new())).await
 }
 
-async fn scorecard_unit(State(shared): State<Shared>, Path(unit): Path<String>) -> Response {
-    render(shared, PageKey::exact(unit)).await
+async fn scorecard_unit(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+) -> Response {
+    page(shared, &headers, PageKey::exact(unit)).await
 }
 
-async fn published_default(State(shared): State<Shared>) -> Response {
-    render(shared, PageKey::published(String::new())).await
+async fn published_default(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    page(shared, &headers, PageKey::published(String::new())).await
 }
 
-async fn published_unit(State(shared): State<Shared>, Path(unit): Path<String>) -> Response {
-    render(shared, PageKey::published(unit)).await
+async fn published_unit(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+) -> Response {
+    page(shared, &headers, PageKey::published(unit)).await
+}
+
+async fn page(shared: Shared, headers: &HeaderMap, key: PageKey) -> Response {
+    match refused(&shared, headers, Scope::Read) {
+        Some(refusal) => refusal,
+        None => render(shared, key).await,
+    }
 }
 
 /// Longest a page request waits for the engine before it is served the
