@@ -98,9 +98,21 @@ check "promtool check rules docker/prometheus/rules.yml" \
 check "promtool test rules docker/prometheus/rules_test.yml docker/prometheus/rules_test_7d.yml" \
   promtool test rules docker/prometheus/rules_test.yml docker/prometheus/rules_test_7d.yml
 # Host names in targets (ragline, alertmanager) are not resolved by promtool;
-# rule_files are relative to the file, as in the container.
-check "promtool check config docker/prometheus/prometheus.yml" \
-  promtool check config docker/prometheus/prometheus.yml
+# rule_files are relative to the file, as in the container. promtool wants
+# the token file to exist: checked on a copy whose /run/secrets/ points at a
+# scratch directory.
+promtool_copy() {
+  local scratch
+  scratch="$(mktemp -d)"
+  cp docker/prometheus/*.yml "$scratch/"
+  echo "scratch-token" >"$scratch/ragline-metrics-token"
+  sed -i "s#/run/secrets/#$scratch/#" "$scratch/prometheus.yml"
+  promtool check config "$scratch/prometheus.yml"
+  local status=$?
+  rm -rf "$scratch"
+  return $status
+}
+check "promtool check config docker/prometheus/prometheus.yml" promtool_copy
 
 # ----------------------------------------------------------- Alertmanager
 if command -v amtool >/dev/null 2>&1; then
@@ -439,8 +451,28 @@ for path in provider_paths:
     if host and not os.path.exists(os.path.join(host, "ragline.json")):
         error(f"{compose_path}: grafana dashboard provider path {path} does not hold ragline.json")
 grafana_env = services.get("grafana", {}).get("environment", {})
-if str(grafana_env.get("GF_AUTH_ANONYMOUS_ENABLED", "")).lower() != "true":
-    error(f"{compose_path}: grafana anonymous access is not enabled")
+if str(grafana_env.get("GF_AUTH_ANONYMOUS_ENABLED", "")).lower() != "false":
+    error(f"{compose_path}: grafana anonymous access must be off")
+if "admin" in str(grafana_env.get("GF_SECURITY_ADMIN_PASSWORD", "admin")).replace("GRAFANA_ADMIN_PASSWORD", "") or ":-" in str(grafana_env.get("GF_SECURITY_ADMIN_PASSWORD", "")):
+    error(f"{compose_path}: grafana's admin password must come from the environment, with no default")
+# Every published port listens on 127.0.0.1 only.
+for name, service in services.items():
+    for port in service.get("ports", []):
+        if not str(port).startswith("127.0.0.1:"):
+            error(f"{compose_path}: {name} publishes {port} on every interface; use 127.0.0.1:")
+if "--web.enable-lifecycle" in prom_command:
+    error(f"{compose_path}: prometheus's lifecycle API must be off")
+# Prometheus sends ragline's metrics token; ragline admits it.
+ragline_job = [job for job in prom.get("scrape_configs", []) if job.get("job_name") == "ragline"]
+credentials = (ragline_job[0].get("authorization", {}) if ragline_job else {}).get("credentials_file", "")
+if not credentials.startswith("/run/secrets/"):
+    error("prometheus.yml: job ragline must send a bearer token from a secret (authorization.credentials_file)")
+secret_name = credentials.rsplit("/", 1)[-1]
+for name in ["prometheus", "ragline"]:
+    if secret_name not in [str(secret if isinstance(secret, str) else secret.get("source")) for secret in services.get(name, {}).get("secrets", [])]:
+        error(f"{compose_path}: {name} does not mount the secret {secret_name}")
+if environment.get("RAGLINE_HTTP_METRICS_TOKEN_FILE") != credentials:
+    error(f"{compose_path}: ragline must admit the token Prometheus sends (RAGLINE_HTTP_METRICS_TOKEN_FILE={credentials})")
 home = grafana_env.get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
 if home and not (host_path("grafana", home) and os.path.exists(host_path("grafana", home))):
     error(f"{compose_path}: grafana home dashboard {home} is not mounted")

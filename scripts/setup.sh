@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing ragline needs, skipping what is there:
-# Debian packages (libclang for RocksDB's bindings, cmake, a C/C++ toolchain)
+# Debian packages (libclang for RocksDB's bindings, OpenSSL for Kafka over TLS,
+# cmake, a C/C++ toolchain)
 # and a Rust toolchain. Source it or run it; it exports nothing permanent.
 set -euo pipefail
 
 need_packages=()
-for package in libclang-dev cmake g++ make pkg-config python3; do
+for package in libclang-dev libssl-dev cmake g++ make pkg-config python3; do
   if ! dpkg -s "$package" >/dev/null 2>&1; then
     need_packages+=("$package")
   fi

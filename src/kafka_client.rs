@@ -23,3 +23,28 @@ pub fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
     }
     config
 }
+
+/// What to check when the brokers cannot be reached with the configured
+/// security (named by setting, never showing a secret): empty for
+/// plaintext.
+pub fn security_hint(settings: &KafkaSettings) -> String {
+    let protocol = settings
+        .properties
+        .get("security.protocol")
+        .map(|protocol| protocol.to_ascii_uppercase())
+        .unwrap_or_default();
+    let mut checks = Vec::new();
+    if protocol.contains("SSL") {
+        checks.push(
+            "TLS: kafka.properties ssl.ca.location must hold the CA of the brokers' certificates",
+        );
+    }
+    if protocol.starts_with("SASL") {
+        checks.push("SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password");
+    }
+    if checks.is_empty() {
+        String::new()
+    } else {
+        format!(" (check {})", checks.join("; "))
+    }
+}

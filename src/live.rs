@@ -220,7 +220,8 @@ pub fn run(
                 tracing::warn!(
                     %error,
                     brokers = %settings.brokers,
-                    "cannot reach the input topic; retrying in {} s",
+                    "cannot reach the input topic{}; retrying in {} s",
+                    crate::kafka_client::security_hint(&settings),
                     CONNECT_RETRY_INTERVAL.as_secs()
                 );
                 if wait_or_stop(shutdown, CONNECT_RETRY_INTERVAL) {

@@ -5,7 +5,8 @@
 //! Gated by environment variables that `scripts/test.sh` (and so CI) sets
 //! after starting what they need: `RAGLINE_BROKER` (host:port of the test
 //! broker), `RAGLINE_PROMETHEUS` (path of the prometheus binary),
-//! `RAGLINE_CHROMIUM` (path of the chromium binary). Without them these
+//! `RAGLINE_CHROMIUM` (path of the chromium binary), `RAGLINE_TANSU` and
+//! `RAGLINE_STUNNEL` (a broker of its own behind a TLS proxy). Without them these
 //! tests return at once, so a quick local `cargo test` stays quick.
 
 use ragline::calendar::Month;
@@ -239,10 +240,17 @@ fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
 }
 
 fn create_topic(broker: &str, topic: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", broker)
-        .create()
-        .unwrap();
+    create_topic_with(broker, topic, partitions, &[]);
+}
+
+/// [`create_topic`] with extra client properties (TLS).
+fn create_topic_with(broker: &str, topic: &str, partitions: i32, properties: &[(&str, &str)]) {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", broker);
+    for (key, value) in properties {
+        config.set(*key, *value);
+    }
+    let admin: AdminClient<DefaultClientContext> = config.create().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -265,12 +273,20 @@ fn create_topic(broker: &str, topic: &str, partitions: i32) {
 /// restarted consumer resuming mid-batch would skip the batch's rest, which
 /// Kafka does not do); see README, "Known limits of the test broker".
 fn producer(broker: &str) -> BaseProducer {
-    ClientConfig::new()
+    producer_with(broker, &[])
+}
+
+/// [`producer`] with extra client properties (TLS).
+fn producer_with(broker: &str, properties: &[(&str, &str)]) -> BaseProducer {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", broker)
         .set("linger.ms", "0")
-        .set("batch.num.messages", "1")
-        .create()
-        .unwrap()
+        .set("batch.num.messages", "1");
+    for (key, value) in properties {
+        config.set(*key, *value);
+    }
+    config.create().unwrap()
 }
 
 fn produce(producer: &BaseProducer, topic: &str, lines: &[Vec<u8>]) {
@@ -601,6 +617,21 @@ fn prometheus_scrapes_ragline_and_the_red_alert_fires() {
     };
     let setup = setup(&broker, "prom");
     create_topic(&broker, &setup.config.kafka.input_topic, 2);
+    // ragline admits Prometheus by a token kept in a file (hashed when the
+    // configuration is read); Prometheus sends it from the same file.
+    let token_file = setup.directory.path().join("metrics-token");
+    std::fs::write(&token_file, "prometheus-scrape-token-1234567890\n").unwrap();
+    let listen = format!("[http]\nlisten = \"127.0.0.1:{}\"\n", setup.http_port);
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    assert!(text.contains(&listen));
+    let text = text.replace(
+        &listen,
+        &format!(
+            "{listen}\n[[http.tokens]]\nname = \"prometheus\"\nscopes = [\"metrics\"]\ntoken_file = \"{}\"\n",
+            token_file.display()
+        ),
+    );
+    std::fs::write(&setup.config_path, text).unwrap();
     let mut run = setup.spawn_run("2017-06-20");
     let prometheus_port = free_port();
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/prometheus/rules.yml");
@@ -608,8 +639,9 @@ fn prometheus_scrapes_ragline_and_the_red_alert_fires() {
     std::fs::write(
         &prometheus_config,
         format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: ragline\n    static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: ragline\n    authorization:\n      type: Bearer\n      credentials_file: {}\n    static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
             rules.display(),
+            token_file.display(),
             setup.http_port
         ),
     )
@@ -671,6 +703,10 @@ fn prometheus_scrapes_ragline_and_the_red_alert_fires() {
     }
     assert!(red, "Prometheus never saw AS02 red at dartford-cswt");
     assert!(alert, "IndicatorTurnedRed never fired");
+    // Without the token ragline's metrics are refused.
+    let (status, body) = http_get(setup.http_port, "/metrics").unwrap();
+    assert_eq!(status, 401);
+    assert!(!body.contains("ragline_"), "{body}");
     let consumed = query("ragline_messages_consumed_total").unwrap();
     assert_eq!(consumed["data"]["result"][0]["value"][1], "20");
     assert!(run.terminate().unwrap().success());
@@ -839,4 +875,236 @@ fn chromium_renders_the_live_scorecard_with_rows_and_colours() {
             > 200,
         "other RAG colours rendered: {colours:?}"
     );
+}
+
+/// Waits until something accepts connections on the port.
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs openssl with arguments, in `directory`.
+fn openssl(directory: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(directory)
+        .output()
+        .expect("openssl");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A CA (`{name}-ca.pem`) and, signed by it, a certificate for 127.0.0.1
+/// (`{name}-server.pem`, key `{name}-server.key`).
+fn make_certificates(directory: &Path, name: &str) {
+    let ca_key = format!("{name}-ca.key");
+    let ca = format!("{name}-ca.pem");
+    let key = format!("{name}-server.key");
+    let request = format!("{name}-server.csr");
+    let certificate = format!("{name}-server.pem");
+    let extensions = format!("{name}-san.cnf");
+    std::fs::write(directory.join(&extensions), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        directory,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=ragline test CA {name}"),
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &key,
+            "-out",
+            &request,
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &request,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &extensions,
+            "-out",
+            &certificate,
+        ],
+    );
+}
+
+/// ragline against a broker it reaches only over TLS: tansu behind a
+/// TLS-terminating proxy (stunnel), the broker advertising the proxy's
+/// port, certificates made here. ragline consumes and produces over TLS;
+/// with the wrong CA it cannot connect and says which setting to check.
+#[test]
+fn ragline_consumes_and_produces_over_tls() {
+    let (Some(tansu), Some(stunnel)) = (env("RAGLINE_TANSU"), env("RAGLINE_STUNNEL")) else {
+        eprintln!("RAGLINE_TANSU or RAGLINE_STUNNEL not set: TLS test not run");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    make_certificates(path, "good");
+    make_certificates(path, "wrong");
+    let (plain_port, tls_port) = (free_port(), free_port());
+    let _tansu = Process(Some(
+        Command::new(&tansu)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{plain_port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{tls_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(plain_port, "tansu");
+    let stunnel_config = path.join("stunnel.conf");
+    std::fs::write(
+        &stunnel_config,
+        format!(
+            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{plain_port}\ncert = {}\nkey = {}\n",
+            path.join("good-server.pem").display(),
+            path.join("good-server.key").display()
+        ),
+    )
+    .unwrap();
+    let _stunnel = Process(Some(
+        Command::new(&stunnel)
+            .arg(&stunnel_config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(tls_port, "stunnel");
+    let broker = format!("127.0.0.1:{tls_port}");
+    let good_ca = path.join("good-ca.pem").display().to_string();
+    let tls = [
+        ("security.protocol", "SSL"),
+        ("ssl.ca.location", good_ca.as_str()),
+    ];
+
+    let setup = setup(&broker, "tls");
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    let with_ca = |ca: &str| {
+        text.replace(
+            "[http]\n",
+            &format!(
+                "[kafka.properties]\n\"security.protocol\" = \"SSL\"\n\"ssl.ca.location\" = \"{ca}\"\n\n[http]\n"
+            ),
+        )
+    };
+    std::fs::write(&setup.config_path, with_ca(&good_ca)).unwrap();
+    create_topic_with(&broker, &setup.config.kafka.input_topic, 2, &tls);
+    produce(
+        &producer_with(&broker, &tls),
+        &setup.config.kafka.input_topic,
+        &red_events(),
+    );
+    let mut run = setup.spawn_run("2017-06-20");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut consumed = false;
+    while Instant::now() < deadline && !consumed {
+        if let Some((200, body)) = http_get(setup.http_port, "/metrics") {
+            consumed = body
+                .lines()
+                .any(|line| line == "ragline_messages_consumed_total 20");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(consumed, "ragline read the 20 events over TLS");
+    // Its outputs arrived over TLS too: the values topic holds AS02 red.
+    let consumer: BaseConsumer = {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &broker)
+            .set("group.id", "tls-reader")
+            .set("auto.offset.reset", "earliest");
+        for (key, value) in tls {
+            config.set(key, value);
+        }
+        config.create().unwrap()
+    };
+    consumer
+        .subscribe(&[&setup.config.kafka.values_topic])
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut red = false;
+    while Instant::now() < deadline && !red {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+            let value: Value =
+                serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
+            red = value["indicator"] == "AS02"
+                && value["unit"] == "dartford-cswt"
+                && value["rag"] == "red";
+        }
+    }
+    assert!(
+        red,
+        "AS02 red at dartford-cswt read back from the values topic over TLS"
+    );
+    assert!(run.terminate().unwrap().success());
+
+    // The wrong CA: ragline keeps trying and names the setting to check.
+    let wrong_ca = path.join("wrong-ca.pem").display().to_string();
+    std::fs::write(&setup.config_path, with_ca(&wrong_ca)).unwrap();
+    let log = path.join("wrong-ca.log");
+    let mut wrong = Process(Some(
+        Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(["run", "--config"])
+            .arg(&setup.config_path)
+            .arg("--state")
+            .arg(path.join("state-wrong-ca"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut named = false;
+    while Instant::now() < deadline && !named {
+        std::thread::sleep(Duration::from_millis(500));
+        named = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("ssl.ca.location");
+    }
+    wrong.terminate();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(named, "the error names ssl.ca.location:\n{text}");
+    assert!(text.contains("certificate verify failed"), "{text}");
 }
