@@ -6,7 +6,7 @@
 set -euo pipefail
 
 need_packages=()
-for package in libclang-dev libssl-dev cmake g++ make pkg-config python3; do
+for package in libclang-dev libssl-dev cmake g++ make pkg-config python3 curl openssl; do
   if ! dpkg -s "$package" >/dev/null 2>&1; then
     need_packages+=("$package")
   fi

@@ -306,6 +306,18 @@ pub struct HttpSettings {
     /// Serve without tokens on a non-loopback address (behind a proxy that
     /// authenticates).
     pub allow_unauthenticated: bool,
+    /// HTTPS: the certificate chain and private key (PEM files), read at
+    /// start and again on SIGHUP. None: plain HTTP.
+    pub tls: Option<HttpTls>,
+}
+
+/// The HTTP server's certificate and key files (PEM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpTls {
+    /// The certificate chain, leaf first.
+    pub certificate: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl HttpSettings {
@@ -527,6 +539,8 @@ struct FileHttp {
     listen: String,
     allow_unauthenticated: bool,
     tokens: Vec<FileToken>,
+    tls_certificate: Option<String>,
+    tls_key: Option<String>,
 }
 
 impl Default for FileHttp {
@@ -535,6 +549,8 @@ impl Default for FileHttp {
             listen: "127.0.0.1:9464".into(),
             allow_unauthenticated: false,
             tokens: Vec::new(),
+            tls_certificate: None,
+            tls_key: None,
         }
     }
 }
@@ -994,6 +1010,19 @@ impl Config {
             listen: env("RAGLINE_HTTP_LISTEN", &raw.http.listen),
             tokens,
             allow_unauthenticated: raw.http.allow_unauthenticated,
+            tls: match (&raw.http.tls_certificate, &raw.http.tls_key) {
+                (None, None) => None,
+                (Some(certificate), Some(key)) => Some(HttpTls {
+                    certificate: PathBuf::from(certificate),
+                    key: PathBuf::from(key),
+                }),
+                _ => {
+                    return Err(fail(
+                        "http.tls_certificate",
+                        "give both tls_certificate and tls_key, or neither".into(),
+                    ))
+                }
+            },
         };
         if !http.authenticates() && !http.listens_on_loopback() && !http.allow_unauthenticated {
             return Err(fail(

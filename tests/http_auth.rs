@@ -5,7 +5,7 @@
 //! open. Without tokens, a listen address other machines can reach is
 //! refused by the configuration.
 
-use ragline::config::{Config, HttpSettings, HttpToken, Scope};
+use ragline::config::{Config, HttpSettings, HttpTls, HttpToken, Scope};
 use ragline::pipeline::{Engine, Mode};
 use ragline::shared::Shared;
 use ragline::store::{MemoryDisk, Store};
@@ -61,6 +61,10 @@ impl Drop for Server {
 }
 
 fn serve(tokens: Vec<HttpToken>) -> Server {
+    serve_with(tokens, None)
+}
+
+fn serve_with(tokens: Vec<HttpToken>, tls: Option<HttpTls>) -> Server {
     let engine = Engine::open_store(
         ragline::harness::config(),
         Store::in_memory(&MemoryDisk::new("http")),
@@ -73,6 +77,7 @@ fn serve(tokens: Vec<HttpToken>) -> Server {
         listen: "127.0.0.1:0".into(),
         tokens,
         allow_unauthenticated: false,
+        tls,
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -336,5 +341,191 @@ fn check_config_redacts_secrets_and_takes_tokens_from_the_environment() {
     assert_eq!(
         String::from_utf8(output.stdout).unwrap().trim(),
         sha256sum(READ_TOKEN)
+    );
+}
+
+/// Runs openssl in `directory`.
+fn openssl(directory: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(directory)
+        .output()
+        .expect("openssl (Debian package openssl, installed by scripts/setup.sh)");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A CA `{name}-ca.pem` and a certificate for 127.0.0.1 signed by it.
+fn certificates(directory: &Path, name: &str) -> HttpTls {
+    let file = |suffix: &str| format!("{name}-{suffix}");
+    std::fs::write(
+        directory.join(file("san.cnf")),
+        "subjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    let subject = format!("/CN=ragline test CA {name}");
+    openssl(
+        directory,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &subject,
+            "-keyout",
+            &file("ca.key"),
+            "-out",
+            &file("ca.pem"),
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &file("server.key"),
+            "-out",
+            &file("server.csr"),
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &file("server.csr"),
+            "-CA",
+            &file("ca.pem"),
+            "-CAkey",
+            &file("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &file("san.cnf"),
+            "-out",
+            &file("server.pem"),
+        ],
+    );
+    HttpTls {
+        certificate: directory.join(file("server.pem")),
+        key: directory.join(file("server.key")),
+    }
+}
+
+/// `curl` over HTTPS trusting `ca`: (exit code, status, body).
+fn curl(ca: &Path, url: &str, token: Option<&str>) -> (i32, String) {
+    let mut command = Command::new("curl");
+    command
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+        ])
+        .arg(ca)
+        .arg(url);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = command
+        .output()
+        .expect("curl (installed by scripts/setup.sh)");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// HTTPS with a certificate made here: a client that verifies against the
+/// test CA gets the pages (tokens still apply); one that trusts another CA
+/// refuses the connection; plain HTTP gets no page.
+#[test]
+fn https_serves_a_verifying_client_and_tokens_still_apply() {
+    let directory = tempfile::tempdir().unwrap();
+    let tls = certificates(directory.path(), "good");
+    certificates(directory.path(), "other");
+    let server = serve_with(tokens(), Some(tls));
+    let base = format!("https://127.0.0.1:{}", server.address.port());
+    let ca = directory.path().join("good-ca.pem");
+    let (code, out) = curl(&ca, &format!("{base}/healthz"), None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ok\n") && out.ends_with("200"), "{out}");
+    let (_, out) = curl(&ca, &format!("{base}/metrics"), None);
+    assert!(out.ends_with("401"), "{out}");
+    let (_, out) = curl(&ca, &format!("{base}/metrics"), Some(METRICS_TOKEN));
+    assert!(out.contains("ragline_") && out.ends_with("200"), "{out}");
+    let (_, out) = curl(&ca, &format!("{base}/scorecard/north"), Some(READ_TOKEN));
+    assert!(out.contains("North") && out.ends_with("200"), "{out}");
+    // curl's exit code 60: the peer's certificate cannot be verified.
+    let (code, _) = curl(
+        &directory.path().join("other-ca.pem"),
+        &format!("{base}/healthz"),
+        None,
+    );
+    assert_eq!(code, 60);
+    // Plain HTTP to the HTTPS port gets no page.
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    assert!(!String::from_utf8_lossy(&response).contains("ok\n"));
+
+    // A renewed certificate (here: from the other CA) is taken up on
+    // SIGHUP, without a restart.
+    for suffix in ["server.pem", "server.key"] {
+        std::fs::copy(
+            directory.path().join(format!("other-{suffix}")),
+            directory.path().join(format!("good-{suffix}")),
+        )
+        .unwrap();
+    }
+    let status = Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let other = directory.path().join("other-ca.pem");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut renewed = false;
+    while std::time::Instant::now() < deadline && !renewed {
+        renewed = curl(&other, &format!("{base}/healthz"), None).0 == 0;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(renewed, "the renewed certificate is served after SIGHUP");
+    assert_eq!(curl(&ca, &format!("{base}/healthz"), None).0, 60);
+}
+
+#[test]
+fn a_certificate_without_its_key_is_refused() {
+    let error = kent_with_http(
+        "[http]\nlisten = \"127.0.0.1:9464\"\ntls_certificate = \"/etc/ragline/cert.pem\"\n",
+    )
+    .unwrap_err();
+    assert!(
+        error.contains("give both tls_certificate and tls_key"),
+        "{error}"
     );
 }

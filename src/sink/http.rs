@@ -32,15 +32,64 @@ pub fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
-/// Serves the router on `listener` until `shutdown` resolves.
+/// Serves the router on `listener` until `shutdown` resolves: over HTTPS
+/// when `[http]` names a certificate and key (read again on SIGHUP, so a
+/// renewed certificate needs no restart), plain HTTP otherwise.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown)
+    let Some(tls) = shared.http.tls.clone() else {
+        return axum::serve(listener, router(shared))
+            .with_graceful_shutdown(shutdown)
+            .await;
+    };
+    // One process-wide provider; a second install (tests) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.certificate, &tls.key)
         .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!(
+                    "http.tls_certificate {} / http.tls_key {}: {error}",
+                    tls.certificate.display(),
+                    tls.key.display()
+                ),
+            )
+        })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let reloaded = config.clone();
+    let reloader = tokio::spawn(async move {
+        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            match reloaded
+                .reload_from_pem_file(&tls.certificate, &tls.key)
+                .await
+            {
+                Ok(()) => tracing::info!("reloaded the HTTPS certificate and key"),
+                Err(error) => {
+                    tracing::error!(%error, "could not reload the HTTPS certificate and key; keeping the old ones")
+                }
+            }
+        }
+    });
+    let listener = listener.into_std()?;
+    let served = axum_server::from_tcp_rustls(listener, config)
+        .handle(handle)
+        .serve(router(shared).into_make_service())
+        .await;
+    reloader.abort();
+    served
 }
 
 /// `None` when the request may read `scope`; otherwise the 401 to send.
