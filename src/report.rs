@@ -341,28 +341,40 @@ pub fn dot_arrow(dot: Option<crate::scorecard::Dot>) -> (&'static str, &'static 
     }
 }
 
-/// One unit's scorecard table (shared by the HTML report and the live page).
-pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str) -> String {
+/// The heading and the opening of a unit's scorecard table, with its
+/// column headings (exact and published tables alike).
+pub(crate) fn table_open(reader: &Reader, unit: UnitIdx, title: &str, class: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<h2>{}</h2>\n<table class=\"scorecard\" data-unit=\"{}\">\n",
+        "<h2>{}</h2>\n<table class=\"{class}\" data-unit=\"{}\">\n",
         escape(title),
         escape(&reader.config.unit(unit).id)
     );
     out.push_str("<tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th></tr>\n");
+    out
+}
+
+/// A section heading row when `slot` starts a new section.
+pub(crate) fn section_row(out: &mut String, reader: &Reader, slot: Slot, current: &mut String) {
+    let heading = section(reader, slot);
+    if heading != *current {
+        let _ = writeln!(
+            out,
+            "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>",
+            escape(&heading)
+        );
+        *current = heading;
+    }
+}
+
+/// One unit's scorecard table (shared by the HTML report and the live page).
+pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str) -> String {
+    let mut out = table_open(reader, unit, title, "scorecard");
     let mut current_section = String::new();
     for row in rows {
         let def = reader.def(row.slot);
-        let heading = section(reader, row.slot);
-        if heading != current_section {
-            let _ = writeln!(
-                out,
-                "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>",
-                escape(&heading)
-            );
-            current_section = heading;
-        }
+        section_row(&mut out, reader, row.slot, &mut current_section);
         let (target, floor) = target_text(reader.target(row.slot, row.date));
         let den = if def.kind == Kind::Count {
             "-".to_string()

@@ -11,8 +11,8 @@ use crate::calendar::Month;
 use crate::config::UnitIdx;
 use crate::indicators::{Indicator, Kind};
 use crate::report::{
-    csv_field, display_name, dot_arrow, escape, rag_class, section, style, target_json,
-    target_text, Summary, CSV_HEADER,
+    csv_field, display_name, dot_arrow, escape, rag_class, section, section_row, style, table_open,
+    target_json, target_text, Summary, CSV_HEADER,
 };
 use crate::scorecard::{amount_json, amount_text, value_text, Rag, Ratio, Reader};
 use rust_decimal::Decimal;
@@ -273,26 +273,11 @@ pub fn unit_table_html(
     rows: &[PublishedRow],
     title: &str,
 ) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<h2>{}</h2>\n<table class=\"scorecard published\" data-unit=\"{}\">\n",
-        escape(title),
-        escape(&reader.config.unit(unit).id)
-    );
-    out.push_str("<tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th></tr>\n");
+    let mut out = table_open(reader, unit, title, "scorecard published");
     let mut current_section = String::new();
     for row in rows {
         let def = reader.def(row.slot);
-        let heading = section(reader, row.slot);
-        if heading != current_section {
-            let _ = writeln!(
-                out,
-                "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>",
-                escape(&heading)
-            );
-            current_section = heading;
-        }
+        section_row(&mut out, reader, row.slot, &mut current_section);
         let (target, floor) = target_text(reader.target(row.slot, row.date));
         let small = if row.now.small_den == Published::Shown(true) {
             " small"
