@@ -453,7 +453,8 @@ for path in provider_paths:
 grafana_env = services.get("grafana", {}).get("environment", {})
 if str(grafana_env.get("GF_AUTH_ANONYMOUS_ENABLED", "")).lower() != "false":
     error(f"{compose_path}: grafana anonymous access must be off")
-if "admin" in str(grafana_env.get("GF_SECURITY_ADMIN_PASSWORD", "admin")).replace("GRAFANA_ADMIN_PASSWORD", "") or ":-" in str(grafana_env.get("GF_SECURITY_ADMIN_PASSWORD", "")):
+# Required from the environment (${VAR:?message}), never a default.
+if not re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", str(grafana_env.get("GF_SECURITY_ADMIN_PASSWORD", ""))):
     error(f"{compose_path}: grafana's admin password must come from the environment, with no default")
 # Every published port listens on 127.0.0.1 only.
 for name, service in services.items():

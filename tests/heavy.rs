@@ -29,6 +29,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/tools.rs"]
+mod tools;
+
 /// A test tool named by an environment variable. Missing, the test returns
 /// early, except under CI (`CI=true`), where the heavy tier must run: there
 /// a missing tool fails the test.
@@ -886,85 +889,6 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// Runs openssl with arguments, in `directory`.
-fn openssl(directory: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(directory)
-        .output()
-        .expect("openssl");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A CA (`{name}-ca.pem`) and, signed by it, a certificate for 127.0.0.1
-/// (`{name}-server.pem`, key `{name}-server.key`).
-fn make_certificates(directory: &Path, name: &str) {
-    let ca_key = format!("{name}-ca.key");
-    let ca = format!("{name}-ca.pem");
-    let key = format!("{name}-server.key");
-    let request = format!("{name}-server.csr");
-    let certificate = format!("{name}-server.pem");
-    let extensions = format!("{name}-san.cnf");
-    std::fs::write(directory.join(&extensions), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    openssl(
-        directory,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=ragline test CA {name}"),
-            "-keyout",
-            &ca_key,
-            "-out",
-            &ca,
-        ],
-    );
-    openssl(
-        directory,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            &key,
-            "-out",
-            &request,
-        ],
-    );
-    openssl(
-        directory,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &request,
-            "-CA",
-            &ca,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &extensions,
-            "-out",
-            &certificate,
-        ],
-    );
-}
-
 /// ragline against a broker it reaches only over TLS: tansu behind a
 /// TLS-terminating proxy (stunnel), the broker advertising the proxy's
 /// port, certificates made here. ragline consumes and produces over TLS;
@@ -977,8 +901,8 @@ fn ragline_consumes_and_produces_over_tls() {
     };
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path();
-    make_certificates(path, "good");
-    make_certificates(path, "wrong");
+    let (certificate, key) = tools::certificates(path, "good");
+    tools::certificates(path, "wrong");
     let (plain_port, tls_port) = (free_port(), free_port());
     let _tansu = Process(Some(
         Command::new(&tansu)
@@ -998,8 +922,8 @@ fn ragline_consumes_and_produces_over_tls() {
         &stunnel_config,
         format!(
             "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{plain_port}\ncert = {}\nkey = {}\n",
-            path.join("good-server.pem").display(),
-            path.join("good-server.key").display()
+            certificate.display(),
+            key.display()
         ),
     )
     .unwrap();

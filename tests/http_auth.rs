@@ -16,29 +16,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "common/tools.rs"]
+mod tools;
+
 const METRICS_TOKEN: &str = "metrics-token-0123456789abcdef";
 const READ_TOKEN: &str = "read-token-0123456789abcdef";
 
-/// SHA-256 by the system's `sha256sum`, independent of ragline's.
+/// SHA-256 of a token by coreutils, independent of ragline's.
 fn sha256sum(text: &str) -> String {
-    let mut child = std::process::Command::new("sha256sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("sha256sum (coreutils)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    tools::sha256sum(text.as_bytes())
 }
 
 /// Serves a small engine with the given tokens on 127.0.0.1; returns the
@@ -344,86 +330,10 @@ fn check_config_redacts_secrets_and_takes_tokens_from_the_environment() {
     );
 }
 
-/// Runs openssl in `directory`.
-fn openssl(directory: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(directory)
-        .output()
-        .expect("openssl (Debian package openssl, installed by scripts/setup.sh)");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A CA `{name}-ca.pem` and a certificate for 127.0.0.1 signed by it.
 fn certificates(directory: &Path, name: &str) -> HttpTls {
-    let file = |suffix: &str| format!("{name}-{suffix}");
-    std::fs::write(
-        directory.join(file("san.cnf")),
-        "subjectAltName=IP:127.0.0.1\n",
-    )
-    .unwrap();
-    let subject = format!("/CN=ragline test CA {name}");
-    openssl(
-        directory,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &subject,
-            "-keyout",
-            &file("ca.key"),
-            "-out",
-            &file("ca.pem"),
-        ],
-    );
-    openssl(
-        directory,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            &file("server.key"),
-            "-out",
-            &file("server.csr"),
-        ],
-    );
-    openssl(
-        directory,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &file("server.csr"),
-            "-CA",
-            &file("ca.pem"),
-            "-CAkey",
-            &file("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &file("san.cnf"),
-            "-out",
-            &file("server.pem"),
-        ],
-    );
-    HttpTls {
-        certificate: directory.join(file("server.pem")),
-        key: directory.join(file("server.key")),
-    }
+    let (certificate, key) = tools::certificates(directory, name);
+    HttpTls { certificate, key }
 }
 
 /// `curl` over HTTPS trusting `ca`: (exit code, status, body).
@@ -516,6 +426,20 @@ fn https_serves_a_verifying_client_and_tokens_still_apply() {
     }
     assert!(renewed, "the renewed certificate is served after SIGHUP");
     assert_eq!(curl(&ca, &format!("{base}/healthz"), None).0, 60);
+
+    // A reload that fails (a broken file) keeps the certificate in use.
+    std::fs::write(
+        directory.path().join("good-server.pem"),
+        "not a certificate",
+    )
+    .unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(curl(&other, &format!("{base}/healthz"), None).0, 0);
 }
 
 #[test]

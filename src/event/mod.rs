@@ -513,51 +513,44 @@ pub const EXCERPT_MAX_CHARS: usize = 24;
 /// Most characters of a rejection's detail.
 pub const DETAIL_MAX_CHARS: usize = 240;
 
-/// A short, printable excerpt of an input value for a rejection reason:
-/// at most [`EXCERPT_MAX_CHARS`] characters, control and other unprintable
-/// characters shown as `?`, `…` when cut. Reasons go to dead letters and
-/// logs; a whole field value (a name, a free-text note) never does.
-pub fn excerpt(text: &str) -> String {
+/// At most `max` characters of `text`, control and other unprintable
+/// characters shown as `?`, and `…` after them when `text` was longer if
+/// `mark_cut`.
+fn printable(text: &str, max: usize, mark_cut: bool) -> String {
     let mut out: String = text
         .chars()
-        .take(EXCERPT_MAX_CHARS)
+        .take(max)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
-    if text.chars().nth(EXCERPT_MAX_CHARS).is_some() {
+    if mark_cut && text.chars().nth(max).is_some() {
         out.push('…');
     }
     out
 }
 
+/// A short, printable excerpt of an input value for a rejection reason:
+/// at most [`EXCERPT_MAX_CHARS`] characters, control and other unprintable
+/// characters shown as `?`, `…` when cut. Reasons go to dead letters and
+/// logs; a whole field value (a name, a free-text note) never does.
+pub fn excerpt(text: &str) -> String {
+    printable(text, EXCERPT_MAX_CHARS, true)
+}
+
+/// Most characters of a field name a rejection keeps: field names come
+/// from the message too (an unknown field), bounded like any excerpt but
+/// longer, since they are names, not values.
+const FIELD_MAX_CHARS: usize = 64;
+
 impl Rejection {
     /// A rejection with its code, the field at fault and what is wrong (the
     /// detail cut to [`DETAIL_MAX_CHARS`], control characters shown as `?`).
     pub fn new(code: RejectionCode, field: Option<&str>, detail: impl Into<String>) -> Rejection {
-        let detail: String = detail.into();
-        let mut kept: String = detail
-            .chars()
-            .take(DETAIL_MAX_CHARS)
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        if detail.chars().nth(DETAIL_MAX_CHARS).is_some() {
-            kept.push('…');
-        }
         Rejection {
             code,
-            field: field.map(excerpt_field),
-            detail: kept,
+            field: field.map(|field| printable(field, FIELD_MAX_CHARS, false)),
+            detail: printable(&detail.into(), DETAIL_MAX_CHARS, true),
         }
     }
-}
-
-/// Field names come from the message too (an unknown field): bounded like
-/// any excerpt, but longer, since they are names, not values.
-fn excerpt_field(field: &str) -> String {
-    field
-        .chars()
-        .take(64)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 impl fmt::Display for Rejection {
