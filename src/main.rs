@@ -192,7 +192,8 @@ struct ReportArgs {
     /// State directory.
     #[arg(long)]
     state: PathBuf,
-    /// Month (YYYY-MM).
+    /// Month (YYYY-MM), or an inclusive range of months (YYYY-MM..YYYY-MM)
+    /// written one file per month into `--out-dir`.
     #[arg(long)]
     month: String,
     /// One unit.
@@ -208,8 +209,13 @@ struct ReportArgs {
     #[arg(long, value_enum, default_value = "scorecard")]
     view: View,
     /// Output file (default: standard output).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "out_dir")]
     out: Option<PathBuf>,
+    /// Directory for a range of months: one file per month, named
+    /// `YYYY-MM.json` (`.csv`, `.html`), each the same as the single-month
+    /// report; the state is loaded once.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
     /// The published form: small counts withheld, with secondary
     /// suppression, symbols in their place (the configuration's
     /// `[disclosure]`); without it the report is exact.
@@ -601,10 +607,52 @@ fn pretty(value: &serde_json::Value) -> Result<String> {
     Ok(text)
 }
 
+/// Most months one `report` writes (a century of month ends).
+const REPORT_MONTHS_MAX: usize = 1200;
+
+/// The months of `--month`: one (`YYYY-MM`) or an inclusive range
+/// (`YYYY-MM..YYYY-MM`), in order.
+fn report_months(text: &str) -> Result<Vec<Month>> {
+    let parse = |part: &str| {
+        Month::parse(part).with_context(|| {
+            format!("--month: '{part}' is not a month (YYYY-MM) or a range (YYYY-MM..YYYY-MM)")
+        })
+    };
+    let (first, last) = match text.split_once("..") {
+        Some((first, last)) => (parse(first)?, parse(last)?),
+        None => {
+            let month = parse(text)?;
+            (month, month)
+        }
+    };
+    if last < first {
+        bail!("--month: the range {text} ends before it starts");
+    }
+    if first.plus(REPORT_MONTHS_MAX as i32) <= last {
+        bail!("--month: the range {text} spans more than {REPORT_MONTHS_MAX} months");
+    }
+    let mut months = Vec::new();
+    let mut month = first;
+    while month <= last {
+        months.push(month);
+        month = month.plus(1);
+    }
+    Ok(months)
+}
+
 fn report_command(args: ReportArgs) -> Result<()> {
     let config = load_config(&args.config)?;
-    let month = Month::parse(&args.month)
-        .with_context(|| format!("--month: '{}' is not a month (YYYY-MM)", args.month))?;
+    let months = report_months(&args.month)?;
+    let ranged = args.month.contains("..");
+    if ranged && args.out_dir.is_none() {
+        bail!(
+            "--month {}: a range of months needs --out-dir DIR (one file per month)",
+            args.month
+        );
+    }
+    if !ranged && args.out_dir.is_some() {
+        bail!("--out-dir: give a range of months (YYYY-MM..YYYY-MM), or --out for one month");
+    }
     let unit = match args.unit.as_deref() {
         Some(id) => Some(
             config
@@ -623,39 +671,51 @@ fn report_command(args: ReportArgs) -> Result<()> {
     }
     let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
-    let text = match args.view {
-        View::Scorecard if args.published => {
-            use ragline::disclosure::render;
-            let units = match unit {
-                Some(unit) => vec![unit],
-                None => config.unit_indices(),
-            };
-            match args.format {
-                Format::Json => pretty(&render::report_json(&reader, policy, &units, month)?)?,
-                Format::Csv => render::report_csv(&reader, policy, &units, month)?,
-                Format::Html => render::report_html(&reader, policy, &units, month)?,
+    let units = match unit {
+        Some(unit) => vec![unit],
+        None => config.unit_indices(),
+    };
+    let render = |month: Month| -> Result<String> {
+        Ok(match args.view {
+            View::Scorecard if args.published => {
+                use ragline::disclosure::render;
+                match args.format {
+                    Format::Json => pretty(&render::report_json(&reader, policy, &units, month)?)?,
+                    Format::Csv => render::report_csv(&reader, policy, &units, month)?,
+                    Format::Html => render::report_html(&reader, policy, &units, month)?,
+                }
             }
-        }
-        View::Scorecard => {
-            let units = match unit {
-                Some(unit) => vec![unit],
-                None => config.unit_indices(),
-            };
-            match args.format {
+            View::Scorecard => match args.format {
                 Format::Json => pretty(&report::report_json(&reader, &units, month))?,
                 Format::Csv => report::report_csv(&reader, &units, month),
                 Format::Html => report::report_html(&reader, &units, month),
+            },
+            View::UascImpact => {
+                let units = report::uasc_view_units(&reader, unit);
+                match args.format {
+                    Format::Json => pretty(&report::uasc_view_json(&reader, &units, month))?,
+                    Format::Csv => report::uasc_view_csv(&reader, &units, month),
+                    Format::Html => report::uasc_view_html(&reader, &units, month),
+                }
             }
-        }
-        View::UascImpact => {
-            let units = report::uasc_view_units(&reader, unit);
-            match args.format {
-                Format::Json => pretty(&report::uasc_view_json(&reader, &units, month))?,
-                Format::Csv => report::uasc_view_csv(&reader, &units, month),
-                Format::Html => report::uasc_view_html(&reader, &units, month),
-            }
-        }
+        })
     };
+    if let Some(directory) = &args.out_dir {
+        std::fs::create_dir_all(directory)
+            .with_context(|| format!("--out-dir {}", directory.display()))?;
+        let extension = match args.format {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        };
+        for &month in &months {
+            let path = directory.join(format!("{month}.{extension}"));
+            std::fs::write(&path, render(month)?)
+                .with_context(|| format!("--out-dir: writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
+    let text = render(months[0])?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?

@@ -410,3 +410,68 @@ fn published_report_refusals_are_clear() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_range_of_months_writes_one_file_per_month_equal_to_single_month_reports() {
+    let run = Run::new();
+    let clean = run.generate("clean.jsonl", false);
+    run.replay(&clean, "state", "100000");
+    let state = run.file("state");
+    for format in ["json", "csv", "html"] {
+        let directory = run.file(&format!("months-{format}"));
+        ragline(&[
+            "report",
+            "--state",
+            &state,
+            "--month",
+            "2016-11..2017-02",
+            "--all-units",
+            "--format",
+            format,
+            "--out-dir",
+            &directory,
+        ]);
+        let mut names: Vec<String> = std::fs::read_dir(&directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let expected: Vec<String> = ["2016-11", "2016-12", "2017-01", "2017-02"]
+            .iter()
+            .map(|month| format!("{month}.{format}"))
+            .collect();
+        assert_eq!(names, expected);
+        for month in ["2016-11", "2016-12", "2017-01", "2017-02"] {
+            let written =
+                std::fs::read_to_string(Path::new(&directory).join(format!("{month}.{format}")))
+                    .unwrap();
+            assert_eq!(
+                written,
+                run.report("state", month, format),
+                "{month} {format}"
+            );
+        }
+    }
+    // A range needs a directory; a directory needs a range; ranges run forwards.
+    for (args, message) in [
+        (vec!["--month", "2016-11..2017-02"], "needs --out-dir"),
+        (vec!["--month", "2016-11", "--out-dir", "x"], "give a range"),
+        (
+            vec!["--month", "2017-02..2016-11", "--out-dir", "x"],
+            "ends before it starts",
+        ),
+        (
+            vec!["--month", "2016-11..2017-1", "--out-dir", "x"],
+            "is not a month",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(["report", "--state", &state])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
