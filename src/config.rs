@@ -182,6 +182,10 @@ pub struct Processing {
     /// outputs before it stops (the rest are sent after the restart), in
     /// seconds.
     pub shutdown_drain_seconds: u64,
+    /// Threads that decode messages and fold owners in parallel within a
+    /// batch (0: one per core; 1: everything on the calling thread). The
+    /// result is the same whatever the number.
+    pub threads: usize,
 }
 
 /// Plausible ranges that input values must fall in (`[validation]`): a
@@ -455,6 +459,7 @@ struct FileProcessing {
     replay_checkpoint_seconds: u64,
     sync_commits: bool,
     shutdown_drain_seconds: u64,
+    threads: usize,
 }
 
 impl Default for FileProcessing {
@@ -471,6 +476,7 @@ impl Default for FileProcessing {
             replay_checkpoint_seconds: 30,
             sync_commits: false,
             shutdown_drain_seconds: 30,
+            threads: 0,
         }
     }
 }
@@ -1055,6 +1061,7 @@ impl Config {
                 replay_checkpoint_seconds: processing.replay_checkpoint_seconds,
                 sync_commits: processing.sync_commits,
                 shutdown_drain_seconds: processing.shutdown_drain_seconds,
+                threads: processing.threads,
             },
             validation,
             kafka: KafkaSettings {

@@ -337,6 +337,30 @@ impl Ledger {
         (owner, &mut cached.record)
     }
 
+    /// Every touched owner and its record, in the order they were first
+    /// touched (valid until the next [`Ledger::trim`]): disjoint borrows, so
+    /// that owners can be re-folded on several threads.
+    pub fn touched_records_mut(&mut self) -> Vec<(&Owner, &mut OwnerRecord)> {
+        let rank: rustc_hash::FxHashMap<u32, usize> = self
+            .touched
+            .iter()
+            .enumerate()
+            .map(|(rank, OwnerId(index))| (*index, rank))
+            .collect();
+        let mut records: Vec<(usize, &Owner, &mut OwnerRecord)> = self
+            .owners
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, (_, cached))| cached.touched)
+            .map(|(index, (owner, cached))| (rank[&(index as u32)], owner, &mut cached.record))
+            .collect();
+        records.sort_unstable_by_key(|(rank, _, _)| *rank);
+        records
+            .into_iter()
+            .map(|(_, owner, record)| (owner, record))
+            .collect()
+    }
+
     /// A cached owner record.
     pub fn record(&self, owner: &Owner) -> Option<&OwnerRecord> {
         self.owners.get(owner).map(|cached| &cached.record)
