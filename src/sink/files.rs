@@ -32,7 +32,13 @@ pub struct FileSink {
     written: HashMap<OutputTopic, u64>,
     /// Files are appended to (a resumed replay), not truncated.
     append: bool,
+    /// The outbox sequence after the last record written: the next drain
+    /// reads from here, not past every acknowledged record again.
+    cursor: u64,
 }
+
+/// Most outbox records read per step of a drain.
+const DRAIN_CHUNK: usize = 100_000;
 
 fn create(path: &Path, append: bool) -> Result<BufWriter<File>, FileSinkError> {
     if let Some(parent) = path.parent() {
@@ -70,6 +76,7 @@ impl FileSink {
             outputs: outputs.map(Path::to_path_buf),
             writers: HashMap::new(),
             written: HashMap::new(),
+            cursor: 0,
         })
     }
 
@@ -77,10 +84,11 @@ impl FileSink {
     pub fn drain(&mut self, engine: &Engine) -> Result<u64, FileSinkError> {
         let mut total = 0;
         loop {
-            let pending = engine.pending_outputs(100_000)?;
+            let pending = engine.pending_outputs_from(self.cursor, DRAIN_CHUNK)?;
             if pending.is_empty() {
                 break;
             }
+            let full = pending.len() == DRAIN_CHUNK;
             let mut delivered = Vec::with_capacity(pending.len());
             for (sequence, record) in pending {
                 let target = if record.topic == OutputTopic::DeadLetters {
@@ -110,10 +118,14 @@ impl FileSink {
                     *self.written.entry(record.topic).or_default() += 1;
                 }
                 delivered.push(sequence);
+                self.cursor = sequence + 1;
             }
             self.flush()?;
             engine.acknowledge_outputs(&delivered)?;
             total += delivered.len() as u64;
+            if !full {
+                break;
+            }
         }
         Ok(total)
     }
