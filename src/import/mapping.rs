@@ -127,3 +127,64 @@ fn csv_problem(file: &Path, error: &csv::Error) -> String {
     };
     format!("children_file {}{row} {what}", file.display())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kent() -> Config {
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml")).unwrap()
+    }
+
+    fn load(text: &str) -> Result<Mapping, String> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("mapping.toml");
+        std::fs::write(&path, text).unwrap();
+        std::fs::write(
+            directory.path().join("children.csv"),
+            "child,unit\nC9,swale-cswt\n",
+        )
+        .unwrap();
+        let config = kent();
+        Mapping::load(&path, &config, config.default_la).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_example_mapping_loads() {
+        let config = kent();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/import-mapping.toml");
+        let mapping = Mapping::load(&path, &config, config.default_la).unwrap();
+        assert_eq!(mapping.unit_for("anyone"), ("north-kent-cic", false));
+    }
+
+    #[test]
+    fn children_come_inline_or_from_a_file_and_the_rest_go_to_the_default() {
+        let mapping = load(
+            "[[authority]]\nid = \"kent\"\ndefault_unit = \"suasc\"\nchildren_file = \"children.csv\"\n[authority.children]\n\"C1\" = \"dartford-cswt\"\n",
+        )
+        .unwrap();
+        assert_eq!(mapping.unit_for("C1"), ("dartford-cswt", true));
+        assert_eq!(mapping.unit_for("C9"), ("swale-cswt", true));
+        assert_eq!(mapping.unit_for("C2"), ("suasc", false));
+    }
+
+    #[test]
+    fn units_must_be_leaves_of_the_authority() {
+        let error =
+            load("[[authority]]\nid = \"kent\"\ndefault_unit = \"north-kent\"\n").unwrap_err();
+        assert!(
+            error.ends_with("default_unit: 'north-kent' is not a leaf unit"),
+            "{error}"
+        );
+        let error = load("[[authority]]\nid = \"kent\"\ndefault_unit = \"suasc\"\n[authority.children]\n\"C1\" = \"atlantis\"\n").unwrap_err();
+        assert!(
+            error.ends_with("children: unknown unit 'atlantis'"),
+            "{error}"
+        );
+        let error = load("[[authority]]\nid = \"medway\"\ndefault_unit = \"suasc\"\n").unwrap_err();
+        assert!(
+            error.ends_with("no [[authority]] with id = \"kent\""),
+            "{error}"
+        );
+    }
+}
