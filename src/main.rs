@@ -39,6 +39,9 @@ enum Command {
     Replay(ReplayArgs),
     /// Write the month-end scorecard of one unit or all units.
     Report(ReportArgs),
+    /// Turn statutory returns (SSDA903, CIN census) into events for replay.
+    #[command(subcommand)]
+    Import(ragline::import::cli::ImportCommand),
     /// Print the indicator reference table (Markdown) of a configuration.
     Catalogue {
         /// Configuration file.
@@ -238,6 +241,7 @@ fn main() {
         Command::Replay(args) if args.from_topic => replay_from_topic(args),
         Command::Replay(args) => replay(args),
         Command::Report(args) => report_command(args),
+        Command::Import(command) => ragline::import::cli::run(command),
         Command::CheckConfig { config } => check_config(&config),
         Command::HashToken => hash_token(),
         Command::Catalogue { config } => catalogue(&config),
