@@ -388,6 +388,42 @@ mod tests {
     }
 
     #[test]
+    fn high_count_bandings_are_whole_numbers() {
+        // No catalogue count has H polarity today; a made-up one checks the
+        // rule: green from the target, red below the floor, whole numbers.
+        static COUNT_H: Indicator = Indicator {
+            id: "TEST-H",
+            name: "A count where more is better",
+            section: "TEST",
+            kind: Kind::Count,
+            window: Window::M,
+            polarity: Polarity::High,
+            default_uasc: crate::config::UascFilter::All,
+            num_scale: 1,
+            den_scale: 1,
+            numerator: "-",
+            denominator: "-",
+            default_target: "15 / 10",
+            child: None,
+            unit: None,
+            query: crate::indicators::Query::Plain,
+        };
+        assert_eq!(
+            target_sentence(&COUNT_H, Some(&bound("15", "10")), "2017-18"),
+            "Target: 15 (RAG Bandings: Below 10 = Red, 10 to 14 = Amber, 15 and above = Green)"
+        );
+        // 14.5 makes 15 the first green whole number; 9.5 makes 10 amber.
+        assert_eq!(
+            target_sentence(&COUNT_H, Some(&bound("14.5", "9.5")), "2017-18"),
+            "Target: 14.5 (RAG Bandings: Below 10 = Red, 10 to 14 = Amber, 15 and above = Green)"
+        );
+        assert_eq!(
+            period_sentence(&COUNT_H, Month::parse("2017-06").unwrap()),
+            "Data: Figures shown are for the reporting month. The result for Jun 2017 shows performance for 1 June 2017 to 30 June 2017."
+        );
+    }
+
+    #[test]
     fn tolerance_and_period_sentences() {
         let as01 = by_id("AS01").unwrap(); // R12M, H
         let june = Month::parse("2017-06").unwrap();

@@ -100,15 +100,22 @@ fn uasc_sentence(reader: &Reader, page: &ExceptionPage) -> Option<String> {
     } else {
         "Including"
     };
+    let mut details = Vec::new();
+    if def.kind != Kind::Count {
+        details.push(num_den_text(def, other.evaluation.reading));
+    }
+    if other.evaluation.rag.is_some() {
+        details.push(rag_word(other.evaluation.rag).to_string());
+    }
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", details.join(", "))
+    };
     Some(format!(
-        "{treatment} UASC ({}): {} ({}{})",
+        "{treatment} UASC ({}): {}{details}",
         reader.catalogue.slots[other.slot as usize].id,
         value_text(def, other.evaluation.value),
-        num_den_text(def, other.evaluation.reading),
-        match other.evaluation.rag {
-            Some(rag) => format!(", {}", rag_word(Some(rag))),
-            None => String::new(),
-        }
     ))
 }
 
@@ -444,13 +451,22 @@ pub fn exceptions_markdown(reader: &Reader, options: &ExceptionOptions, pages: &
         } else {
             out.push_str("Units beneath rated red:\n\n");
             for line in &page.red_units {
-                let _ = writeln!(
-                    out,
-                    "- {}: {} ({})",
-                    reader.config.unit(line.unit).name,
-                    value_text(def, line.evaluation.value),
-                    num_den_text(def, line.evaluation.reading)
-                );
+                if def.kind == Kind::Count {
+                    let _ = writeln!(
+                        out,
+                        "- {}: {}",
+                        reader.config.unit(line.unit).name,
+                        value_text(def, line.evaluation.value)
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "- {}: {} ({})",
+                        reader.config.unit(line.unit).name,
+                        value_text(def, line.evaluation.value),
+                        num_den_text(def, line.evaluation.reading)
+                    );
+                }
             }
             out.push('\n');
         }
@@ -507,9 +523,14 @@ pub fn movement_sentence(reader: &Reader, movement: &Movement) -> String {
         Direction::Worsened => "decreased",
     };
     let mut sentence = format!(
-        "Performance has {verb} from {} to {}, moving from a {} to {} RAG rating.",
+        "Performance has {verb} from {} to {}, moving from {} {} to {} RAG rating.",
         value_text(def, movement.from.evaluation.value),
         value_text(def, movement.to.evaluation.value),
+        if movement.from.evaluation.rag == Some(Rag::Amber) {
+            "an"
+        } else {
+            "a"
+        },
         rag_word(movement.from.evaluation.rag),
         rag_word(movement.to.evaluation.rag)
     );
