@@ -1086,7 +1086,11 @@ impl Config {
             ));
         }
         let pack = PackSettings {
-            data_source: raw.pack.data_source.clone().filter(|text| !text.trim().is_empty()),
+            data_source: raw
+                .pack
+                .data_source
+                .clone()
+                .filter(|text| !text.trim().is_empty()),
             trend_months: raw.pack.trend_months,
         };
         Ok(Config {

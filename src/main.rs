@@ -660,7 +660,9 @@ fn report_command(args: ReportArgs) -> Result<()> {
                 Format::Json => ragline::pack::Format::Json,
                 Format::Html => ragline::pack::Format::Html,
                 Format::Markdown => ragline::pack::Format::Markdown,
-                Format::Csv => bail!("--format csv: the committee pack views are json, html or markdown"),
+                Format::Csv => {
+                    bail!("--format csv: the committee pack views are json, html or markdown")
+                }
             };
             let request = ragline::pack::Request {
                 view: pack_view.context("a pack view")?,

@@ -145,7 +145,9 @@ fn beneath(unit: &str) -> BTreeSet<String> {
         .map(|entry| {
             (
                 entry["id"].as_str().unwrap().to_string(),
-                entry.get("parent").map(|parent| parent.as_str().unwrap().to_string()),
+                entry
+                    .get("parent")
+                    .map(|parent| parent.as_str().unwrap().to_string()),
             )
         })
         .collect();
@@ -178,9 +180,19 @@ fn exception_pages_agree_with_the_scorecards_of_their_months() {
         .collect();
     let card = &cards[month];
     let variants = uasc_variants();
-    assert!(variants.len() >= 10, "the configuration pairs UASC variants");
+    assert!(
+        variants.len() >= 10,
+        "the configuration pairs UASC variants"
+    );
     let report = state.json(&[
-        "--month", month, "--unit", "kent", "--view", "exceptions", "--format", "json",
+        "--month",
+        month,
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "json",
     ]);
     assert_eq!(report["view"], "exceptions");
     assert_eq!(report["trend_months"], 4);
@@ -199,7 +211,10 @@ fn exception_pages_agree_with_the_scorecards_of_their_months() {
         .iter()
         .map(|page| page["indicator"].as_str().unwrap().to_string())
         .collect();
-    assert!(!expected.is_empty(), "the generated history has red indicators");
+    assert!(
+        !expected.is_empty(),
+        "the generated history has red indicators"
+    );
     assert_eq!(paged, expected);
     assert_eq!(paged.len(), pages.len(), "one page per indicator");
 
@@ -244,10 +259,16 @@ fn exception_pages_agree_with_the_scorecards_of_their_months() {
 
         // Cases outside the standard: den - num for H percentages, num for L.
         let outside = &page["outside_standard"];
-        match (row["kind"].as_str().unwrap(), row["polarity"].as_str().unwrap()) {
+        match (
+            row["kind"].as_str().unwrap(),
+            row["polarity"].as_str().unwrap(),
+        ) {
             ("percent", "H") => {
                 let (num, den) = (row["num"].as_f64().unwrap(), row["den"].as_f64().unwrap());
-                assert!((outside["count"].as_f64().unwrap() - (den - num)).abs() < 1e-6, "{id}");
+                assert!(
+                    (outside["count"].as_f64().unwrap() - (den - num)).abs() < 1e-6,
+                    "{id}"
+                );
                 assert!((outside["of"].as_f64().unwrap() - den).abs() < 1e-6, "{id}");
             }
             ("percent", "L") => {
@@ -293,11 +314,25 @@ fn exception_pages_agree_with_the_scorecards_of_their_months() {
 
     // HTML and Markdown carry one page per JSON page.
     let html = state.report(&[
-        "--month", month, "--unit", "kent", "--view", "exceptions", "--format", "html",
+        "--month",
+        month,
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "html",
     ]);
     assert_eq!(html.matches("<section class=\"page\"").count(), pages.len());
     let markdown = state.report(&[
-        "--month", month, "--unit", "kent", "--view", "exceptions", "--format", "markdown",
+        "--month",
+        month,
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "markdown",
     ]);
     assert_eq!(markdown.matches("\n## ").count(), pages.len());
     for page in pages {
@@ -323,7 +358,14 @@ fn turned_red_since_and_amber_pages_follow_both_scorecards() {
     for unit in ["kent", "north-kent", "east-kent"] {
         for include_amber in [false, true] {
             let mut args = vec![
-                "--month", month, "--since", since, "--unit", unit, "--view", "exceptions",
+                "--month",
+                month,
+                "--since",
+                since,
+                "--unit",
+                unit,
+                "--view",
+                "exceptions",
             ];
             if include_amber {
                 args.push("--include-amber");
@@ -356,7 +398,13 @@ fn turned_red_since_and_amber_pages_follow_both_scorecards() {
     // Without --since and with amber, every red and amber indicator of the
     // root gets a page.
     let report = state.json(&[
-        "--month", month, "--view", "exceptions", "--include-amber", "--trend", "6",
+        "--month",
+        month,
+        "--view",
+        "exceptions",
+        "--include-amber",
+        "--trend",
+        "6",
     ]);
     let pages = report["pages"].as_array().unwrap();
     let expected = after["kent"]
@@ -487,7 +535,14 @@ fn movement_lists_every_band_that_moved_between_two_scorecards() {
 fn hand_made_history_gives_the_pages_worked_by_hand() {
     let state = State::hand();
     let report = state.json(&[
-        "--month", "2017-06", "--unit", "kent", "--view", "exceptions", "--format", "json",
+        "--month",
+        "2017-06",
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "json",
     ]);
     let pages = report["pages"].as_array().unwrap();
     let ids: Vec<&str> = pages
@@ -497,7 +552,10 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
     assert_eq!(ids, ["AS01", "CIN01", "CIN02"]);
 
     let as01 = &pages[0];
-    assert_eq!((as01["num"].as_i64(), as01["den"].as_i64()), (Some(7), Some(11)));
+    assert_eq!(
+        (as01["num"].as_i64(), as01["den"].as_i64()),
+        (Some(7), Some(11))
+    );
     assert_eq!(as01["shown"], "63.6%");
     assert_eq!(as01["rag"], "red");
     let trend: Vec<(String, String, String, String)> = as01["trend"]
@@ -527,7 +585,10 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
         as01["data_notes"]["target"],
         "Target: 90% (RAG Bandings: Below 80% = Red, 80% to 90% = Amber, 90% and above = Green)"
     );
-    assert_eq!(as01["data_notes"]["tolerance"], "Tolerance: Higher values are better");
+    assert_eq!(
+        as01["data_notes"]["tolerance"],
+        "Tolerance: Higher values are better"
+    );
     assert_eq!(
         as01["data_notes"]["period"],
         "Data: Figures shown are based on a rolling 12 month period. The result for Jun 2017 shows performance for Jul 2016 to Jun 2017 (1 July 2016 to 30 June 2017)."
@@ -570,12 +631,20 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
         cin02["data_notes"]["target"],
         "Target: 0 (RAG Bandings: Above 10 = Red, 1 to 10 = Amber, 0 = Green)"
     );
-    assert_eq!(cin02["data_notes"]["tolerance"], "Tolerance: Lower values are better");
+    assert_eq!(
+        cin02["data_notes"]["tolerance"],
+        "Tolerance: Lower values are better"
+    );
     let cin02_trend: Vec<(&str, &str)> = cin02["trend"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|point| (point["shown"].as_str().unwrap(), point["rag"].as_str().unwrap()))
+        .map(|point| {
+            (
+                point["shown"].as_str().unwrap(),
+                point["rag"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         cin02_trend,
@@ -585,7 +654,14 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
     // Turned red since May: only AS01 (amber in May); CIN01 and CIN02 were
     // red already.
     let since = state.json(&[
-        "--month", "2017-06", "--since", "2017-05", "--unit", "kent", "--view", "exceptions",
+        "--month",
+        "2017-06",
+        "--since",
+        "2017-05",
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
     ]);
     let ids: Vec<&str> = since["pages"]
         .as_array()
@@ -598,7 +674,14 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
 
     // The Markdown page reads as the published one.
     let markdown = state.report(&[
-        "--month", "2017-06", "--unit", "kent", "--view", "exceptions", "--format", "markdown",
+        "--month",
+        "2017-06",
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "markdown",
     ]);
     assert!(markdown.contains(
         "| Kent Result |  |  | 83.3% | 63.6% |\n| Target | 90.0% | 90.0% | 90.0% | 90.0% |\n| RAG Rating |  |  | Amber | Red |"
@@ -619,8 +702,14 @@ fn hand_made_history_moves_as01_and_shows_the_late_data() {
             assert_eq!(line["direction"], "worsened");
             assert_eq!(line["from"]["rag"], "amber");
             assert_eq!(line["to"]["rag"], "red");
-            assert_eq!((line["from"]["num"].as_i64(), line["from"]["den"].as_i64()), (Some(5), Some(6)));
-            assert_eq!((line["to"]["num"].as_i64(), line["to"]["den"].as_i64()), (Some(7), Some(11)));
+            assert_eq!(
+                (line["from"]["num"].as_i64(), line["from"]["den"].as_i64()),
+                (Some(5), Some(6))
+            );
+            assert_eq!(
+                (line["to"]["num"].as_i64(), line["to"]["den"].as_i64()),
+                (Some(7), Some(11))
+            );
             // Both months were restated once, by the late May assessment;
             // the record holds the figures as restated.
             assert_eq!(line["from"]["restatements"], 1);
@@ -655,17 +744,31 @@ fn pack_views_refuse_what_they_cannot_do() {
     ]);
     assert!(stderr.contains("is not before --month"), "{stderr}");
     let stderr = state.fails(&[
-        "--month", "2017-06", "--since", "2017-13", "--view", "exceptions",
+        "--month",
+        "2017-06",
+        "--since",
+        "2017-13",
+        "--view",
+        "exceptions",
     ]);
-    assert!(stderr.contains("--since: '2017-13' is not a month"), "{stderr}");
+    assert!(
+        stderr.contains("--since: '2017-13' is not a month"),
+        "{stderr}"
+    );
     let stderr = state.fails(&[
-        "--month", "2017-06", "--view", "exceptions", "--format", "csv",
+        "--month",
+        "2017-06",
+        "--view",
+        "exceptions",
+        "--format",
+        "csv",
     ]);
     assert!(stderr.contains("json, html or markdown"), "{stderr}");
     let stderr = state.fails(&["--month", "2017-06", "--format", "markdown"]);
-    assert!(stderr.contains("only the exceptions and movement views"), "{stderr}");
-    let stderr = state.fails(&[
-        "--month", "2017-06", "--view", "exceptions", "--trend", "0",
-    ]);
+    assert!(
+        stderr.contains("only the exceptions and movement views"),
+        "{stderr}"
+    );
+    let stderr = state.fails(&["--month", "2017-06", "--view", "exceptions", "--trend", "0"]);
     assert!(stderr.contains("--trend: 0"), "{stderr}");
 }

@@ -132,7 +132,13 @@ pub fn data_notes(reader: &Reader, slot: Slot, month: Month) -> DataNotes {
 }
 
 /// The trend table of `slot` at `unit`: the `count` month ends up to `month`.
-pub fn trend(reader: &Reader, slot: Slot, unit: UnitIdx, month: Month, count: u32) -> Vec<TrendPoint> {
+pub fn trend(
+    reader: &Reader,
+    slot: Slot,
+    unit: UnitIdx,
+    month: Month,
+    count: u32,
+) -> Vec<TrendPoint> {
     let def = reader.def(slot);
     (0..count as i32)
         .rev()

@@ -129,9 +129,7 @@ pub fn render_report(
             Ok(match request.format {
                 Format::Json => pretty(&render::movement_json(reader, since, request.month, &list)),
                 Format::Html => render::movement_html(reader, since, request.month, &list),
-                Format::Markdown => {
-                    render::movement_markdown(reader, since, request.month, &list)
-                }
+                Format::Markdown => render::movement_markdown(reader, since, request.month, &list),
             })
         }
     }
@@ -158,7 +156,14 @@ pub fn default_units(reader: &Reader) -> Vec<UnitIdx> {
 /// configuration order.
 pub fn units_beneath(reader: &Reader, unit: UnitIdx) -> Vec<UnitIdx> {
     let mut out = Vec::new();
-    let mut stack: Vec<UnitIdx> = reader.config.unit(unit).children.iter().rev().copied().collect();
+    let mut stack: Vec<UnitIdx> = reader
+        .config
+        .unit(unit)
+        .children
+        .iter()
+        .rev()
+        .copied()
+        .collect();
     while let Some(next) = stack.pop() {
         out.push(next);
         stack.extend(reader.config.unit(next).children.iter().rev().copied());

@@ -226,6 +226,9 @@ mod tests {
         assert!(is_closed(&clock, Month::parse("2017-06").unwrap()));
         assert!(!is_closed(&clock, Month::parse("2017-07").unwrap()));
         assert!(!is_closed(&clock, Month::parse("2016-03").unwrap()));
-        assert!(!is_closed(&Clock::default(), Month::parse("2017-06").unwrap()));
+        assert!(!is_closed(
+            &Clock::default(),
+            Month::parse("2017-06").unwrap()
+        ));
     }
 }

@@ -364,7 +364,8 @@ mod tests {
             target_sentence(as01, None, "2018-19"),
             "Target: none set for 2018-19 (not rated)"
         );
-        assert!(target_sentence(scs13, Some(&bound("20", "25")), "2017-18").contains("does not fit polarity T"));
+        assert!(target_sentence(scs13, Some(&bound("20", "25")), "2017-18")
+            .contains("does not fit polarity T"));
         // No amber band when target and floor coincide.
         assert_eq!(
             target_sentence(as01, Some(&bound("80", "80")), "2017-18"),
@@ -427,13 +428,19 @@ mod tests {
     fn tolerance_and_period_sentences() {
         let as01 = by_id("AS01").unwrap(); // R12M, H
         let june = Month::parse("2017-06").unwrap();
-        assert_eq!(tolerance_sentence(as01), "Tolerance: Higher values are better");
+        assert_eq!(
+            tolerance_sentence(as01),
+            "Tolerance: Higher values are better"
+        );
         assert_eq!(
             period_sentence(as01, Month::parse("2017-04").unwrap()),
             "Data: Figures shown are based on a rolling 12 month period. The result for Apr 2017 shows performance for May 2016 to Apr 2017 (1 May 2016 to 30 April 2017)."
         );
         let scs43 = by_id("SCS43").unwrap(); // SS, L
-        assert_eq!(tolerance_sentence(scs43), "Tolerance: Lower values are better");
+        assert_eq!(
+            tolerance_sentence(scs43),
+            "Tolerance: Lower values are better"
+        );
         assert_eq!(
             period_sentence(scs43, june),
             "Data: Figures shown are based on a snapshot as at the end of the reporting month. The result for Jun 2017 shows the position on 30 June 2017."
@@ -443,7 +450,10 @@ mod tests {
             period_sentence(as01, Month::parse("2016-02").unwrap()),
             "Data: Figures shown are based on a rolling 12 month period. The result for Feb 2016 shows performance for Mar 2015 to Feb 2016 (1 March 2015 to 29 February 2016)."
         );
-        assert_eq!(source_sentence(Some("Liberi")).unwrap(), "Data Source: Liberi");
+        assert_eq!(
+            source_sentence(Some("Liberi")).unwrap(),
+            "Data Source: Liberi"
+        );
         assert_eq!(source_sentence(None), None);
     }
 
@@ -459,17 +469,37 @@ mod tests {
         );
         // L percent: the numerator is what counts against the standard.
         let cp01 = by_id("CP01").unwrap(); // L percent, SS
-        let outside = outside_standard(cp01, Reading { num: 1927, den: 2461 }, june).unwrap();
+        let outside = outside_standard(
+            cp01,
+            Reading {
+                num: 1927,
+                den: 2461,
+            },
+            june,
+        )
+        .unwrap();
         assert_eq!(outside.outside, 1927);
         assert_eq!(
             outside.sentence,
             "On 30 June 2017, 1,927 of the 2,461 cases counted fell outside the standard (534 within it)."
         );
         // No sentence for T, for counts, for ratios and without data.
-        assert_eq!(outside_standard(by_id("SCS13").unwrap(), Reading { num: 5, den: 20 }, june), None);
-        assert_eq!(outside_standard(by_id("CIN02").unwrap(), Reading { num: 5, den: 0 }, june), None);
-        assert_eq!(outside_standard(by_id("SCS43").unwrap(), Reading { num: 5, den: 20 }, june), None);
-        assert_eq!(outside_standard(as01, Reading { num: 0, den: 0 }, june), None);
+        assert_eq!(
+            outside_standard(by_id("SCS13").unwrap(), Reading { num: 5, den: 20 }, june),
+            None
+        );
+        assert_eq!(
+            outside_standard(by_id("CIN02").unwrap(), Reading { num: 5, den: 0 }, june),
+            None
+        );
+        assert_eq!(
+            outside_standard(by_id("SCS43").unwrap(), Reading { num: 5, den: 20 }, june),
+            None
+        );
+        assert_eq!(
+            outside_standard(as01, Reading { num: 0, den: 0 }, june),
+            None
+        );
     }
 
     #[test]
@@ -480,6 +510,9 @@ mod tests {
         assert_eq!(grouped(10692), "10,692");
         assert_eq!(grouped(-1234567), "-1,234,567");
         assert_eq!(month_label(Month::parse("2017-09").unwrap()), "Sep 2017");
-        assert_eq!(date_label(Date::from_ymd(2017, 9, 1).unwrap()), "1 September 2017");
+        assert_eq!(
+            date_label(Date::from_ymd(2017, 9, 1).unwrap()),
+            "1 September 2017"
+        );
     }
 }

@@ -11,7 +11,10 @@ use crate::calendar::Month;
 use crate::config::TargetSpec;
 use crate::indicators::{Indicator, Kind};
 use crate::report::{decimal_text, display_name, escape, rag_class, style};
-use crate::scorecard::{amount_json, amount_text, decimal_json, value_json, value_text, Evaluation, Rag, Reader, Reading};
+use crate::scorecard::{
+    amount_json, amount_text, decimal_json, value_json, value_text, Evaluation, Rag, Reader,
+    Reading,
+};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 
@@ -156,7 +159,12 @@ fn page_json(reader: &Reader, page: &ExceptionPage) -> Value {
     }
     object.insert(
         "trend".into(),
-        Value::Array(page.trend.iter().map(|point| trend_json(def, point)).collect()),
+        Value::Array(
+            page.trend
+                .iter()
+                .map(|point| trend_json(def, point))
+                .collect(),
+        ),
     );
     object.insert("commentary".into(), Value::Null);
     object.insert(
@@ -206,7 +214,11 @@ fn page_json(reader: &Reader, page: &ExceptionPage) -> Value {
                 );
                 uasc.insert(
                     "treatment".into(),
-                    json!(if other.excluding { "excluding" } else { "including" }),
+                    json!(if other.excluding {
+                        "excluding"
+                    } else {
+                        "including"
+                    }),
                 );
                 uasc.extend(evaluation_json(reader.def(other.slot), &other.evaluation));
                 Value::Object(uasc)
@@ -218,7 +230,11 @@ fn page_json(reader: &Reader, page: &ExceptionPage) -> Value {
 }
 
 /// The exception pages as JSON.
-pub fn exceptions_json(reader: &Reader, options: &ExceptionOptions, pages: &[ExceptionPage]) -> Value {
+pub fn exceptions_json(
+    reader: &Reader,
+    options: &ExceptionOptions,
+    pages: &[ExceptionPage],
+) -> Value {
     json!({
         "view": "exceptions",
         "month": options.month.to_string(),
@@ -230,7 +246,8 @@ pub fn exceptions_json(reader: &Reader, options: &ExceptionOptions, pages: &[Exc
     })
 }
 
-const PACK_STYLE: &str = ".page{page-break-before:always;margin-bottom:3em}.page:first-of-type{page-break-before:auto}\
+const PACK_STYLE: &str =
+    ".page{page-break-before:always;margin-bottom:3em}.page:first-of-type{page-break-before:auto}\
 .rag-label{display:inline-block;padding:2px 10px;font-weight:bold}h2{margin-bottom:0.2em}\
 .notes p{margin:0.3em 0}.trend th:first-child{text-align:left}";
 
@@ -242,7 +259,11 @@ fn heading(view: &str, month: Month) -> String {
 }
 
 /// The exception pages as HTML, one page per indicator and unit.
-pub fn exceptions_html(reader: &Reader, options: &ExceptionOptions, pages: &[ExceptionPage]) -> String {
+pub fn exceptions_html(
+    reader: &Reader,
+    options: &ExceptionOptions,
+    pages: &[ExceptionPage],
+) -> String {
     let month = options.month;
     let mut out = heading("Exceptions", month);
     let _ = writeln!(
@@ -269,7 +290,11 @@ pub fn exceptions_html(reader: &Reader, options: &ExceptionOptions, pages: &[Exc
             let _ = writeln!(
                 out,
                 "<p>Rated {} at {}.</p>",
-                escape(if rag.is_some() { rag_word(rag) } else { "unrated" }),
+                escape(if rag.is_some() {
+                    rag_word(rag)
+                } else {
+                    "unrated"
+                }),
                 month_label(since)
             );
         }
@@ -277,7 +302,11 @@ pub fn exceptions_html(reader: &Reader, options: &ExceptionOptions, pages: &[Exc
         for point in &page.trend {
             let _ = write!(out, "<th>{}</th>", month_label(point.month));
         }
-        let _ = write!(out, "</tr>\n<tr><td>{}</td>", escape(&result_label(reader, page)));
+        let _ = write!(
+            out,
+            "</tr>\n<tr><td>{}</td>",
+            escape(&result_label(reader, page))
+        );
         for point in &page.trend {
             let _ = write!(
                 out,
@@ -356,7 +385,11 @@ fn facts_html(reader: &Reader, page: &ExceptionPage) -> String {
     let def = reader.def(page.slot);
     let mut out = String::new();
     if let Some(outside) = &page.outside {
-        let _ = writeln!(out, "<p class=\"outside\">{}</p>", escape(&outside.sentence));
+        let _ = writeln!(
+            out,
+            "<p class=\"outside\">{}</p>",
+            escape(&outside.sentence)
+        );
     }
     if let Some(sentence) = uasc_sentence(reader, page) {
         let _ = writeln!(out, "<p class=\"uasc\">{}</p>", escape(&sentence));
@@ -391,7 +424,11 @@ fn markdown_cell(text: &str) -> String {
 }
 
 /// The exception pages as Markdown.
-pub fn exceptions_markdown(reader: &Reader, options: &ExceptionOptions, pages: &[ExceptionPage]) -> String {
+pub fn exceptions_markdown(
+    reader: &Reader,
+    options: &ExceptionOptions,
+    pages: &[ExceptionPage],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -415,7 +452,11 @@ pub fn exceptions_markdown(reader: &Reader, options: &ExceptionOptions, pages: &
             let _ = writeln!(
                 out,
                 "Rated {} at {}.\n",
-                if rag.is_some() { rag_word(rag) } else { "unrated" },
+                if rag.is_some() {
+                    rag_word(rag)
+                } else {
+                    "unrated"
+                },
                 month_label(since)
             );
         }
@@ -588,7 +629,9 @@ pub fn movement_json(reader: &Reader, since: Month, month: Month, movements: &[M
 fn restated_text(side: &Side) -> String {
     match side.record {
         RecordState::Open => "open".to_string(),
-        RecordState::Closed { restatements: 0, .. } => "no".to_string(),
+        RecordState::Closed {
+            restatements: 0, ..
+        } => "no".to_string(),
         RecordState::Closed { restatements, .. } => format!("yes ({restatements})"),
         RecordState::Missing => "no record".to_string(),
     }
@@ -631,7 +674,12 @@ fn movement_intro(since: Month, month: Month, movements: &[Movement]) -> String 
 }
 
 /// The movement view as HTML.
-pub fn movement_html(reader: &Reader, since: Month, month: Month, movements: &[Movement]) -> String {
+pub fn movement_html(
+    reader: &Reader,
+    since: Month,
+    month: Month,
+    movements: &[Movement],
+) -> String {
     let mut out = heading("RAG movement", month);
     let _ = writeln!(
         out,
@@ -683,7 +731,12 @@ pub fn movement_html(reader: &Reader, since: Month, month: Month, movements: &[M
 }
 
 /// The movement view as Markdown.
-pub fn movement_markdown(reader: &Reader, since: Month, month: Month, movements: &[Movement]) -> String {
+pub fn movement_markdown(
+    reader: &Reader,
+    since: Month,
+    month: Month,
+    movements: &[Movement],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
