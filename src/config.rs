@@ -124,6 +124,9 @@ pub struct IndicatorEntry {
     pub default_target: Option<TargetSpec>,
     /// Targets per financial year.
     pub years: BTreeMap<FinancialYear, Option<TargetSpec>>,
+    /// Where the figures come from, for the committee pack's data notes
+    /// (`None`: the `[pack] data_source`).
+    pub data_source: Option<String>,
 }
 
 impl IndicatorEntry {
@@ -414,6 +417,27 @@ pub struct Config {
     pub outputs: OutputSettings,
     /// Disclosure control of published outputs.
     pub disclosure: crate::disclosure::Policy,
+    /// The committee pack (`[pack]`).
+    pub pack: PackSettings,
+}
+
+/// Settings of the committee pack (`report --view exceptions|movement`).
+#[derive(Clone, Debug)]
+pub struct PackSettings {
+    /// Where the figures come from ("Data Source: ..."), unless an
+    /// indicator names its own.
+    pub data_source: Option<String>,
+    /// Month ends in an exception page's trend table, unless `--trend` says.
+    pub trend_months: u32,
+}
+
+impl Default for PackSettings {
+    fn default() -> Self {
+        PackSettings {
+            data_source: None,
+            trend_months: 4,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -434,6 +458,8 @@ struct FileConfig {
     outputs: FileOutputs,
     #[serde(default)]
     disclosure: FileDisclosure,
+    #[serde(default)]
+    pack: FilePack,
     #[serde(rename = "authority")]
     authorities: Vec<FileAuthority>,
     #[serde(rename = "unit")]
@@ -607,6 +633,23 @@ impl Default for FileDisclosure {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FilePack {
+    data_source: Option<String>,
+    trend_months: u32,
+}
+
+impl Default for FilePack {
+    fn default() -> Self {
+        let settings = PackSettings::default();
+        FilePack {
+            data_source: settings.data_source,
+            trend_months: settings.trend_months,
+        }
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileAuthority {
     id: String,
@@ -645,6 +688,8 @@ struct FileIndicator {
     uasc: Option<UascFilter>,
     #[serde(default)]
     section: Option<String>,
+    #[serde(default)]
+    data_source: Option<String>,
     #[serde(flatten)]
     target: FileTarget,
     #[serde(default)]
@@ -908,6 +953,7 @@ impl Config {
                 section: indicator.section.clone(),
                 default_target,
                 years,
+                data_source: indicator.data_source.clone(),
             });
         }
 
@@ -1039,7 +1085,22 @@ impl Config {
                 ),
             ));
         }
+        if raw.pack.trend_months == 0 || raw.pack.trend_months > 36 {
+            return Err(fail(
+                "pack.trend_months",
+                "must be from 1 to 36 month ends".into(),
+            ));
+        }
+        let pack = PackSettings {
+            data_source: raw
+                .pack
+                .data_source
+                .clone()
+                .filter(|text| !text.trim().is_empty()),
+            trend_months: raw.pack.trend_months,
+        };
         Ok(Config {
+            pack,
             path: path.to_path_buf(),
             authorities,
             default_la,

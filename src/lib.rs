@@ -30,6 +30,7 @@ pub mod ledger;
 #[cfg(feature = "kafka")]
 pub mod live;
 pub mod outbox;
+pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod scorecard;

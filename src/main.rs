@@ -177,6 +177,8 @@ enum Format {
     Json,
     Csv,
     Html,
+    /// Markdown (the committee pack views).
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -185,6 +187,10 @@ enum View {
     Scorecard,
     /// Each children-in-care indicator with and without UASC, per area.
     UascImpact,
+    /// The committee pack: one page per red indicator (docs/committee-pack.md).
+    Exceptions,
+    /// The committee pack: RAG bands that moved between --since and --month.
+    Movement,
 }
 
 #[derive(clap::Args)]
@@ -224,6 +230,16 @@ struct ReportArgs {
     /// `[disclosure]`); without it the report is exact.
     #[arg(long)]
     published: bool,
+    /// Exceptions: only indicators that turned red since this month end;
+    /// movement: the earlier month end (YYYY-MM).
+    #[arg(long)]
+    since: Option<String>,
+    /// Exceptions: amber indicators get a page too.
+    #[arg(long)]
+    include_amber: bool,
+    /// Exceptions: month ends in the trend table (default `[pack] trend_months`).
+    #[arg(long)]
+    trend: Option<u32>,
 }
 
 fn main() {
@@ -673,26 +689,65 @@ fn report_command(args: ReportArgs) -> Result<()> {
             bail!("--published: only the scorecard view has a published form");
         }
     }
+    let pack_view = match args.view {
+        View::Exceptions => Some(ragline::pack::View::Exceptions),
+        View::Movement => Some(ragline::pack::View::Movement),
+        View::Scorecard | View::UascImpact => None,
+    };
+    if pack_view.is_none() && args.format == Format::Markdown {
+        bail!("--format markdown: only the exceptions and movement views have a Markdown form");
+    }
+    let since = match args.since.as_deref() {
+        Some(text) => Some(
+            Month::parse(text)
+                .with_context(|| format!("--since: '{text}' is not a month (YYYY-MM)"))?,
+        ),
+        None => None,
+    };
     let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
     let units = match unit {
         Some(unit) => vec![unit],
         None => config.unit_indices(),
     };
+    let markdown_refused =
+        || anyhow::anyhow!("--format markdown: only the exceptions and movement views have a Markdown form");
     let render = |month: Month| -> Result<String> {
         Ok(match args.view {
+            View::Exceptions | View::Movement => {
+                let format = match args.format {
+                    Format::Json => ragline::pack::Format::Json,
+                    Format::Html => ragline::pack::Format::Html,
+                    Format::Markdown => ragline::pack::Format::Markdown,
+                    Format::Csv => {
+                        bail!("--format csv: the committee pack views are json, html or markdown")
+                    }
+                };
+                let request = ragline::pack::Request {
+                    view: pack_view.context("a pack view")?,
+                    month,
+                    since,
+                    unit,
+                    include_amber: args.include_amber,
+                    trend: args.trend,
+                    format,
+                };
+                ragline::pack::render_report(&reader, engine.store(), &engine.clock(), &request)?
+            }
             View::Scorecard if args.published => {
                 use ragline::disclosure::render;
                 match args.format {
                     Format::Json => pretty(&render::report_json(&reader, policy, &units, month)?)?,
                     Format::Csv => render::report_csv(&reader, policy, &units, month)?,
                     Format::Html => render::report_html(&reader, policy, &units, month)?,
+                    Format::Markdown => return Err(markdown_refused()),
                 }
             }
             View::Scorecard => match args.format {
                 Format::Json => pretty(&report::report_json(&reader, &units, month))?,
                 Format::Csv => report::report_csv(&reader, &units, month),
                 Format::Html => report::report_html(&reader, &units, month),
+                Format::Markdown => return Err(markdown_refused()),
             },
             View::UascImpact => {
                 let units = report::uasc_view_units(&reader, unit);
@@ -700,6 +755,7 @@ fn report_command(args: ReportArgs) -> Result<()> {
                     Format::Json => pretty(&report::uasc_view_json(&reader, &units, month))?,
                     Format::Csv => report::uasc_view_csv(&reader, &units, month),
                     Format::Html => report::uasc_view_html(&reader, &units, month),
+                    Format::Markdown => return Err(markdown_refused()),
                 }
             }
         })
@@ -711,6 +767,7 @@ fn report_command(args: ReportArgs) -> Result<()> {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Html => "html",
+            Format::Markdown => "md",
         };
         for &month in &months {
             let path = directory.join(format!("{month}.{extension}"));
