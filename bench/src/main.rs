@@ -110,7 +110,8 @@ struct Args {
     /// Also measure live latency with these input consumer properties set
     /// (`KEY=VALUE[,KEY=VALUE...]`, one variant per use of the option), e.g.
     /// `fetch.wait.max.ms=50` (as shipped: 10 ms, in
-    /// `[kafka.consumer_properties]`).
+    /// `[kafka.consumer_properties]`); keys starting `producer:` set output
+    /// producer properties instead, e.g. `producer:linger.ms=5`.
     #[arg(long)]
     live_variant: Vec<String>,
     /// Brokers to measure live latency on: librdkafka's mock cluster (a
@@ -849,7 +850,7 @@ fn kafka_config(
     broker: &str,
     suffix: &str,
     http_port: u16,
-    (properties, consumer_properties): &(Properties, Properties),
+    (properties, consumer_properties, producer_properties): &(Properties, Properties, Properties),
 ) -> Result<(String, Topics)> {
     let start = base
         .find("[kafka]")
@@ -872,12 +873,17 @@ fn kafka_config(
         }
         table.push('\n');
     }
-    if !consumer_properties.is_empty() {
-        table.push_str("[kafka.consumer_properties]\n");
-        for (key, value) in consumer_properties {
-            table.push_str(&format!("\"{key}\" = \"{value}\"\n"));
+    for (name, properties) in [
+        ("consumer_properties", consumer_properties),
+        ("producer_properties", producer_properties),
+    ] {
+        if !properties.is_empty() {
+            table.push_str(&format!("[kafka.{name}]\n"));
+            for (key, value) in properties {
+                table.push_str(&format!("\"{key}\" = \"{value}\"\n"));
+            }
+            table.push('\n');
         }
-        table.push('\n');
     }
     let mut text = base.to_string();
     text.replace_range(
@@ -890,14 +896,22 @@ fn kafka_config(
     Ok((text, topics))
 }
 
+/// A `--live-variant` key with this prefix sets an output producer
+/// property; other keys set input consumer properties.
+const PRODUCER_PREFIX: &str = "producer:";
+
 /// librdkafka properties by name.
 type Properties = std::collections::BTreeMap<String, String>;
 
-/// The `[kafka.properties]` and `[kafka.consumer_properties]` of a
-/// configuration file.
-fn config_properties(path: &Path) -> Result<(Properties, Properties)> {
+/// The `[kafka.properties]`, `[kafka.consumer_properties]` and
+/// `[kafka.producer_properties]` of a configuration file.
+fn config_properties(path: &Path) -> Result<(Properties, Properties, Properties)> {
     let kafka = Config::load(path)?.kafka;
-    Ok((kafka.properties, kafka.consumer_properties))
+    Ok((
+        kafka.properties,
+        kafka.consumer_properties,
+        kafka.producer_properties,
+    ))
 }
 
 fn write_config(work: &Path, name: &str, text: &str) -> Result<PathBuf> {
@@ -1178,7 +1192,13 @@ fn live_run(
     let http_port = free_port()?;
     let properties = config.kafka.properties.clone();
     let mut consumer_properties = config.kafka.consumer_properties.clone();
-    consumer_properties.extend(variant.properties.iter().cloned());
+    let mut producer_properties = config.kafka.producer_properties.clone();
+    for (key, value) in &variant.properties {
+        match key.strip_prefix(PRODUCER_PREFIX) {
+            Some(key) => producer_properties.insert(key.to_string(), value.clone()),
+            None => consumer_properties.insert(key.clone(), value.clone()),
+        };
+    }
     // librdkafka's default is 500 ms.
     let fetch_wait_ms: u32 = consumer_properties
         .get("fetch.wait.max.ms")
@@ -1190,7 +1210,7 @@ fn live_run(
         broker.address,
         &format!("live-{tag}"),
         http_port,
-        &(properties, consumer_properties),
+        &(properties, consumer_properties, producer_properties),
     )?;
     let config_file = write_config(work, &format!("bench-live-{tag}"), &text)?;
     let broker_name = match broker.mock {

@@ -126,7 +126,6 @@ impl KafkaSink {
     pub fn connect(settings: &KafkaSettings) -> Result<KafkaSink, SinkError> {
         let mut config = client_config(settings);
         config
-            .set("linger.ms", "5")
             .set("message.timeout.ms", "30000")
             // Dead letters carry the raw message (up to the 1 MiB input cap,
             // base64 when not UTF-8) plus their envelope.
