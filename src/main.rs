@@ -710,8 +710,11 @@ fn report_command(args: ReportArgs) -> Result<()> {
         Some(unit) => vec![unit],
         None => config.unit_indices(),
     };
-    let markdown_refused =
-        || anyhow::anyhow!("--format markdown: only the exceptions and movement views have a Markdown form");
+    let markdown_refused = || {
+        anyhow::anyhow!(
+            "--format markdown: only the exceptions and movement views have a Markdown form"
+        )
+    };
     let render = |month: Month| -> Result<String> {
         Ok(match args.view {
             View::Exceptions | View::Movement => {
