@@ -706,7 +706,14 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
     ));
     assert!(markdown.contains("### Commentary\n\nNo commentary recorded.\n"));
     let html = state.report(&[
-        "--month", "2017-06", "--unit", "kent", "--view", "exceptions", "--format", "html",
+        "--month",
+        "2017-06",
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "html",
     ]);
     assert!(html.contains("<p class=\"commentary\">Twelve cases waited for allocation after the team moved office.</p>"));
     assert!(markdown.contains(

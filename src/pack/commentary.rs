@@ -17,11 +17,10 @@ pub fn of_unit(
     store: &Store,
     unit: UnitIdx,
 ) -> Result<BTreeMap<(String, Month), Commentary>, PackError> {
-    let record = Ledger::load_record(store, &Owner::Unit(unit)).map_err(|error| {
-        PackError::Commentary {
+    let record =
+        Ledger::load_record(store, &Owner::Unit(unit)).map_err(|error| PackError::Commentary {
             detail: error.to_string(),
-        }
-    })?;
+        })?;
     let Some(record) = record else {
         return Ok(BTreeMap::new());
     };
