@@ -328,6 +328,23 @@ pub struct UnitFacts {
     pub audits: Vec<(Date, AuditGrade)>,
     /// Staffing snapshots in order, each with the date its successor takes over.
     pub staffing: Vec<StaffingPeriod>,
+    /// Commentary on the unit's figures: per indicator id and month, the
+    /// latest surviving one in the order within a day (no indicator reads it;
+    /// the committee pack shows it).
+    pub commentary: std::collections::BTreeMap<(String, crate::calendar::Month), Commentary>,
+}
+
+/// Commentary written by the service on one indicator, unit and month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commentary {
+    /// The event that carries it.
+    pub event_id: String,
+    /// Its date.
+    pub date: Date,
+    /// The text.
+    pub text: String,
+    /// Who wrote it.
+    pub author: String,
 }
 
 /// A staffing snapshot and the dates it holds.
@@ -602,7 +619,9 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
             | Body::CicStarted { .. }
             | Body::MissingStarted
             | Body::PlacementStarted { .. } => {}
-            Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. } => {
+            Body::CaseAuditCompleted { .. }
+            | Body::StaffingSnapshot { .. }
+            | Body::Commentary { .. } => {
                 debug_assert!(false, "unit-level event in a child log");
             }
         }
@@ -719,6 +738,23 @@ pub fn fold_unit(events: &[Event]) -> UnitFacts {
                     permanent_qsw_fte: *permanent_qsw_fte,
                     agency_fte: *agency_fte,
                 });
+            }
+            Body::Commentary {
+                indicator,
+                month,
+                text,
+                author,
+            } => {
+                // Events come in the order within a day: a later one replaces.
+                facts.commentary.insert(
+                    (indicator.clone(), *month),
+                    Commentary {
+                        event_id: event.id.clone(),
+                        date: event.date,
+                        text: text.clone(),
+                        author: author.clone(),
+                    },
+                );
             }
             _ => debug_assert!(false, "child event in a unit log"),
         }

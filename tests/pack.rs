@@ -519,8 +519,11 @@ fn movement_lists_every_band_that_moved_between_two_scorecards() {
 // - June 2017: 2 within (started 2017-06-01), 3 late (started 2017-02-01,
 //   45 working days after which is in April);
 // - a referral on 2017-07-03 closes June;
-// - last, a late-recorded May assessment (dated 2017-05-20, started
-//   2017-01-03: late) arrives after May and June have closed.
+// - then a late-recorded May assessment (dated 2017-05-20, started
+//   2017-01-03: late) arrives after May and June have closed;
+// - last, commentary for Kent, June 2017: two on AS01 (the later one is
+//   shown), one on CIN02 replaced by its revision 1, one on CIN01 voided,
+//   and one on AS01 for May (not June's).
 //
 // AS01 (H, target 90, floor 80), rolling 12 months:
 //   May: 5 / 6 = 83.3% amber (it was 5 / 5 = 100% green when May closed);
@@ -651,6 +654,21 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
         [("0", "green"), ("12", "red"), ("12", "red"), ("12", "red")]
     );
 
+    // Commentary: the latest surviving one per indicator, unit and month.
+    assert_eq!(as01["commentary"]["author"], "Head of Service");
+    assert_eq!(as01["commentary"]["event_id"], "p-com-2");
+    assert_eq!(as01["commentary"]["date"], "2017-07-06");
+    assert!(as01["commentary"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Three assessments started in February"));
+    assert!(cin01["commentary"].is_null(), "voided");
+    assert_eq!(
+        cin02["commentary"]["text"],
+        "Twelve cases waited for allocation after the team moved office."
+    );
+    assert_eq!(cin02["commentary"]["author"], "Team Manager");
+
     // Turned red since May: only AS01 (amber in May); CIN01 and CIN02 were
     // red already.
     let since = state.json(&[
@@ -683,6 +701,21 @@ fn hand_made_history_gives_the_pages_worked_by_hand() {
         "--format",
         "markdown",
     ]);
+    assert!(markdown.contains(
+        "### Commentary\n\nThree assessments started in February were completed in June, outside the timescale.\n\nA weekly tracker now lists every assessment open for 30 working days.\n\n-- Head of Service\n"
+    ));
+    assert!(markdown.contains("### Commentary\n\nNo commentary recorded.\n"));
+    let html = state.report(&[
+        "--month",
+        "2017-06",
+        "--unit",
+        "kent",
+        "--view",
+        "exceptions",
+        "--format",
+        "html",
+    ]);
+    assert!(html.contains("<p class=\"commentary\">Twelve cases waited for allocation after the team moved office.</p>"));
     assert!(markdown.contains(
         "| Kent Result |  |  | 83.3% | 63.6% |\n| Target | 90.0% | 90.0% | 90.0% | 90.0% |\n| RAG Rating |  |  | Amber | Red |"
     ));

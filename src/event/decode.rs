@@ -101,6 +101,14 @@ struct RawEvent<'a> {
     permanent_qsw_fte: Field<'a>,
     #[serde(borrow)]
     agency_fte: Field<'a>,
+    #[serde(borrow)]
+    indicator: Field<'a>,
+    #[serde(borrow)]
+    month: Field<'a>,
+    #[serde(borrow)]
+    text: Field<'a>,
+    #[serde(borrow)]
+    author: Field<'a>,
 }
 
 type Outcome<T> = Result<T, Rejection>;
@@ -478,7 +486,7 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
     };
     let unit_level = matches!(
         type_name.as_str(),
-        "case_audit_completed" | "staffing_snapshot"
+        "case_audit_completed" | "staffing_snapshot" | "commentary"
     );
     if !unit_level && super::EVENT_TYPES.contains(&type_name.as_str()) {
         raw.child_id.required("child_id")?;
@@ -499,7 +507,14 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
     };
     let unit = match raw.unit.string("unit", 1, usize::MAX)? {
         None => None,
-        Some(name) => Some(leaf_unit(config, la, &name)?),
+        // Commentary is about any unit of the authority (the county's
+        // exception pages included); every other event names a leaf.
+        Some(name) => Some(configured_unit(
+            config,
+            la,
+            &name,
+            type_name.as_str() != "commentary",
+        )?),
     };
     let void = raw.void.boolean("void")?.unwrap_or(false);
 
@@ -664,6 +679,36 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
                     .required_fixed6_at_most("agency_fte", validation.max_fte)?,
             }
         }
+        "commentary" => {
+            needs_unit()?;
+            let indicator = raw.indicator.required_string("indicator", 1, 64)?;
+            if !config.indicators.iter().any(|entry| entry.id == indicator) {
+                return Err(invalid(
+                    "indicator",
+                    format!("'{}' is not a configured indicator", excerpt(&indicator)),
+                ));
+            }
+            let month_text = raw.month.required_string("month", 1, 7)?;
+            let month = crate::calendar::Month::parse(&month_text).ok_or_else(|| {
+                invalid(
+                    "month",
+                    format!("'{}' is not a month (YYYY-MM)", excerpt(&month_text)),
+                )
+            })?;
+            let text = raw.text.required_string("text", 1, COMMENTARY_MAX_CHARS)?;
+            if names_a_child(&text) {
+                return Err(invalid(
+                    "text",
+                    "looks like it names a child (a child id); commentary is about figures, not children",
+                ));
+            }
+            Body::Commentary {
+                indicator,
+                month,
+                text,
+                author: raw.author.required_string("author", 1, 128)?,
+            }
+        }
         other => {
             return Err(Rejection::new(
                 RejectionCode::UnknownType,
@@ -694,7 +739,30 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn leaf_unit(config: &Config, la: LaIdx, name: &str) -> Outcome<UnitIdx> {
+/// Longest commentary text, in characters.
+pub const COMMENTARY_MAX_CHARS: usize = 4000;
+
+/// Whether `text` holds a word shaped like a child id: `c` followed by six
+/// digits (the generator's ids, `c000123`), or `c-` followed by digits (the
+/// examples of the contract, `c-1001`), in either case. Commentary goes to
+/// committee members and must not identify a child (`docs/events.md`).
+pub fn names_a_child(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .any(|word| {
+            let Some(rest) = word.strip_prefix(['c', 'C']) else {
+                return false;
+            };
+            let (digits, dashed) = match rest.strip_prefix('-') {
+                Some(digits) => (digits, true),
+                None => (rest, false),
+            };
+            !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && (dashed || digits.len() == 6)
+        })
+}
+
+fn configured_unit(config: &Config, la: LaIdx, name: &str, leaf_only: bool) -> Outcome<UnitIdx> {
     let unit = config.unit_by_id(name).ok_or_else(|| {
         Rejection::new(
             RejectionCode::UnknownUnit,
@@ -703,7 +771,7 @@ fn leaf_unit(config: &Config, la: LaIdx, name: &str) -> Outcome<UnitIdx> {
         )
     })?;
     let node = config.unit(unit);
-    if !node.is_leaf() {
+    if leaf_only && !node.is_leaf() {
         return Err(Rejection::new(
             RejectionCode::NotLeafUnit,
             Some("unit"),
@@ -738,6 +806,28 @@ fn parse_instant(text: &str) -> Option<Instant> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn commentary_text_naming_a_child_is_spotted() {
+        for text in [
+            "c000123 was seen late",
+            "late for C123456.",
+            "see c-1001",
+            "(C-7)",
+        ] {
+            assert!(super::names_a_child(text), "{text}");
+        }
+        for text in [
+            "Section 17 cases: 12 of 40",
+            "c12345 has five digits",
+            "c1234567 has seven",
+            "cic-1 and cp-2 are not child ids",
+            "abc000123 is part of a word",
+            "c-",
+        ] {
+            assert!(!super::names_a_child(text), "{text}");
+        }
+    }
     use super::*;
     use std::path::Path;
 

@@ -337,6 +337,19 @@ pub enum Body {
         permanent_qsw_fte: Fixed6,
         agency_fte: Fixed6,
     },
+    /// Commentary written by the service on one indicator, unit and month,
+    /// for the committee pack's exception page (a unit-level event owned by
+    /// the unit it is about; the latest surviving one wins).
+    Commentary {
+        /// The configured indicator id.
+        indicator: String,
+        /// The month the commentary is about.
+        month: crate::calendar::Month,
+        /// The text.
+        text: String,
+        /// Who wrote it (a name or role, never a child).
+        author: String,
+    },
 }
 
 impl Body {
@@ -344,7 +357,9 @@ impl Body {
     pub fn is_unit_level(&self) -> bool {
         matches!(
             self,
-            Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. }
+            Body::CaseAuditCompleted { .. }
+                | Body::StaffingSnapshot { .. }
+                | Body::Commentary { .. }
         )
     }
 
@@ -380,12 +395,13 @@ impl Body {
             Body::CareLeaverContact { .. } => "care_leaver_contact",
             Body::CaseAuditCompleted { .. } => "case_audit_completed",
             Body::StaffingSnapshot { .. } => "staffing_snapshot",
+            Body::Commentary { .. } => "commentary",
         }
     }
 }
 
 /// Every event type name, in the order of `docs/events.md`.
-pub const EVENT_TYPES: [&str; 29] = [
+pub const EVENT_TYPES: [&str; 30] = [
     "child_details",
     "referral",
     "case_transferred",
@@ -415,6 +431,7 @@ pub const EVENT_TYPES: [&str; 29] = [
     "care_leaver_contact",
     "case_audit_completed",
     "staffing_snapshot",
+    "commentary",
 ];
 
 /// Why a message was rejected: a closed set, usable as a metric label.

@@ -25,6 +25,10 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/case_audit_completed.schema.json"),
     ),
     (
+        "commentary.schema.json",
+        include_str!("../../schemas/commentary.schema.json"),
+    ),
+    (
         "case_closed.schema.json",
         include_str!("../../schemas/case_closed.schema.json"),
     ),

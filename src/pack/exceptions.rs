@@ -92,6 +92,8 @@ pub struct ExceptionPage {
     pub outside: Option<Outside>,
     /// The value with the other UASC treatment, when configured.
     pub uasc: Option<UascOther>,
+    /// The service's commentary on the indicator, unit and month, if any.
+    pub commentary: Option<crate::fold::Commentary>,
 }
 
 /// A slot's partner with the other UASC treatment, and whether the slot is
@@ -175,7 +177,13 @@ fn due(now: Option<Rag>, before: Option<Option<Rag>>, include_amber: bool) -> bo
 }
 
 /// Every exception page for the options, unit by unit, in configuration order.
-pub fn pages(reader: &Reader, options: &ExceptionOptions) -> Result<Vec<ExceptionPage>, PackError> {
+///
+/// With `store`, each page carries the commentary the state holds for it.
+pub fn pages(
+    reader: &Reader,
+    store: Option<&crate::store::Store>,
+    options: &ExceptionOptions,
+) -> Result<Vec<ExceptionPage>, PackError> {
     if options.trend == 0 || options.trend > 36 {
         return Err(PackError::Trend(options.trend));
     }
@@ -190,6 +198,10 @@ pub fn pages(reader: &Reader, options: &ExceptionOptions) -> Result<Vec<Exceptio
     let month = options.month;
     let mut out = Vec::new();
     for &unit in &options.units {
+        let mut commentary = match store {
+            Some(store) => super::commentary::of_unit(store, unit)?,
+            None => Default::default(),
+        };
         for (slot, _) in reader.catalogue.reported() {
             let (partner, secondary) = uasc_partner(reader, slot);
             if secondary {
@@ -234,6 +246,8 @@ pub fn pages(reader: &Reader, options: &ExceptionOptions) -> Result<Vec<Exceptio
                 notes: data_notes(reader, slot, month),
                 red_units,
                 uasc,
+                commentary: commentary
+                    .remove(&(reader.catalogue.slots[slot as usize].id.clone(), month)),
             });
         }
     }

@@ -16,6 +16,7 @@
 //! Every figure comes from [`crate::scorecard::Reader`] over the state, so a
 //! page agrees with `report --view scorecard` for the same month.
 
+pub mod commentary;
 pub mod exceptions;
 pub mod movement;
 pub mod notes;
@@ -42,6 +43,12 @@ pub enum PackError {
     /// `--trend` out of range.
     #[error("--trend: {0} is not from 1 to 36 month ends")]
     Trend(u32),
+    /// The commentary of a unit could not be read.
+    #[error("reading commentary from the state: {detail}")]
+    Commentary {
+        /// What went wrong.
+        detail: String,
+    },
     /// The stored record of a closed month could not be read.
     #[error("reading the recorded month {month} from the state: {detail}")]
     Recorded {
@@ -112,7 +119,7 @@ pub fn render_report(
                 since: request.since,
                 trend: request.trend.unwrap_or(reader.config.pack.trend_months),
             };
-            let pages = exceptions::pages(reader, &options)?;
+            let pages = exceptions::pages(reader, Some(store), &options)?;
             Ok(match request.format {
                 Format::Json => pretty(&render::exceptions_json(reader, &options, &pages)),
                 Format::Html => render::exceptions_html(reader, &options, &pages),

@@ -166,7 +166,18 @@ fn page_json(reader: &Reader, page: &ExceptionPage) -> Value {
                 .collect(),
         ),
     );
-    object.insert("commentary".into(), Value::Null);
+    object.insert(
+        "commentary".into(),
+        match &page.commentary {
+            Some(commentary) => json!({
+                "text": commentary.text,
+                "author": commentary.author,
+                "date": commentary.date.to_string(),
+                "event_id": commentary.event_id,
+            }),
+            None => Value::Null,
+        },
+    );
     object.insert(
         "data_notes".into(),
         json!({
@@ -332,7 +343,20 @@ pub fn exceptions_html(
                 rag_word(point.evaluation.rag)
             );
         }
-        out.push_str("</tr>\n</table>\n<h3>Commentary</h3>\n<p class=\"commentary\">No commentary recorded.</p>\n");
+        out.push_str("</tr>\n</table>\n<h3>Commentary</h3>\n");
+        match &page.commentary {
+            Some(commentary) => {
+                for paragraph in paragraphs(&commentary.text) {
+                    let _ = writeln!(out, "<p class=\"commentary\">{}</p>", escape(paragraph));
+                }
+                let _ = writeln!(
+                    out,
+                    "<p class=\"commentary-author\">&mdash; {}</p>",
+                    escape(&commentary.author)
+                );
+            }
+            None => out.push_str("<p class=\"commentary\">No commentary recorded.</p>\n"),
+        }
         out.push_str(&facts_html(reader, page));
         out.push_str("<h3>Data Notes</h3>\n<div class=\"notes\">\n");
         for line in note_lines(page) {
@@ -342,6 +366,13 @@ pub fn exceptions_html(
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// The paragraphs of a commentary text (split at blank lines).
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|paragraph| !paragraph.is_empty())
 }
 
 fn shown_or_blank(def: &Indicator, evaluation: &Evaluation) -> String {
@@ -480,7 +511,16 @@ pub fn exceptions_markdown(
         for point in &page.trend {
             let _ = write!(out, " {} |", rag_word(point.evaluation.rag));
         }
-        out.push_str("\n\n### Commentary\n\nNo commentary recorded.\n\n");
+        out.push_str("\n\n### Commentary\n\n");
+        match &page.commentary {
+            Some(commentary) => {
+                for paragraph in paragraphs(&commentary.text) {
+                    let _ = writeln!(out, "{paragraph}\n");
+                }
+                let _ = writeln!(out, "-- {}\n", commentary.author);
+            }
+            None => out.push_str("No commentary recorded.\n\n"),
+        }
         if let Some(outside) = &page.outside {
             let _ = writeln!(out, "{}\n", outside.sentence);
         }
