@@ -805,3 +805,38 @@ fn pack_views_refuse_what_they_cannot_do() {
     let stderr = state.fails(&["--month", "2017-06", "--view", "exceptions", "--trend", "0"]);
     assert!(stderr.contains("--trend: 0"), "{stderr}");
 }
+
+/// Commentary is written about a month, often weeks after it: it never
+/// moves the clock, so it closes no month and sets no current date.
+#[test]
+fn commentary_moves_no_clock() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("history.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"event_id":"r1","type":"referral","child_id":"c-1","date":"2017-05-10","unit":"dover-cswt"}"#,
+            "\n",
+            r#"{"event_id":"k1","type":"commentary","date":"2017-09-01","unit":"kent","indicator":"AS01","month":"2017-05","text":"Written in September.","author":"Analyst"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let state = directory.path().join("state");
+    let summary: Value = serde_json::from_str(&ragline(&[
+        "replay",
+        "--input",
+        &input.display().to_string(),
+        "--state",
+        &state.display().to_string(),
+        "--batch",
+        "1",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(summary["applied"], 2, "{summary}");
+    // The referral's date is the latest fact: May is still open.
+    assert_eq!(summary["months_closed"], 0, "{summary}");
+    assert_eq!(summary["current_date"], "2017-05-10", "{summary}");
+}

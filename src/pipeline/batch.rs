@@ -187,12 +187,14 @@ impl Engine {
         let mut earliest: Option<Date> = None;
         for event in events {
             // Only admitted facts move the clock: a duplicate was counted when
-            // it first arrived, and a void counts for nothing.
+            // it first arrived, a void counts for nothing, and commentary is
+            // written about a month, not a fact of it.
             let (date, void) = (event.date, event.void);
+            let fact = !matches!(event.body, crate::event::Body::Commentary { .. });
             match self.ledger.admit(event) {
                 Admission::Applied => {
                     outcome.applied += 1;
-                    if !void {
+                    if !void && fact {
                         latest = Some(latest.map_or(date, |held: Date| held.max(date)));
                         earliest = Some(earliest.map_or(date, |held: Date| held.min(date)));
                     }
