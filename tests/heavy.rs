@@ -6,8 +6,9 @@
 //! after starting what they need: `RAGLINE_BROKER` (host:port of the test
 //! broker), `RAGLINE_PROMETHEUS` (path of the prometheus binary),
 //! `RAGLINE_CHROMIUM` (path of the chromium binary), `RAGLINE_TANSU` and
-//! `RAGLINE_STUNNEL` (a broker of its own behind a TLS proxy). Without them these
-//! tests return at once, so a quick local `cargo test` stays quick.
+//! `RAGLINE_STUNNEL` (a broker of its own behind a TLS proxy, or behind the
+//! SASL gateway of `common/sasl_gateway.rs`). Without them these tests
+//! return at once, so a quick local `cargo test` stays quick.
 
 use ragline::calendar::Month;
 use ragline::config::Config;
@@ -29,6 +30,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/sasl_gateway.rs"]
+mod sasl_gateway;
 #[path = "common/tools.rs"]
 mod tools;
 
@@ -184,12 +187,18 @@ impl Setup {
     }
 
     fn spawn_run(&self, today: &str) -> Process {
+        self.spawn_run_with(today, &[])
+    }
+
+    /// [`Setup::spawn_run`] with extra environment variables.
+    fn spawn_run_with(&self, today: &str, environment: &[(&str, &str)]) -> Process {
         let child = Command::new(env!("CARGO_BIN_EXE_ragline"))
             .args(["run", "--config"])
             .arg(&self.config_path)
             .arg("--state")
             .arg(self.state())
             .args(["--today", today])
+            .envs(environment.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -246,7 +255,7 @@ fn create_topic(broker: &str, topic: &str, partitions: i32) {
     create_topic_with(broker, topic, partitions, &[]);
 }
 
-/// [`create_topic`] with extra client properties (TLS).
+/// [`create_topic`] with extra client properties (TLS, SASL).
 fn create_topic_with(broker: &str, topic: &str, partitions: i32, properties: &[(&str, &str)]) {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", broker);
@@ -279,7 +288,7 @@ fn producer(broker: &str) -> BaseProducer {
     producer_with(broker, &[])
 }
 
-/// [`producer`] with extra client properties (TLS).
+/// [`producer`] with extra client properties (TLS, SASL).
 fn producer_with(broker: &str, properties: &[(&str, &str)]) -> BaseProducer {
     let mut config = ClientConfig::new();
     config
@@ -889,6 +898,71 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
+/// The test's own clients (with `properties`) create the input topic of
+/// `setup` and produce [`red_events`]; ragline, run with `environment`
+/// (today 2017-06-20), must read all 20, its values topic must hold AS02
+/// red at dartford-cswt, and it must stop cleanly.
+fn consumes_and_produces(
+    setup: &Setup,
+    broker: &str,
+    properties: &[(&str, &str)],
+    environment: &[(&str, &str)],
+    how: &str,
+) {
+    create_topic_with(broker, &setup.config.kafka.input_topic, 2, properties);
+    produce(
+        &producer_with(broker, properties),
+        &setup.config.kafka.input_topic,
+        &red_events(),
+    );
+    let mut run = setup.spawn_run_with("2017-06-20", environment);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut consumed = false;
+    while Instant::now() < deadline && !consumed {
+        if let Some((200, body)) = http_get(setup.http_port, "/metrics") {
+            consumed = body
+                .lines()
+                .any(|line| line == "ragline_messages_consumed_total 20");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(consumed, "ragline read the 20 events {how}");
+    // Its outputs arrived the same way: the values topic holds AS02 red.
+    let consumer: BaseConsumer = {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", broker)
+            .set(
+                "group.id",
+                format!("reader-{}", setup.config.kafka.values_topic),
+            )
+            .set("auto.offset.reset", "earliest");
+        for (key, value) in properties {
+            config.set(*key, *value);
+        }
+        config.create().unwrap()
+    };
+    consumer
+        .subscribe(&[&setup.config.kafka.values_topic])
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut red = false;
+    while Instant::now() < deadline && !red {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+            let value: Value =
+                serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
+            red = value["indicator"] == "AS02"
+                && value["unit"] == "dartford-cswt"
+                && value["rag"] == "red";
+        }
+    }
+    assert!(
+        red,
+        "AS02 red at dartford-cswt read back from the values topic {how}"
+    );
+    assert!(run.terminate().unwrap().success());
+}
+
 /// ragline against a broker it reaches only over TLS: tansu behind a
 /// TLS-terminating proxy (stunnel), the broker advertising the proxy's
 /// port, certificates made here. ragline consumes and produces over TLS;
@@ -954,81 +1028,206 @@ fn ragline_consumes_and_produces_over_tls() {
         )
     };
     std::fs::write(&setup.config_path, with_ca(&good_ca)).unwrap();
-    create_topic_with(&broker, &setup.config.kafka.input_topic, 2, &tls);
-    produce(
-        &producer_with(&broker, &tls),
-        &setup.config.kafka.input_topic,
-        &red_events(),
-    );
-    let mut run = setup.spawn_run("2017-06-20");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut consumed = false;
-    while Instant::now() < deadline && !consumed {
-        if let Some((200, body)) = http_get(setup.http_port, "/metrics") {
-            consumed = body
-                .lines()
-                .any(|line| line == "ragline_messages_consumed_total 20");
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    assert!(consumed, "ragline read the 20 events over TLS");
-    // Its outputs arrived over TLS too: the values topic holds AS02 red.
-    let consumer: BaseConsumer = {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &broker)
-            .set("group.id", "tls-reader")
-            .set("auto.offset.reset", "earliest");
-        for (key, value) in tls {
-            config.set(key, value);
-        }
-        config.create().unwrap()
-    };
-    consumer
-        .subscribe(&[&setup.config.kafka.values_topic])
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut red = false;
-    while Instant::now() < deadline && !red {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
-            let value: Value =
-                serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
-            red = value["indicator"] == "AS02"
-                && value["unit"] == "dartford-cswt"
-                && value["rag"] == "red";
-        }
-    }
-    assert!(
-        red,
-        "AS02 red at dartford-cswt read back from the values topic over TLS"
-    );
-    assert!(run.terminate().unwrap().success());
+    consumes_and_produces(&setup, &broker, &tls, &[], "over TLS");
 
     // The wrong CA: ragline keeps trying and names the setting to check.
     let wrong_ca = path.join("wrong-ca.pem").display().to_string();
     std::fs::write(&setup.config_path, with_ca(&wrong_ca)).unwrap();
-    let log = path.join("wrong-ca.log");
-    let mut wrong = Process(Some(
+    let text = refused_log(&setup, "wrong-ca", &[], "ssl.ca.location");
+    assert!(
+        text.contains("ssl.ca.location"),
+        "the error names ssl.ca.location:\n{text}"
+    );
+    assert!(text.contains("certificate verify failed"), "{text}");
+}
+
+/// Runs ragline on `setup`'s configuration (a state of its own named
+/// `name`, `environment` added) until its log names `until`, or for 60 s;
+/// returns the log.
+fn refused_log(setup: &Setup, name: &str, environment: &[(&str, &str)], until: &str) -> String {
+    let log = setup.directory.path().join(format!("{name}.log"));
+    let mut refused = Process(Some(
         Command::new(env!("CARGO_BIN_EXE_ragline"))
             .args(["run", "--config"])
             .arg(&setup.config_path)
             .arg("--state")
-            .arg(path.join("state-wrong-ca"))
+            .arg(setup.directory.path().join(format!("state-{name}")))
+            .envs(environment.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     ));
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut named = false;
-    while Instant::now() < deadline && !named {
-        std::thread::sleep(Duration::from_millis(500));
-        named = std::fs::read_to_string(&log)
+    while Instant::now() < deadline
+        && !std::fs::read_to_string(&log)
             .unwrap_or_default()
-            .contains("ssl.ca.location");
+            .contains(until)
+    {
+        std::thread::sleep(Duration::from_millis(500));
     }
-    wrong.terminate();
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(named, "the error names ssl.ca.location:\n{text}");
-    assert!(text.contains("certificate verify failed"), "{text}");
+    refused.terminate();
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// The users of the SASL gateway: ragline's and the test's own clients'.
+const SASL_USERS: [(&str, &str); 2] = [
+    ("ragline", "correct horse battery staple"),
+    ("tester", "tester-password"),
+];
+
+/// tansu behind the SASL gateway of the tests (tests/common/sasl_gateway.rs),
+/// advertising the gateway's port: clients reach the broker only after
+/// authenticating with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 as one of
+/// [`SASL_USERS`].
+fn broker_behind_sasl_gateway(tansu: &str) -> (sasl_gateway::Gateway, Process) {
+    let plain_port = free_port();
+    let gateway = sasl_gateway::Gateway::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], plain_port)),
+        &SASL_USERS,
+    );
+    let tansu = Process(Some(
+        Command::new(tansu)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{plain_port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{}", gateway.port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(plain_port, "tansu");
+    (gateway, tansu)
+}
+
+/// `setup`'s configuration with `properties` as its `[kafka.properties]`.
+fn write_kafka_properties(setup: &Setup, text: &str, properties: &[(&str, &str)]) {
+    let table: String = properties
+        .iter()
+        .map(|(key, value)| format!("\"{key}\" = \"{value}\"\n"))
+        .collect();
+    std::fs::write(
+        &setup.config_path,
+        text.replace(
+            "[http]\n",
+            &format!("[kafka.properties]\n{table}\n[http]\n"),
+        ),
+    )
+    .unwrap();
+}
+
+/// ragline authenticating with SASL/PLAIN, its password from the
+/// environment (`${NAME}`), the test's own clients with SCRAM-SHA-256;
+/// with the wrong password it cannot connect, the broker side records the
+/// refusal, and the log names the settings to check without the password.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_plain() {
+    let Some(tansu) = env("RAGLINE_TANSU") else {
+        eprintln!("RAGLINE_TANSU not set: SASL/PLAIN test not run");
+        return;
+    };
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu);
+    let broker = format!("127.0.0.1:{}", gateway.port());
+    let setup = setup(&broker, "sasl-plain");
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", "ragline"),
+            ("sasl.password", "${RAGLINE_TEST_KAFKA_PASSWORD}"),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(
+        &setup,
+        &broker,
+        &tester,
+        &[("RAGLINE_TEST_KAFKA_PASSWORD", SASL_USERS[0].1)],
+        "over SASL/PLAIN",
+    );
+    assert_eq!(gateway.failures(), Vec::<String>::new());
+
+    let wrong = "correct horse battery stable";
+    let log = refused_log(
+        &setup,
+        "wrong-password",
+        &[("RAGLINE_TEST_KAFKA_PASSWORD", wrong)],
+        "sasl.password",
+    );
+    assert_sasl_refusal(&gateway, &log, wrong, "PLAIN: wrong password for ragline");
+}
+
+/// ragline authenticating with SASL/SCRAM-SHA-512, its password from a
+/// file (`sasl.password_file`), the test's own clients with PLAIN; with the
+/// wrong password in the file it cannot connect and says what to check.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_scram_sha_512() {
+    let Some(tansu) = env("RAGLINE_TANSU") else {
+        eprintln!("RAGLINE_TANSU not set: SASL/SCRAM test not run");
+        return;
+    };
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu);
+    let broker = format!("127.0.0.1:{}", gateway.port());
+    let setup = setup(&broker, "sasl-scram");
+    let password_file = setup.directory.path().join("kafka-password");
+    // A secret file as Docker and Kubernetes mount it: with a line break.
+    std::fs::write(&password_file, format!("{}\n", SASL_USERS[0].1)).unwrap();
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    let password_path = password_file.display().to_string();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "ragline"),
+            ("sasl.password_file", &password_path),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(&setup, &broker, &tester, &[], "over SASL/SCRAM-SHA-512");
+    assert_eq!(gateway.failures(), Vec::<String>::new());
+
+    let wrong = "Tr0ub4dor&3";
+    std::fs::write(&password_file, format!("{wrong}\n")).unwrap();
+    let log = refused_log(&setup, "wrong-password", &[], "sasl.password");
+    assert_sasl_refusal(&gateway, &log, wrong, "SCRAM: wrong password for ragline");
+}
+
+/// ragline's log after the gateway refused its password: the refusal came
+/// from checking the password (`reason`, as the gateway recorded it), the
+/// log carries the broker's answer and names the settings to check, and
+/// never the password itself.
+fn assert_sasl_refusal(gateway: &sasl_gateway::Gateway, log: &str, password: &str, reason: &str) {
+    assert!(
+        gateway.failures().iter().any(|failure| failure == reason),
+        "the gateway refused the password ({reason}): {:?}",
+        gateway.failures()
+    );
+    for setting in ["sasl.username", "sasl.password"] {
+        assert!(log.contains(setting), "the log names {setting}:\n{log}");
+    }
+    assert!(
+        log.contains("Authentication failed: invalid username or password"),
+        "the broker's answer reaches the log:\n{log}"
+    );
+    assert!(
+        !log.contains(password),
+        "the log shows the password:\n{log}"
+    );
 }
