@@ -978,38 +978,8 @@ fn ragline_consumes_and_produces_over_tls() {
     let (certificate, key) = tools::certificates(path, "good");
     tools::certificates(path, "wrong");
     let (plain_port, tls_port) = (free_port(), free_port());
-    let _tansu = Process(Some(
-        Command::new(&tansu)
-            .args(["broker", "--storage-engine", "memory://tansu/"])
-            .arg("--listener-url")
-            .arg(format!("tcp://127.0.0.1:{plain_port}"))
-            .arg("--advertised-listener-url")
-            .arg(format!("tcp://127.0.0.1:{tls_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    wait_for_port(plain_port, "tansu");
-    let stunnel_config = path.join("stunnel.conf");
-    std::fs::write(
-        &stunnel_config,
-        format!(
-            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{plain_port}\ncert = {}\nkey = {}\n",
-            certificate.display(),
-            key.display()
-        ),
-    )
-    .unwrap();
-    let _stunnel = Process(Some(
-        Command::new(&stunnel)
-            .arg(&stunnel_config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    wait_for_port(tls_port, "stunnel");
+    let _tansu = start_tansu(&tansu, plain_port, tls_port);
+    let _stunnel = tls_proxy(&stunnel, path, tls_port, plain_port, &certificate, &key);
     let broker = format!("127.0.0.1:{tls_port}");
     let good_ca = path.join("good-ca.pem").display().to_string();
     let tls = [
@@ -1070,6 +1040,57 @@ fn refused_log(setup: &Setup, name: &str, environment: &[(&str, &str)], until: &
     std::fs::read_to_string(&log).unwrap()
 }
 
+/// A broker of the test's own: tansu in memory on 127.0.0.1:`port`,
+/// advertising `advertised` (the port of a proxy in front of it).
+fn start_tansu(tansu: &str, port: u16, advertised: u16) -> Process {
+    let process = Process(Some(
+        Command::new(tansu)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{advertised}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(port, "tansu");
+    process
+}
+
+/// stunnel terminating TLS on 127.0.0.1:`accept` with `certificate` and
+/// `key`, relaying to 127.0.0.1:`connect`; its configuration in `directory`.
+fn tls_proxy(
+    stunnel: &str,
+    directory: &Path,
+    accept: u16,
+    connect: u16,
+    certificate: &Path,
+    key: &Path,
+) -> Process {
+    let config = directory.join(format!("stunnel-{accept}.conf"));
+    std::fs::write(
+        &config,
+        format!(
+            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{accept}\nconnect = 127.0.0.1:{connect}\ncert = {}\nkey = {}\n",
+            certificate.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let process = Process(Some(
+        Command::new(stunnel)
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(accept, "stunnel");
+    process
+}
+
 /// The users of the SASL gateway: ragline's and the test's own clients'.
 const SASL_USERS: [(&str, &str); 2] = [
     ("ragline", "correct horse battery staple"),
@@ -1077,28 +1098,19 @@ const SASL_USERS: [(&str, &str); 2] = [
 ];
 
 /// tansu behind the SASL gateway of the tests (tests/common/sasl_gateway.rs),
-/// advertising the gateway's port: clients reach the broker only after
-/// authenticating with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 as one of
-/// [`SASL_USERS`].
-fn broker_behind_sasl_gateway(tansu: &str) -> (sasl_gateway::Gateway, Process) {
+/// advertising the gateway's port, or `advertised` (a TLS proxy in front of
+/// the gateway): clients reach the broker only after authenticating with
+/// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 as one of [`SASL_USERS`].
+fn broker_behind_sasl_gateway(
+    tansu: &str,
+    advertised: Option<u16>,
+) -> (sasl_gateway::Gateway, Process) {
     let plain_port = free_port();
     let gateway = sasl_gateway::Gateway::start(
         std::net::SocketAddr::from(([127, 0, 0, 1], plain_port)),
         &SASL_USERS,
     );
-    let tansu = Process(Some(
-        Command::new(tansu)
-            .args(["broker", "--storage-engine", "memory://tansu/"])
-            .arg("--listener-url")
-            .arg(format!("tcp://127.0.0.1:{plain_port}"))
-            .arg("--advertised-listener-url")
-            .arg(format!("tcp://127.0.0.1:{}", gateway.port()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    wait_for_port(plain_port, "tansu");
+    let tansu = start_tansu(tansu, plain_port, advertised.unwrap_or(gateway.port()));
     (gateway, tansu)
 }
 
@@ -1128,7 +1140,7 @@ fn ragline_consumes_and_produces_over_sasl_plain() {
         eprintln!("RAGLINE_TANSU not set: SASL/PLAIN test not run");
         return;
     };
-    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu);
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, None);
     let broker = format!("127.0.0.1:{}", gateway.port());
     let setup = setup(&broker, "sasl-plain");
     let text = std::fs::read_to_string(&setup.config_path).unwrap();
@@ -1176,7 +1188,7 @@ fn ragline_consumes_and_produces_over_sasl_scram_sha_512() {
         eprintln!("RAGLINE_TANSU not set: SASL/SCRAM test not run");
         return;
     };
-    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu);
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, None);
     let broker = format!("127.0.0.1:{}", gateway.port());
     let setup = setup(&broker, "sasl-scram");
     let password_file = setup.directory.path().join("kafka-password");
@@ -1230,4 +1242,50 @@ fn assert_sasl_refusal(gateway: &sasl_gateway::Gateway, log: &str, password: &st
         !log.contains(password),
         "the log shows the password:\n{log}"
     );
+}
+
+/// SASL over TLS, as docs/configuration.md configures it: SCRAM-SHA-512
+/// with the password from a file and the brokers' CA, through a TLS proxy
+/// (stunnel) in front of the SASL gateway in front of tansu.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_ssl() {
+    let (Some(tansu), Some(stunnel)) = (env("RAGLINE_TANSU"), env("RAGLINE_STUNNEL")) else {
+        eprintln!("RAGLINE_TANSU or RAGLINE_STUNNEL not set: SASL_SSL test not run");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    let (certificate, key) = tools::certificates(path, "sasl-ssl");
+    let tls_port = free_port();
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, Some(tls_port));
+    let _stunnel = tls_proxy(&stunnel, path, tls_port, gateway.port(), &certificate, &key);
+    let broker = format!("127.0.0.1:{tls_port}");
+    let setup = setup(&broker, "sasl-ssl");
+    let password_file = path.join("kafka-password");
+    std::fs::write(&password_file, format!("{}\n", SASL_USERS[0].1)).unwrap();
+    let (password_path, ca) = (
+        password_file.display().to_string(),
+        path.join("sasl-ssl-ca.pem").display().to_string(),
+    );
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "ragline"),
+            ("sasl.password_file", &password_path),
+            ("ssl.ca.location", &ca),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.location", ca.as_str()),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(&setup, &broker, &tester, &[], "over SASL_SSL");
+    assert_eq!(gateway.failures(), Vec::<String>::new());
 }
