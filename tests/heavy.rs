@@ -1008,6 +1008,10 @@ fn ragline_consumes_and_produces_over_tls() {
         text.contains("ssl.ca.location"),
         "the error names ssl.ca.location:\n{text}"
     );
+    assert!(
+        exit_message(&text).contains("ssl.ca.location"),
+        "so does the exit message:\n{text}"
+    );
     assert!(text.contains("certificate verify failed"), "{text}");
 }
 
@@ -1089,6 +1093,13 @@ fn tls_proxy(
     ));
     wait_for_port(accept, "stunnel");
     process
+}
+
+/// The line ragline exits with (stopped while it could not connect).
+fn exit_message(log: &str) -> &str {
+    log.lines()
+        .find(|line| line.starts_with("ragline: error:"))
+        .unwrap_or_else(|| panic!("no exit message in the log:\n{log}"))
 }
 
 /// The users of the SASL gateway: ragline's and the test's own clients'.
@@ -1231,8 +1242,14 @@ fn assert_sasl_refusal(gateway: &sasl_gateway::Gateway, log: &str, password: &st
         "the gateway refused the password ({reason}): {:?}",
         gateway.failures()
     );
+    // Both while retrying and in the message it exits with when stopped.
+    let exit = exit_message(log);
     for setting in ["sasl.username", "sasl.password"] {
         assert!(log.contains(setting), "the log names {setting}:\n{log}");
+        assert!(
+            exit.contains(setting),
+            "the exit message names {setting}:\n{log}"
+        );
     }
     assert!(
         log.contains("Authentication failed: invalid username or password"),
