@@ -1,6 +1,6 @@
 //! A SASL gateway for the test broker, which cannot check SASL credentials
-//! itself (tansu accepts any PLAIN password, and in memory-storage mode
-//! cannot be given SCRAM users once authentication is on): a TCP proxy on
+//! itself (tansu 0.6 offers no PLAIN, and in memory-storage mode cannot be
+//! given SCRAM users once authentication is on): a TCP proxy on
 //! 127.0.0.1 that authenticates each connection the way a Kafka broker does
 //! and then relays its bytes to the broker unchanged.
 //!
