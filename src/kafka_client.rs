@@ -40,11 +40,57 @@ pub fn security_hint(settings: &KafkaSettings) -> String {
         );
     }
     if protocol.starts_with("SASL") {
-        checks.push("SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password");
+        checks.push(
+            "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)",
+        );
     }
     if checks.is_empty() {
         String::new()
     } else {
         format!(" (check {})", checks.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(properties: &[(&str, &str)]) -> KafkaSettings {
+        KafkaSettings {
+            brokers: "127.0.0.1:9092".into(),
+            input_topic: "in".into(),
+            group_id: "g".into(),
+            values_topic: "values".into(),
+            rag_changes_topic: "rag".into(),
+            scorecards_topic: "scorecards".into(),
+            restatements_topic: "restatements".into(),
+            dead_letters_topic: "dead".into(),
+            properties: properties
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            consumer_properties: Default::default(),
+            producer_properties: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_hint_names_the_settings_of_the_configured_security() {
+        let tls =
+            "TLS: kafka.properties ssl.ca.location must hold the CA of the brokers' certificates";
+        let sasl = "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)";
+        for (protocol, hint) in [
+            (None, String::new()),
+            (Some("PLAINTEXT"), String::new()),
+            (Some("SSL"), format!(" (check {tls})")),
+            (Some("sasl_plaintext"), format!(" (check {sasl})")),
+            (Some("SASL_SSL"), format!(" (check {tls}; {sasl})")),
+        ] {
+            let properties: Vec<(&str, &str)> = protocol
+                .map(|protocol| ("security.protocol", protocol))
+                .into_iter()
+                .collect();
+            assert_eq!(security_hint(&settings(&properties)), hint, "{protocol:?}");
+        }
     }
 }
