@@ -44,6 +44,14 @@ pub fn security_hint(settings: &KafkaSettings) -> String {
             "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)",
         );
     }
+    let gssapi = settings
+        .properties
+        .get("sasl.mechanism")
+        .or(settings.properties.get("sasl.mechanisms"))
+        .is_some_and(|mechanism| mechanism.eq_ignore_ascii_case("GSSAPI"));
+    if gssapi && !cfg!(feature = "gssapi") {
+        checks.push("GSSAPI: this ragline is built without it (cargo build --features gssapi)");
+    }
     if checks.is_empty() {
         String::new()
     } else {
@@ -91,6 +99,32 @@ mod tests {
                 .into_iter()
                 .collect();
             assert_eq!(security_hint(&settings(&properties)), hint, "{protocol:?}");
+        }
+    }
+
+    /// librdkafka offers GSSAPI exactly when ragline is built with the
+    /// `gssapi` feature: a client asking for it is made, or refused with
+    /// librdkafka's reason and a hint that says which build is needed.
+    #[test]
+    fn gssapi_is_there_exactly_with_the_gssapi_feature() {
+        let kerberos = settings(&[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "GSSAPI"),
+            // No kinit at client creation: none may be installed here.
+            ("sasl.kerberos.min.time.before.relogin", "0"),
+        ]);
+        let created = client_config(&kerberos).create::<rdkafka::consumer::BaseConsumer>();
+        let hint = security_hint(&kerberos);
+        if cfg!(feature = "gssapi") {
+            assert!(created.is_ok(), "{:?}", created.err());
+            assert!(!hint.contains("GSSAPI"), "{hint}");
+        } else {
+            let error = created.err().expect("GSSAPI refused").to_string();
+            assert!(
+                error.contains("No provider for SASL mechanism GSSAPI"),
+                "{error}"
+            );
+            assert!(hint.contains("cargo build --features gssapi"), "{hint}");
         }
     }
 }
