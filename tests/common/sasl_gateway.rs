@@ -7,8 +7,8 @@
 //! It speaks just enough of the Kafka protocol for that: length-prefixed
 //! frames; request headers v1 and v2 (the flexible versions' tagged
 //! fields); ApiVersions, forwarded to the broker with SaslHandshake (key 17,
-//! versions 0-1) and SaslAuthenticate (key 36, versions 0-2) added to its
-//! list; SaslHandshake and SaslAuthenticate answered here, with PLAIN,
+//! version 1: the tokens then travel in SaslAuthenticate requests, not as
+//! bare frames) and SaslAuthenticate (key 36, versions 0-2) put in its list; SaslHandshake and SaslAuthenticate answered here, with PLAIN,
 //! SCRAM-SHA-256 and SCRAM-SHA-512 (the server side of RFC 5802 and RFC
 //! 7677). Wrong credentials get SASL_AUTHENTICATION_FAILED (58) and the
 //! connection is closed, as a Kafka broker does. The broker must advertise
@@ -163,6 +163,11 @@ fn serve(
                 )?;
             }
             SASL_HANDSHAKE => {
+                if header.api_version < 1 {
+                    return Err(io::Error::other(
+                        "SaslHandshake v0 (bare tokens) not spoken",
+                    ));
+                }
                 let mut body = Cursor::new(&frame[header.body..]);
                 let requested = body.string()?.unwrap_or_default();
                 let known = MECHANISMS.contains(&requested.as_str());
@@ -450,10 +455,10 @@ fn with_sasl_versions(response: &[u8], version: i16) -> io::Result<Vec<u8>> {
         }
     }
     let rest = body.rest();
-    for (key, max) in [(SASL_HANDSHAKE, 1i16), (SASL_AUTHENTICATE, 2i16)] {
+    for (key, min, max) in [(SASL_HANDSHAKE, 1, 1), (SASL_AUTHENTICATE, 0, 2)] {
         let mut entry = Vec::new();
         put_i16(&mut entry, key);
-        put_i16(&mut entry, 0);
+        put_i16(&mut entry, min);
         put_i16(&mut entry, max);
         if flexible {
             put_uvarint(&mut entry, 0);
@@ -653,6 +658,49 @@ fn write_frame(stream: &mut TcpStream, frame: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A flexible (v3) ApiVersions response, written out byte by byte:
+    /// the broker's own SaslHandshake entry is replaced, SaslAuthenticate
+    /// added, the rest kept.
+    #[test]
+    fn api_versions_gain_the_sasl_keys() {
+        let broker = [
+            0, 0, 0, 7, // correlation id
+            0, 0, // no error
+            3, // two entries (compact: count + 1)
+            0, 0, 0, 0, 0, 9, 0, // Produce 0-9, no tags
+            0, 17, 0, 0, 0, 1, 0, // SaslHandshake 0-1, no tags
+            0, 0, 0, 0, // throttle time
+            0, // no tags
+        ];
+        let expected = [
+            0, 0, 0, 7, 0, 0, 4, // three entries
+            0, 0, 0, 0, 0, 9, 0, // Produce as it was
+            0, 17, 0, 1, 0, 1, 0, // SaslHandshake 1-1
+            0, 36, 0, 0, 0, 2, 0, // SaslAuthenticate 0-2
+            0, 0, 0, 0, 0,
+        ];
+        assert_eq!(with_sasl_versions(&broker, 3).unwrap(), expected);
+        // v0-v2: INT32 counts, no tags.
+        let broker = [0, 0, 0, 8, 0, 0, 0, 0, 0, 1, 0, 3, 0, 0, 0, 12];
+        let expected = [
+            0, 0, 0, 8, 0, 0, 0, 0, 0, 3, // three entries
+            0, 3, 0, 0, 0, 12, // Metadata 0-12
+            0, 17, 0, 1, 0, 1, 0, 36, 0, 0, 0, 2,
+        ];
+        assert_eq!(with_sasl_versions(&broker, 0).unwrap(), expected);
+    }
+
+    #[test]
+    fn plain_checks_user_and_password() {
+        let users = Users(Arc::new(vec![("ragline".into(), "secret".into())]));
+        assert_eq!(plain(&users, b"\0ragline\0secret"), Ok(()));
+        assert_eq!(plain(&users, b"ragline\0ragline\0secret"), Ok(()));
+        assert!(plain(&users, b"\0ragline\0Secret").is_err());
+        assert!(plain(&users, b"\0someone\0secret").is_err());
+        assert!(plain(&users, b"admin\0ragline\0secret").is_err());
+        assert!(plain(&users, b"ragline:secret").is_err());
+    }
 
     /// RFC 7677's SCRAM-SHA-256 example: user "user", password "pencil",
     /// the client nonce, salt and iteration count of the RFC, whose
