@@ -40,17 +40,21 @@ pub fn security_hint(settings: &KafkaSettings) -> String {
         );
     }
     if protocol.starts_with("SASL") {
-        checks.push(
-            "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)",
-        );
-    }
-    let gssapi = settings
-        .properties
-        .get("sasl.mechanism")
-        .or(settings.properties.get("sasl.mechanisms"))
-        .is_some_and(|mechanism| mechanism.eq_ignore_ascii_case("GSSAPI"));
-    if gssapi && !cfg!(feature = "gssapi") {
-        checks.push("GSSAPI: this ragline is built without it (cargo build --features gssapi)");
+        // librdkafka's default mechanism is GSSAPI.
+        let mechanism = settings
+            .properties
+            .get("sasl.mechanism")
+            .or(settings.properties.get("sasl.mechanisms"))
+            .map(|mechanism| mechanism.to_ascii_uppercase())
+            .unwrap_or_else(|| "GSSAPI".into());
+        checks.push(match mechanism.as_str() {
+            "GSSAPI" => "SASL: kafka.properties sasl.mechanism (GSSAPI when not set), sasl.kerberos.service.name, sasl.kerberos.principal and sasl.kerberos.keytab",
+            "OAUTHBEARER" => "SASL: kafka.properties sasl.mechanism and the sasl.oauthbearer.* settings",
+            _ => "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)",
+        });
+        if mechanism == "GSSAPI" && !cfg!(feature = "gssapi") {
+            checks.push("GSSAPI: this ragline is built without it (cargo build --features gssapi)");
+        }
     }
     if checks.is_empty() {
         String::new()
@@ -87,18 +91,58 @@ mod tests {
         let tls =
             "TLS: kafka.properties ssl.ca.location must hold the CA of the brokers' certificates";
         let sasl = "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)";
-        for (protocol, hint) in [
-            (None, String::new()),
-            (Some("PLAINTEXT"), String::new()),
-            (Some("SSL"), format!(" (check {tls})")),
-            (Some("sasl_plaintext"), format!(" (check {sasl})")),
-            (Some("SASL_SSL"), format!(" (check {tls}; {sasl})")),
+        let kerberos = "SASL: kafka.properties sasl.mechanism (GSSAPI when not set), sasl.kerberos.service.name, sasl.kerberos.principal and sasl.kerberos.keytab";
+        let kerberos = if cfg!(feature = "gssapi") {
+            kerberos.to_string()
+        } else {
+            format!("{kerberos}; GSSAPI: this ragline is built without it (cargo build --features gssapi)")
+        };
+        let oauth = "SASL: kafka.properties sasl.mechanism and the sasl.oauthbearer.* settings";
+        for (properties, hint) in [
+            (vec![], String::new()),
+            (vec![("security.protocol", "PLAINTEXT")], String::new()),
+            (
+                vec![("security.protocol", "SSL")],
+                format!(" (check {tls})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "sasl_plaintext"),
+                    ("sasl.mechanism", "SCRAM-SHA-512"),
+                ],
+                format!(" (check {sasl})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_SSL"),
+                    ("sasl.mechanism", "PLAIN"),
+                ],
+                format!(" (check {tls}; {sasl})"),
+            ),
+            (
+                vec![("security.protocol", "SASL_PLAINTEXT")],
+                format!(" (check {kerberos})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_SSL"),
+                    ("sasl.mechanisms", "gssapi"),
+                ],
+                format!(" (check {tls}; {kerberos})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_PLAINTEXT"),
+                    ("sasl.mechanism", "OAUTHBEARER"),
+                ],
+                format!(" (check {oauth})"),
+            ),
         ] {
-            let properties: Vec<(&str, &str)> = protocol
-                .map(|protocol| ("security.protocol", protocol))
-                .into_iter()
-                .collect();
-            assert_eq!(security_hint(&settings(&properties)), hint, "{protocol:?}");
+            assert_eq!(
+                security_hint(&settings(&properties)),
+                hint,
+                "{properties:?}"
+            );
         }
     }
 
@@ -117,7 +161,7 @@ mod tests {
         let hint = security_hint(&kerberos);
         if cfg!(feature = "gssapi") {
             assert!(created.is_ok(), "{:?}", created.err());
-            assert!(!hint.contains("GSSAPI"), "{hint}");
+            assert!(!hint.contains("cargo build"), "{hint}");
         } else {
             let error = created.err().expect("GSSAPI refused").to_string();
             assert!(
