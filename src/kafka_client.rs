@@ -69,7 +69,8 @@ mod tests {
 
     fn settings(properties: &[(&str, &str)]) -> KafkaSettings {
         KafkaSettings {
-            brokers: "127.0.0.1:9092".into(),
+            // Nothing listens on port 1: a client made here reaches no one.
+            brokers: "127.0.0.1:1".into(),
             input_topic: "in".into(),
             group_id: "g".into(),
             values_topic: "values".into(),
