@@ -3,10 +3,16 @@
 # Debian packages (libclang for RocksDB's bindings, OpenSSL for Kafka over TLS,
 # cmake, a C/C++ toolchain)
 # and a Rust toolchain. Source it or run it; it exports nothing permanent.
+# `scripts/setup.sh gssapi` also installs Cyrus SASL's headers (libsasl2-dev)
+# for a build with `--features gssapi` (Kerberos to Kafka).
 set -euo pipefail
 
+packages=(libclang-dev libssl-dev cmake g++ make pkg-config python3 curl openssl)
+if [ "${1:-}" = "gssapi" ]; then
+  packages+=(libsasl2-dev)
+fi
 need_packages=()
-for package in libclang-dev libssl-dev cmake g++ make pkg-config python3 curl openssl; do
+for package in "${packages[@]}"; do
   if ! dpkg -s "$package" >/dev/null 2>&1; then
     need_packages+=("$package")
   fi

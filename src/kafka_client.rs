@@ -40,11 +40,136 @@ pub fn security_hint(settings: &KafkaSettings) -> String {
         );
     }
     if protocol.starts_with("SASL") {
-        checks.push("SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password");
+        // librdkafka's default mechanism is GSSAPI.
+        let mechanism = settings
+            .properties
+            .get("sasl.mechanism")
+            .or(settings.properties.get("sasl.mechanisms"))
+            .map(|mechanism| mechanism.to_ascii_uppercase())
+            .unwrap_or_else(|| "GSSAPI".into());
+        checks.push(match mechanism.as_str() {
+            "GSSAPI" => "SASL: kafka.properties sasl.mechanism (GSSAPI when not set), sasl.kerberos.service.name, sasl.kerberos.principal and sasl.kerberos.keytab",
+            "OAUTHBEARER" => "SASL: kafka.properties sasl.mechanism and the sasl.oauthbearer.* settings",
+            _ => "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)",
+        });
+        if mechanism == "GSSAPI" && !cfg!(feature = "gssapi") {
+            checks.push("GSSAPI: this ragline is built without it (cargo build --features gssapi)");
+        }
     }
     if checks.is_empty() {
         String::new()
     } else {
         format!(" (check {})", checks.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(properties: &[(&str, &str)]) -> KafkaSettings {
+        KafkaSettings {
+            // Nothing listens on port 1: a client made here reaches no one.
+            brokers: "127.0.0.1:1".into(),
+            input_topic: "in".into(),
+            group_id: "g".into(),
+            values_topic: "values".into(),
+            rag_changes_topic: "rag".into(),
+            scorecards_topic: "scorecards".into(),
+            restatements_topic: "restatements".into(),
+            dead_letters_topic: "dead".into(),
+            properties: properties
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            consumer_properties: Default::default(),
+            producer_properties: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_hint_names_the_settings_of_the_configured_security() {
+        let tls =
+            "TLS: kafka.properties ssl.ca.location must hold the CA of the brokers' certificates";
+        let sasl = "SASL: kafka.properties sasl.mechanism, sasl.username and sasl.password (or sasl.password_file)";
+        let kerberos = "SASL: kafka.properties sasl.mechanism (GSSAPI when not set), sasl.kerberos.service.name, sasl.kerberos.principal and sasl.kerberos.keytab";
+        let kerberos = if cfg!(feature = "gssapi") {
+            kerberos.to_string()
+        } else {
+            format!("{kerberos}; GSSAPI: this ragline is built without it (cargo build --features gssapi)")
+        };
+        let oauth = "SASL: kafka.properties sasl.mechanism and the sasl.oauthbearer.* settings";
+        for (properties, hint) in [
+            (vec![], String::new()),
+            (vec![("security.protocol", "PLAINTEXT")], String::new()),
+            (
+                vec![("security.protocol", "SSL")],
+                format!(" (check {tls})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "sasl_plaintext"),
+                    ("sasl.mechanism", "SCRAM-SHA-512"),
+                ],
+                format!(" (check {sasl})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_SSL"),
+                    ("sasl.mechanism", "PLAIN"),
+                ],
+                format!(" (check {tls}; {sasl})"),
+            ),
+            (
+                vec![("security.protocol", "SASL_PLAINTEXT")],
+                format!(" (check {kerberos})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_SSL"),
+                    ("sasl.mechanisms", "gssapi"),
+                ],
+                format!(" (check {tls}; {kerberos})"),
+            ),
+            (
+                vec![
+                    ("security.protocol", "SASL_PLAINTEXT"),
+                    ("sasl.mechanism", "OAUTHBEARER"),
+                ],
+                format!(" (check {oauth})"),
+            ),
+        ] {
+            assert_eq!(
+                security_hint(&settings(&properties)),
+                hint,
+                "{properties:?}"
+            );
+        }
+    }
+
+    /// librdkafka offers GSSAPI exactly when ragline is built with the
+    /// `gssapi` feature: a client asking for it is made, or refused with
+    /// librdkafka's reason and a hint that says which build is needed.
+    #[test]
+    fn gssapi_is_there_exactly_with_the_gssapi_feature() {
+        let kerberos = settings(&[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "GSSAPI"),
+            // No kinit at client creation: none may be installed here.
+            ("sasl.kerberos.min.time.before.relogin", "0"),
+        ]);
+        let created = client_config(&kerberos).create::<rdkafka::consumer::BaseConsumer>();
+        let hint = security_hint(&kerberos);
+        if cfg!(feature = "gssapi") {
+            assert!(created.is_ok(), "{:?}", created.err());
+            assert!(!hint.contains("cargo build"), "{hint}");
+        } else {
+            let error = created.err().expect("GSSAPI refused").to_string();
+            assert!(
+                error.contains("No provider for SASL mechanism GSSAPI"),
+                "{error}"
+            );
+            assert!(hint.contains("cargo build --features gssapi"), "{hint}");
+        }
     }
 }

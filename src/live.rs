@@ -225,7 +225,14 @@ pub fn run(
                     CONNECT_RETRY_INTERVAL.as_secs()
                 );
                 if wait_or_stop(shutdown, CONNECT_RETRY_INTERVAL) {
-                    return Err(error.into());
+                    // Stopped before ever connecting: the exit message
+                    // names the settings to check too.
+                    let action = format!(
+                        "{}{}",
+                        error.action,
+                        crate::kafka_client::security_hint(&settings)
+                    );
+                    return Err(SourceError { action, ..error }.into());
                 }
             }
         }

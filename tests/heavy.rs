@@ -6,8 +6,9 @@
 //! after starting what they need: `RAGLINE_BROKER` (host:port of the test
 //! broker), `RAGLINE_PROMETHEUS` (path of the prometheus binary),
 //! `RAGLINE_CHROMIUM` (path of the chromium binary), `RAGLINE_TANSU` and
-//! `RAGLINE_STUNNEL` (a broker of its own behind a TLS proxy). Without them these
-//! tests return at once, so a quick local `cargo test` stays quick.
+//! `RAGLINE_STUNNEL` (a broker of its own behind a TLS proxy, or behind the
+//! SASL gateway of `common/sasl_gateway.rs`). Without them these tests
+//! return at once, so a quick local `cargo test` stays quick.
 
 use ragline::calendar::Month;
 use ragline::config::Config;
@@ -29,6 +30,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/sasl_gateway.rs"]
+mod sasl_gateway;
 #[path = "common/tools.rs"]
 mod tools;
 
@@ -184,12 +187,18 @@ impl Setup {
     }
 
     fn spawn_run(&self, today: &str) -> Process {
+        self.spawn_run_with(today, &[])
+    }
+
+    /// [`Setup::spawn_run`] with extra environment variables.
+    fn spawn_run_with(&self, today: &str, environment: &[(&str, &str)]) -> Process {
         let child = Command::new(env!("CARGO_BIN_EXE_ragline"))
             .args(["run", "--config"])
             .arg(&self.config_path)
             .arg("--state")
             .arg(self.state())
             .args(["--today", today])
+            .envs(environment.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -246,7 +255,7 @@ fn create_topic(broker: &str, topic: &str, partitions: i32) {
     create_topic_with(broker, topic, partitions, &[]);
 }
 
-/// [`create_topic`] with extra client properties (TLS).
+/// [`create_topic`] with extra client properties (TLS, SASL).
 fn create_topic_with(broker: &str, topic: &str, partitions: i32, properties: &[(&str, &str)]) {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", broker);
@@ -279,7 +288,7 @@ fn producer(broker: &str) -> BaseProducer {
     producer_with(broker, &[])
 }
 
-/// [`producer`] with extra client properties (TLS).
+/// [`producer`] with extra client properties (TLS, SASL).
 fn producer_with(broker: &str, properties: &[(&str, &str)]) -> BaseProducer {
     let mut config = ClientConfig::new();
     config
@@ -889,78 +898,24 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// ragline against a broker it reaches only over TLS: tansu behind a
-/// TLS-terminating proxy (stunnel), the broker advertising the proxy's
-/// port, certificates made here. ragline consumes and produces over TLS;
-/// with the wrong CA it cannot connect and says which setting to check.
-#[test]
-fn ragline_consumes_and_produces_over_tls() {
-    let (Some(tansu), Some(stunnel)) = (env("RAGLINE_TANSU"), env("RAGLINE_STUNNEL")) else {
-        eprintln!("RAGLINE_TANSU or RAGLINE_STUNNEL not set: TLS test not run");
-        return;
-    };
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path();
-    let (certificate, key) = tools::certificates(path, "good");
-    tools::certificates(path, "wrong");
-    let (plain_port, tls_port) = (free_port(), free_port());
-    let _tansu = Process(Some(
-        Command::new(&tansu)
-            .args(["broker", "--storage-engine", "memory://tansu/"])
-            .arg("--listener-url")
-            .arg(format!("tcp://127.0.0.1:{plain_port}"))
-            .arg("--advertised-listener-url")
-            .arg(format!("tcp://127.0.0.1:{tls_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    wait_for_port(plain_port, "tansu");
-    let stunnel_config = path.join("stunnel.conf");
-    std::fs::write(
-        &stunnel_config,
-        format!(
-            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{plain_port}\ncert = {}\nkey = {}\n",
-            certificate.display(),
-            key.display()
-        ),
-    )
-    .unwrap();
-    let _stunnel = Process(Some(
-        Command::new(&stunnel)
-            .arg(&stunnel_config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    ));
-    wait_for_port(tls_port, "stunnel");
-    let broker = format!("127.0.0.1:{tls_port}");
-    let good_ca = path.join("good-ca.pem").display().to_string();
-    let tls = [
-        ("security.protocol", "SSL"),
-        ("ssl.ca.location", good_ca.as_str()),
-    ];
-
-    let setup = setup(&broker, "tls");
-    let text = std::fs::read_to_string(&setup.config_path).unwrap();
-    let with_ca = |ca: &str| {
-        text.replace(
-            "[http]\n",
-            &format!(
-                "[kafka.properties]\n\"security.protocol\" = \"SSL\"\n\"ssl.ca.location\" = \"{ca}\"\n\n[http]\n"
-            ),
-        )
-    };
-    std::fs::write(&setup.config_path, with_ca(&good_ca)).unwrap();
-    create_topic_with(&broker, &setup.config.kafka.input_topic, 2, &tls);
+/// The test's own clients (with `properties`) create the input topic of
+/// `setup` and produce [`red_events`]; ragline, run with `environment`
+/// (today 2017-06-20), must read all 20, its values topic must hold AS02
+/// red at dartford-cswt, and it must stop cleanly.
+fn consumes_and_produces(
+    setup: &Setup,
+    broker: &str,
+    properties: &[(&str, &str)],
+    environment: &[(&str, &str)],
+    how: &str,
+) {
+    create_topic_with(broker, &setup.config.kafka.input_topic, 2, properties);
     produce(
-        &producer_with(&broker, &tls),
+        &producer_with(broker, properties),
         &setup.config.kafka.input_topic,
         &red_events(),
     );
-    let mut run = setup.spawn_run("2017-06-20");
+    let mut run = setup.spawn_run_with("2017-06-20", environment);
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut consumed = false;
     while Instant::now() < deadline && !consumed {
@@ -971,16 +926,19 @@ fn ragline_consumes_and_produces_over_tls() {
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    assert!(consumed, "ragline read the 20 events over TLS");
-    // Its outputs arrived over TLS too: the values topic holds AS02 red.
+    assert!(consumed, "ragline read the 20 events {how}");
+    // Its outputs arrived the same way: the values topic holds AS02 red.
     let consumer: BaseConsumer = {
         let mut config = ClientConfig::new();
         config
-            .set("bootstrap.servers", &broker)
-            .set("group.id", "tls-reader")
+            .set("bootstrap.servers", broker)
+            .set(
+                "group.id",
+                format!("reader-{}", setup.config.kafka.values_topic),
+            )
             .set("auto.offset.reset", "earliest");
-        for (key, value) in tls {
-            config.set(key, value);
+        for (key, value) in properties {
+            config.set(*key, *value);
         }
         config.create().unwrap()
     };
@@ -1000,35 +958,351 @@ fn ragline_consumes_and_produces_over_tls() {
     }
     assert!(
         red,
-        "AS02 red at dartford-cswt read back from the values topic over TLS"
+        "AS02 red at dartford-cswt read back from the values topic {how}"
     );
     assert!(run.terminate().unwrap().success());
+}
+
+/// ragline against a broker it reaches only over TLS: tansu behind a
+/// TLS-terminating proxy (stunnel), the broker advertising the proxy's
+/// port, certificates made here. ragline consumes and produces over TLS;
+/// with the wrong CA it cannot connect and says which setting to check.
+#[test]
+fn ragline_consumes_and_produces_over_tls() {
+    let (Some(tansu), Some(stunnel)) = (env("RAGLINE_TANSU"), env("RAGLINE_STUNNEL")) else {
+        eprintln!("RAGLINE_TANSU or RAGLINE_STUNNEL not set: TLS test not run");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    let (certificate, key) = tools::certificates(path, "good");
+    tools::certificates(path, "wrong");
+    let (plain_port, tls_port) = (free_port(), free_port());
+    let _tansu = start_tansu(&tansu, plain_port, tls_port);
+    let _stunnel = tls_proxy(&stunnel, path, tls_port, plain_port, &certificate, &key);
+    let broker = format!("127.0.0.1:{tls_port}");
+    let good_ca = path.join("good-ca.pem").display().to_string();
+    let tls = [
+        ("security.protocol", "SSL"),
+        ("ssl.ca.location", good_ca.as_str()),
+    ];
+
+    let setup = setup(&broker, "tls");
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    let with_ca = |ca: &str| {
+        text.replace(
+            "[http]\n",
+            &format!(
+                "[kafka.properties]\n\"security.protocol\" = \"SSL\"\n\"ssl.ca.location\" = \"{ca}\"\n\n[http]\n"
+            ),
+        )
+    };
+    std::fs::write(&setup.config_path, with_ca(&good_ca)).unwrap();
+    consumes_and_produces(&setup, &broker, &tls, &[], "over TLS");
 
     // The wrong CA: ragline keeps trying and names the setting to check.
     let wrong_ca = path.join("wrong-ca.pem").display().to_string();
     std::fs::write(&setup.config_path, with_ca(&wrong_ca)).unwrap();
-    let log = path.join("wrong-ca.log");
-    let mut wrong = Process(Some(
+    let text = refused_log(&setup, "wrong-ca", &[], "ssl.ca.location");
+    assert!(
+        text.contains("ssl.ca.location"),
+        "the error names ssl.ca.location:\n{text}"
+    );
+    assert!(
+        exit_message(&text).contains("ssl.ca.location"),
+        "so does the exit message:\n{text}"
+    );
+    assert!(text.contains("certificate verify failed"), "{text}");
+}
+
+/// Runs ragline on `setup`'s configuration (a state of its own named
+/// `name`, `environment` added) until its log names `until`, or for 60 s;
+/// returns the log.
+fn refused_log(setup: &Setup, name: &str, environment: &[(&str, &str)], until: &str) -> String {
+    let log = setup.directory.path().join(format!("{name}.log"));
+    let mut refused = Process(Some(
         Command::new(env!("CARGO_BIN_EXE_ragline"))
             .args(["run", "--config"])
             .arg(&setup.config_path)
             .arg("--state")
-            .arg(path.join("state-wrong-ca"))
+            .arg(setup.directory.path().join(format!("state-{name}")))
+            .envs(environment.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     ));
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut named = false;
-    while Instant::now() < deadline && !named {
-        std::thread::sleep(Duration::from_millis(500));
-        named = std::fs::read_to_string(&log)
+    while Instant::now() < deadline
+        && !std::fs::read_to_string(&log)
             .unwrap_or_default()
-            .contains("ssl.ca.location");
+            .contains(until)
+    {
+        std::thread::sleep(Duration::from_millis(500));
     }
-    wrong.terminate();
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(named, "the error names ssl.ca.location:\n{text}");
-    assert!(text.contains("certificate verify failed"), "{text}");
+    refused.terminate();
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// A broker of the test's own: tansu in memory on 127.0.0.1:`port`,
+/// advertising `advertised` (the port of a proxy in front of it).
+fn start_tansu(tansu: &str, port: u16, advertised: u16) -> Process {
+    let process = Process(Some(
+        Command::new(tansu)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{advertised}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(port, "tansu");
+    process
+}
+
+/// stunnel terminating TLS on 127.0.0.1:`accept` with `certificate` and
+/// `key`, relaying to 127.0.0.1:`connect`; its configuration in `directory`.
+fn tls_proxy(
+    stunnel: &str,
+    directory: &Path,
+    accept: u16,
+    connect: u16,
+    certificate: &Path,
+    key: &Path,
+) -> Process {
+    let config = directory.join(format!("stunnel-{accept}.conf"));
+    std::fs::write(
+        &config,
+        format!(
+            "foreground = yes\npid =\n[kafka]\naccept = 127.0.0.1:{accept}\nconnect = 127.0.0.1:{connect}\ncert = {}\nkey = {}\n",
+            certificate.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let process = Process(Some(
+        Command::new(stunnel)
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for_port(accept, "stunnel");
+    process
+}
+
+/// The line ragline exits with (stopped while it could not connect).
+fn exit_message(log: &str) -> &str {
+    log.lines()
+        .find(|line| line.starts_with("ragline: error:"))
+        .unwrap_or_else(|| panic!("no exit message in the log:\n{log}"))
+}
+
+/// The users of the SASL gateway: ragline's and the test's own clients'.
+const SASL_USERS: [(&str, &str); 2] = [
+    ("ragline", "correct horse battery staple"),
+    ("tester", "tester-password"),
+];
+
+/// tansu behind the SASL gateway of the tests (tests/common/sasl_gateway.rs),
+/// advertising the gateway's port, or `advertised` (a TLS proxy in front of
+/// the gateway): clients reach the broker only after authenticating with
+/// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 as one of [`SASL_USERS`].
+fn broker_behind_sasl_gateway(
+    tansu: &str,
+    advertised: Option<u16>,
+) -> (sasl_gateway::Gateway, Process) {
+    let plain_port = free_port();
+    let gateway = sasl_gateway::Gateway::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], plain_port)),
+        &SASL_USERS,
+    );
+    let tansu = start_tansu(tansu, plain_port, advertised.unwrap_or(gateway.port()));
+    (gateway, tansu)
+}
+
+/// `setup`'s configuration with `properties` as its `[kafka.properties]`.
+fn write_kafka_properties(setup: &Setup, text: &str, properties: &[(&str, &str)]) {
+    let table: String = properties
+        .iter()
+        .map(|(key, value)| format!("\"{key}\" = \"{value}\"\n"))
+        .collect();
+    std::fs::write(
+        &setup.config_path,
+        text.replace(
+            "[http]\n",
+            &format!("[kafka.properties]\n{table}\n[http]\n"),
+        ),
+    )
+    .unwrap();
+}
+
+/// ragline authenticating with SASL/PLAIN, its password from the
+/// environment (`${NAME}`), the test's own clients with SCRAM-SHA-256;
+/// with the wrong password it cannot connect, the broker side records the
+/// refusal, and the log names the settings to check without the password.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_plain() {
+    let Some(tansu) = env("RAGLINE_TANSU") else {
+        eprintln!("RAGLINE_TANSU not set: SASL/PLAIN test not run");
+        return;
+    };
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, None);
+    let broker = format!("127.0.0.1:{}", gateway.port());
+    let setup = setup(&broker, "sasl-plain");
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", "ragline"),
+            ("sasl.password", "${RAGLINE_TEST_KAFKA_PASSWORD}"),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(
+        &setup,
+        &broker,
+        &tester,
+        &[("RAGLINE_TEST_KAFKA_PASSWORD", SASL_USERS[0].1)],
+        "over SASL/PLAIN",
+    );
+    assert_eq!(gateway.failures(), Vec::<String>::new());
+
+    let wrong = "correct horse battery stable";
+    let log = refused_log(
+        &setup,
+        "wrong-password",
+        &[("RAGLINE_TEST_KAFKA_PASSWORD", wrong)],
+        "sasl.password",
+    );
+    assert_sasl_refusal(&gateway, &log, wrong, "PLAIN: wrong password for ragline");
+}
+
+/// ragline authenticating with SASL/SCRAM-SHA-512, its password from a
+/// file (`sasl.password_file`), the test's own clients with PLAIN; with the
+/// wrong password in the file it cannot connect and says what to check.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_scram_sha_512() {
+    let Some(tansu) = env("RAGLINE_TANSU") else {
+        eprintln!("RAGLINE_TANSU not set: SASL/SCRAM test not run");
+        return;
+    };
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, None);
+    let broker = format!("127.0.0.1:{}", gateway.port());
+    let setup = setup(&broker, "sasl-scram");
+    let password_file = setup.directory.path().join("kafka-password");
+    // A secret file as Docker and Kubernetes mount it: with a line break.
+    std::fs::write(&password_file, format!("{}\n", SASL_USERS[0].1)).unwrap();
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    let password_path = password_file.display().to_string();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "ragline"),
+            ("sasl.password_file", &password_path),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(&setup, &broker, &tester, &[], "over SASL/SCRAM-SHA-512");
+    assert_eq!(gateway.failures(), Vec::<String>::new());
+
+    let wrong = "Tr0ub4dor&3";
+    std::fs::write(&password_file, format!("{wrong}\n")).unwrap();
+    let log = refused_log(&setup, "wrong-password", &[], "sasl.password");
+    assert_sasl_refusal(&gateway, &log, wrong, "SCRAM: wrong password for ragline");
+}
+
+/// ragline's log after the gateway refused its password: the refusal came
+/// from checking the password (`reason`, as the gateway recorded it), the
+/// log carries the broker's answer and names the settings to check, and
+/// never the password itself.
+fn assert_sasl_refusal(gateway: &sasl_gateway::Gateway, log: &str, password: &str, reason: &str) {
+    assert!(
+        gateway.failures().iter().any(|failure| failure == reason),
+        "the gateway refused the password ({reason}): {:?}",
+        gateway.failures()
+    );
+    // Both while retrying and in the message it exits with when stopped.
+    let exit = exit_message(log);
+    for setting in ["sasl.username", "sasl.password"] {
+        assert!(log.contains(setting), "the log names {setting}:\n{log}");
+        assert!(
+            exit.contains(setting),
+            "the exit message names {setting}:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("Authentication failed: invalid username or password"),
+        "the broker's answer reaches the log:\n{log}"
+    );
+    assert!(
+        !log.contains(password),
+        "the log shows the password:\n{log}"
+    );
+}
+
+/// SASL over TLS, as docs/configuration.md configures it: SCRAM-SHA-512
+/// with the password from a file and the brokers' CA, through a TLS proxy
+/// (stunnel) in front of the SASL gateway in front of tansu.
+#[test]
+fn ragline_consumes_and_produces_over_sasl_ssl() {
+    let (Some(tansu), Some(stunnel)) = (env("RAGLINE_TANSU"), env("RAGLINE_STUNNEL")) else {
+        eprintln!("RAGLINE_TANSU or RAGLINE_STUNNEL not set: SASL_SSL test not run");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    let (certificate, key) = tools::certificates(path, "sasl-ssl");
+    let tls_port = free_port();
+    let (gateway, _tansu) = broker_behind_sasl_gateway(&tansu, Some(tls_port));
+    let _stunnel = tls_proxy(&stunnel, path, tls_port, gateway.port(), &certificate, &key);
+    let broker = format!("127.0.0.1:{tls_port}");
+    let setup = setup(&broker, "sasl-ssl");
+    let password_file = path.join("kafka-password");
+    std::fs::write(&password_file, format!("{}\n", SASL_USERS[0].1)).unwrap();
+    let (password_path, ca) = (
+        password_file.display().to_string(),
+        path.join("sasl-ssl-ca.pem").display().to_string(),
+    );
+    let text = std::fs::read_to_string(&setup.config_path).unwrap();
+    write_kafka_properties(
+        &setup,
+        &text,
+        &[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "ragline"),
+            ("sasl.password_file", &password_path),
+            ("ssl.ca.location", &ca),
+        ],
+    );
+    let tester = [
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.location", ca.as_str()),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", "tester"),
+        ("sasl.password", "tester-password"),
+    ];
+    consumes_and_produces(&setup, &broker, &tester, &[], "over SASL_SSL");
+    assert_eq!(gateway.failures(), Vec::<String>::new());
 }
