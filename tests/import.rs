@@ -430,3 +430,26 @@ fn imported_censuses_replay_without_rejections_into_hand_worked_indicators() {
     assert_eq!(figures(&report("2020-11"), "kent", "CPE-M").0, 1);
     assert_eq!(figures(&report("2020-12"), "kent", "CP-N").0, 0);
 }
+
+#[test]
+fn every_imported_line_passes_the_json_schemas() {
+    let validator = ragline::event::schema::validator().expect("schemas compile");
+    let directory = tempfile::tempdir().unwrap();
+    let ssda903 = directory.path().join("903.jsonl");
+    let cin = directory.path().join("cin.jsonl");
+    summary_of(&import_903(&ssda903, &["--json"]));
+    summary_of(&import_cin(
+        &cin,
+        &["census-2020.xml", "census-2021.xml"],
+        &["--json"],
+    ));
+    let mut checked = 0;
+    for path in [&ssda903, &cin] {
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let instance: Value = serde_json::from_str(line).unwrap();
+            assert!(validator.is_valid(&instance), "schema refuses {line}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 58 + 22);
+}
