@@ -264,3 +264,192 @@ fn imported_returns_replay_without_rejections_into_hand_worked_indicators() {
     // Nobody was placed in South Kent.
     assert_eq!(figures(&march_2021, "south-kent", "CIC-N").0, 0);
 }
+
+fn import_cin(out: &Path, files: &[&str], extra: &[&str]) -> std::process::Output {
+    let out = out.display().to_string();
+    let mapping = fixture("mapping.toml");
+    let files: Vec<String> = files
+        .iter()
+        .map(|name| fixture(&format!("cin/{name}")))
+        .collect();
+    let mut args = vec![
+        "import",
+        "cin",
+        "--config",
+        "config/kent.toml",
+        "--mapping",
+        &mapping,
+        "--out",
+        &out,
+    ];
+    for file in &files {
+        args.extend_from_slice(&["--file", file]);
+    }
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_ragline"))
+        .args(&args)
+        .current_dir(ROOT)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn two_cin_censuses_become_the_hand_written_events() {
+    let directory = tempfile::tempdir().unwrap();
+    let out = directory.path().join("events.jsonl");
+    // Given newest first: read in the order of their collection years.
+    let summary = summary_of(&import_cin(
+        &out,
+        &["census-2021.xml", "census-2020.xml"],
+        &["--json"],
+    ));
+    assert_eq!(
+        events(&out),
+        events(Path::new(&fixture("cin/expected.jsonl")))
+    );
+    assert_eq!(summary["lines"], 22);
+    assert_eq!(summary["repeats"], 8);
+    assert_eq!(summary["corrections"], 1);
+    assert_eq!(summary["voids"], 0);
+    assert_eq!(
+        (
+            summary["children"].as_u64(),
+            summary["unmapped_children"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let problems: Vec<String> = summary["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| {
+            format!(
+                "{} {} {} {}",
+                problem["file"].as_str().unwrap(),
+                problem["row"],
+                problem["column"].as_str().unwrap(),
+                problem["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "census-2020.xml 2 AssessmentActualStartDate bad_date",
+            "census-2020.xml 3 LAchildID missing_value",
+        ]
+    );
+    assert_eq!(summary["files"]["census-2020.xml"]["rows"], 3);
+    // --strict stops at the first of them and writes nothing.
+    let strict = directory.path().join("strict.jsonl");
+    let output = import_cin(&strict, &["census-2020.xml"], &["--strict"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("stopped (--strict) at census-2020.xml row 2 column AssessmentActualStartDate"));
+    assert!(!strict.exists());
+}
+
+#[test]
+fn a_census_that_is_not_xml_is_refused_whole() {
+    let directory = tempfile::tempdir().unwrap();
+    let broken = directory.path().join("broken.xml");
+    let text = std::fs::read_to_string(fixture("cin/census-2021.xml")).unwrap();
+    std::fs::write(&broken, &text[..text.len() / 2]).unwrap();
+    let out = directory.path().join("events.jsonl");
+    let output = Command::new(env!("CARGO_BIN_EXE_ragline"))
+        .args([
+            "import",
+            "cin",
+            "--mapping",
+            &fixture("mapping.toml"),
+            "--file",
+            &broken.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.xml: not a readable CIN census"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn imported_censuses_replay_without_rejections_into_hand_worked_indicators() {
+    let directory = tempfile::tempdir().unwrap();
+    let out = directory.path().join("events.jsonl");
+    summary_of(&import_cin(
+        &out,
+        &["census-2020.xml", "census-2021.xml"],
+        &["--json"],
+    ));
+    let state = directory.path().join("state").display().to_string();
+    let dead = directory.path().join("dead.jsonl").display().to_string();
+    let replay: Value = serde_json::from_str(&ragline(&[
+        "replay",
+        "--input",
+        &out.display().to_string(),
+        "--state",
+        &state,
+        "--dead-letters",
+        &dead,
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(replay["rejected"], 0, "{replay}");
+    assert_eq!(replay["duplicates"], 8);
+    let report = |month: &str| -> Value {
+        serde_json::from_str(&ragline(&[
+            "report", "--state", &state, "--month", month, "--format", "json",
+        ]))
+        .unwrap()
+    };
+    assert_eq!(figures(&report("2019-05"), "kent", "REF-M").0, 1);
+    assert_eq!(figures(&report("2019-06"), "kent", "CPS-M").0, 1);
+    // G1 open since May, H2 from October to 15 January.
+    assert_eq!(figures(&report("2019-12"), "kent", "SCS01").0, 2);
+    let march = report("2020-03");
+    assert_eq!(figures(&march, "kent", "SCS01").0, 1);
+    assert_eq!(figures(&march, "north-kent", "SCS01").0, 1);
+    assert_eq!(figures(&march, "kent", "CP-N").0, 1);
+    // ICPCs: G1 on day 12 of 15 working days, H2 after 21.
+    assert_eq!(
+        figures(&march, "kent", "CP06"),
+        (1.into(), 2.into(), 50.0.into())
+    );
+    // Assessments: G1 done by 10 June (limit 8 July), H2 on 20 December (limit 3 December).
+    assert_eq!(
+        figures(&march, "kent", "AS01"),
+        (1.into(), 2.into(), 50.0.into())
+    );
+    assert_eq!(figures(&report("2020-11"), "kent", "CPE-M").0, 1);
+    assert_eq!(figures(&report("2020-12"), "kent", "CP-N").0, 0);
+}
+
+#[test]
+fn every_imported_line_passes_the_json_schemas() {
+    let validator = ragline::event::schema::validator().expect("schemas compile");
+    let directory = tempfile::tempdir().unwrap();
+    let ssda903 = directory.path().join("903.jsonl");
+    let cin = directory.path().join("cin.jsonl");
+    summary_of(&import_903(&ssda903, &["--json"]));
+    summary_of(&import_cin(
+        &cin,
+        &["census-2020.xml", "census-2021.xml"],
+        &["--json"],
+    ));
+    let mut checked = 0;
+    for path in [&ssda903, &cin] {
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let instance: Value = serde_json::from_str(line).unwrap();
+            assert!(validator.is_valid(&instance), "schema refuses {line}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 58 + 22);
+}

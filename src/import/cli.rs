@@ -13,6 +13,8 @@ pub enum ImportCommand {
     /// collection year).
     #[command(name = "903")]
     Ssda903(Ssda903Args),
+    /// Children in Need census (XML, one file per collection year).
+    Cin(CinArgs),
 }
 
 /// Arguments common to every return.
@@ -53,6 +55,16 @@ pub struct Ssda903Args {
     common: CommonArgs,
 }
 
+/// `ragline import cin`.
+#[derive(clap::Args)]
+pub struct CinArgs {
+    /// A census file (repeatable; read in the order of their collection years).
+    #[arg(long = "file", required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
 /// Runs an import and prints its summary (counts only).
 pub fn run(command: ImportCommand) -> Result<()> {
     match command {
@@ -67,6 +79,18 @@ pub fn run(command: ImportCommand) -> Result<()> {
                 strict: common.strict,
             };
             let summary = super::ssda903::import(&options, &common.out)?;
+            print(common, &summary)
+        }
+        ImportCommand::Cin(args) => {
+            let common = &args.common;
+            let (config, mapping) = setup(common)?;
+            let options = super::cin::Options {
+                config: &config,
+                mapping: &mapping,
+                files: args.files.clone(),
+                strict: common.strict,
+            };
+            let summary = super::cin::import(&options, &common.out)?;
             print(common, &summary)
         }
     }

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// A file or directory could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The system's error.
-        source: std::io::Error,
+        /// The system's error (shown in the message, not chained again).
+        error: std::io::Error,
     },
     /// The mapping file is unreadable or names units the configuration
     /// does not have.
@@ -45,10 +45,10 @@ pub enum ImportError {
 
 impl ImportError {
     /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> ImportError {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> ImportError {
         ImportError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the SSDA903 children looked after return and the Children in Need census
 //! (docs/import.md). The output is a JSON Lines file for `ragline replay`.
 
+pub mod cin;
 pub mod cli;
 pub mod error;
 pub mod ids;

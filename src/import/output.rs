@@ -89,6 +89,6 @@ fn tempfile_in(
         .write(true)
         .create_new(true)
         .open(&path)
-        .map_err(|error| ImportError::io(&path, error))?;
+        .map_err(|error| ImportError::io(out, error))?;
     Ok((path, file))
 }

@@ -132,7 +132,7 @@ pub fn end_reason(rec: &str, date_of_birth: Option<Date>, ended: Date) -> &'stat
 }
 
 /// Participation in a review (`REVIEW_CODE`): `PN1` to `PN6` took part,
-/// `PN0` (under 4) and `PN7` did not (decision D36).
+/// `PN0` (under 4) and `PN7` did not (decision D35).
 pub const REVIEW_CODE: [&str; 8] = ["PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"];
 
 /// Whether a review code records participation.

@@ -278,3 +278,71 @@ pub fn of_child<'a, V>(
     map.range((child.to_string(), Date::MIN)..=(child.to_string(), Date::MAX))
         .map(|(key, value)| (key.1, value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Date {
+        Date::from_ymd(y, m, d).unwrap()
+    }
+
+    fn episode(start: Date, end: Option<Date>) -> Episode {
+        Episode {
+            start,
+            reason_new: "S".into(),
+            legal_status: "C2".into(),
+            place: "U1".into(),
+            provider: None,
+            end: end.map(|end| (end, "E8".into())),
+        }
+    }
+
+    #[test]
+    fn a_later_return_drops_only_what_it_should_hold() {
+        let mut held = Records::default();
+        // Ended before the 2021 year: the 2021 return need not repeat it.
+        held.episodes.insert(
+            ("a".into(), day(2019, 5, 1)),
+            episode(day(2019, 5, 1), Some(day(2020, 3, 31))),
+        );
+        // Open on 1 April 2020: the 2021 return must hold it.
+        held.episodes.insert(
+            ("b".into(), day(2019, 6, 1)),
+            episode(day(2019, 6, 1), None),
+        );
+        // Ended on 1 April 2020: still open during the 2021 year.
+        held.episodes.insert(
+            ("c".into(), day(2019, 7, 1)),
+            episode(day(2019, 7, 1), Some(day(2020, 4, 1))),
+        );
+        held.reviews.insert(
+            ("a".into(), day(2020, 3, 1)),
+            Review {
+                code: "PN1".into(),
+                source: Source {
+                    file: String::new(),
+                    line: 2,
+                },
+            },
+        );
+        let mut later = Records::default();
+        later.present.insert(Table::Episodes);
+        later.episodes.insert(
+            ("c".into(), day(2019, 7, 1)),
+            episode(day(2019, 7, 1), Some(day(2020, 4, 2))),
+        );
+        held.apply(2021, later);
+        let kept: Vec<(&str, Option<Date>)> = held
+            .episodes
+            .iter()
+            .map(|(key, episode)| (key.0.as_str(), episode.end.as_ref().map(|end| end.0)))
+            .collect();
+        assert_eq!(
+            kept,
+            [("a", Some(day(2020, 3, 31))), ("c", Some(day(2020, 4, 2)))]
+        );
+        // The later return has no reviews table: reviews are kept.
+        assert_eq!(held.reviews.len(), 1);
+    }
+}
