@@ -374,9 +374,29 @@ impl Ledger {
         }
     }
 
+    /// A ledger of nothing, kept in memory only: every id it is asked about
+    /// is new (a partition of a bulk rebuild into an empty state).
+    pub fn empty() -> Ledger {
+        Ledger {
+            entries: FxIndexMap::default(),
+            owners: FxIndexMap::default(),
+            complete: true,
+            dirty_entries: Vec::new(),
+            touched: Vec::new(),
+            capacity: usize::MAX,
+            key: Vec::new(),
+        }
+    }
+
     /// Adds changed entries and touched owner records to the write batch
     /// and forgets that they changed.
     pub fn write(&mut self, batch: &mut Batch) {
+        self.write_entries(batch);
+        self.write_owners(batch);
+    }
+
+    /// Adds changed entries to the write batch and forgets that they changed.
+    pub fn write_entries(&mut self, batch: &mut Batch) {
         for position in self.dirty_entries.drain(..) {
             let (id, entry) = self
                 .entries
@@ -394,6 +414,11 @@ impl Ledger {
             };
             batch.put_encoded(Family::Ledger, id, |buffer| encode_into(&stored, buffer));
         }
+    }
+
+    /// Adds touched owner records to the write batch and forgets that they
+    /// were touched.
+    fn write_owners(&mut self, batch: &mut Batch) {
         for OwnerId(position) in self.touched.drain(..) {
             let (owner, cached) = self
                 .owners
@@ -408,6 +433,14 @@ impl Ledger {
                 batch.delete(Family::Owners, key)
             }
         }
+    }
+
+    /// Every owner's surviving events, in the order the owners were first
+    /// seen, emptying the ledger (after [`Ledger::write_entries`]).
+    pub fn into_owner_events(self) -> impl Iterator<Item = (Owner, Vec<Event>)> {
+        self.owners
+            .into_iter()
+            .map(|(owner, cached)| (owner, cached.record.events))
     }
 
     /// After a commit: drops the caches when they outgrow their bound, so

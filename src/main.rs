@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ragline::calendar::Month;
 use ragline::config::Config;
-use ragline::pipeline::{BatchOutcome, Engine, Mode};
+use ragline::pipeline::{BatchOutcome, Engine, Mode, RebuildOptions};
 use ragline::report;
 use ragline::sink::files::FileSink;
 use ragline::source::file::FileSource;
@@ -160,9 +160,14 @@ struct ReplayArgs {
     /// JSON Lines files in this directory.
     #[arg(long)]
     outputs: Option<PathBuf>,
-    /// Events per batch (default from configuration).
+    /// Events per batch (default from configuration). Given, the replay
+    /// runs batch by batch even into an empty state.
     #[arg(long)]
     batch: Option<usize>,
+    /// Into an empty state, replay batch by batch instead of the bulk
+    /// rebuild (which folds each child once; same state and reports).
+    #[arg(long)]
+    incremental: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -494,7 +499,37 @@ fn replay(args: ReplayArgs) -> Result<()> {
         std::time::Duration::from_secs(engine.config().processing.replay_checkpoint_seconds);
     let mut last_checkpoint = Instant::now();
     let mut total = BatchOutcome::default();
-    loop {
+    // Into an empty state the whole history is known before anything is
+    // folded: the bulk rebuild folds each child once.
+    let bulk = engine.is_fresh() && args.batch.is_none() && !args.incremental;
+    if bulk {
+        let options = RebuildOptions {
+            events_in_memory: engine.config().processing.rebuild_events_in_memory,
+            spill_dir: args.state.join("rebuild-spill"),
+        };
+        let mut rebuild = engine.begin_rebuild(options)?;
+        loop {
+            let batch = source
+                .next_batch(batch_size)
+                .with_context(|| format!("reading {}", input.display()))?;
+            if batch.is_empty() {
+                break;
+            }
+            rebuild.feed(&batch)?;
+            sink.drain(rebuild.engine())?;
+            if let Some(bar) = &progress {
+                bar.set_position(source.progress().0);
+                let rate = rebuild.consumed() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("{} events read, {rate:.0}/s", rebuild.consumed()));
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.set_message("folding and closing months");
+        }
+        total.absorb(rebuild.finish()?);
+        sink.drain(&engine)?;
+    }
+    while !bulk {
         let batch = source
             .next_batch(batch_size)
             .with_context(|| format!("reading {}", input.display()))?;

@@ -273,6 +273,12 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if processing.rebuild_events_in_memory == 0 {
+            return Err(fail(
+                "processing.rebuild_events_in_memory",
+                "must be at least 1".into(),
+            ));
+        }
         if processing.max_message_bytes == 0 {
             return Err(fail(
                 "processing.max_message_bytes",
@@ -401,6 +407,7 @@ impl Config {
                 grace_days_live: processing.grace_days_live,
                 batch_max_events: processing.batch_max_events,
                 replay_batch_events: processing.replay_batch_events,
+                rebuild_events_in_memory: processing.rebuild_events_in_memory,
                 batch_max_millis: processing.batch_max_millis,
                 max_message_bytes: processing.max_message_bytes,
                 outbox_max_records: processing.outbox_max_records.max(1),

@@ -16,6 +16,9 @@ pub struct Processing {
     /// Most events in one replay batch (file or topic): larger batches fold
     /// each child and rewrite its record fewer times.
     pub replay_batch_events: usize,
+    /// Most events a bulk rebuild (a replay into an empty state) holds in
+    /// memory; beyond it, events wait in spill files beside the state.
+    pub rebuild_events_in_memory: usize,
     /// Longest a live batch waits to fill, in milliseconds.
     pub batch_max_millis: u64,
     /// Largest accepted message, in bytes.

@@ -98,14 +98,69 @@ impl Engine {
             ..BatchOutcome::default()
         };
         let mut outputs: Vec<OutboxRecord> = Vec::new();
-        let mut phase_start = std::time::Instant::now();
-        let mut lap = |outcome: &mut BatchOutcome, phase: usize| {
-            let now = std::time::Instant::now();
-            outcome.phase_seconds[phase] += (now - phase_start).as_secs_f64();
-            phase_start = now;
-        };
+        let mut timer = PhaseTimer::start();
 
         // 1. Decode.
+        let events = self.decode_messages(messages, today, set_aside, &mut outcome, &mut outputs);
+        timer.lap(&mut outcome, PHASE_DECODE);
+
+        // 2. Ledger.
+        let references: Vec<&Event> = events.iter().collect();
+        self.ledger.prefetch(&self.store, &references)?;
+        self.ledger.reserve(references.len());
+        let mut span = EventSpan::default();
+        admit_events(&mut self.ledger, events, &mut outcome, &mut span);
+
+        // 3. Re-fold touched owners and diff their contributions.
+        let touched = self.ledger.touched().to_vec();
+        timer.lap(&mut outcome, PHASE_LEDGER);
+        outcome.refolded = touched.len() as u64;
+        let context = RefoldContext {
+            config: &self.config,
+            catalogue: &self.catalogue,
+            fault: self.fault.as_ref(),
+        };
+        let refolded = match &self.pool {
+            Some(pool) if touched.len() >= PARALLEL_MIN_ITEMS => {
+                context.refold_in_parallel(pool, &mut self.ledger.touched_records_mut())
+            }
+            _ => {
+                let mut refolded = Refolded::default();
+                for &id in &touched {
+                    let (owner, record) = self.ledger.owner_mut(id);
+                    context.refold(owner, record, &mut refolded);
+                }
+                refolded
+            }
+        };
+        timer.lap(&mut outcome, PHASE_FOLD);
+        let cause = live_values::BatchCause::of(messages);
+        let batch = std::mem::take(&mut self.spare_batch);
+        self.advance(
+            refolded,
+            span,
+            today,
+            cause,
+            outputs,
+            batch,
+            &mut outcome,
+            &mut timer,
+        )?;
+        Ok(outcome)
+    }
+
+    /// Decodes and validates a batch's messages (on several threads for a
+    /// large batch), in message order: the events, with a dead letter in
+    /// `outputs` for each rejected message. Moves the stored input
+    /// positions past the batch.
+    pub(super) fn decode_messages(
+        &mut self,
+        messages: &[RawMessage],
+        today: Option<Date>,
+        set_aside: Option<&str>,
+        outcome: &mut BatchOutcome,
+        outputs: &mut Vec<OutboxRecord>,
+    ) -> Vec<Event> {
         let decoder = Decoder::new(&self.config, self.schema.as_ref())
             .with_today(today.or(self.validation_today));
         let mut events: Vec<Event> = Vec::with_capacity(messages.len());
@@ -140,8 +195,6 @@ impl Engine {
                 }),
             }
         };
-        // Decoding is per message: on several threads for a large batch,
-        // collected in message order.
         let decoded: Vec<Result<Event, Rejection>> = match &self.pool {
             Some(pool) if messages.len() >= PARALLEL_MIN_ITEMS => {
                 pool.install(|| messages.par_iter().map(decode_one).collect())
@@ -176,98 +229,53 @@ impl Engine {
             let entry = self.positions.entry(key).or_insert(offset);
             *entry = (*entry).max(offset);
         }
+        events
+    }
 
-        lap(&mut outcome, PHASE_DECODE);
-
-        // 2. Ledger.
-        let references: Vec<&Event> = events.iter().collect();
-        self.ledger.prefetch(&self.store, &references)?;
-        self.ledger.reserve(references.len());
-        let mut latest = self.clock.latest_event;
-        let mut earliest: Option<Date> = None;
-        for event in events {
-            // Only admitted facts move the clock: a duplicate was counted when
-            // it first arrived, a void counts for nothing, and commentary is
-            // written about a month, not a fact of it.
-            let (date, void) = (event.date, event.void);
-            let fact = !matches!(event.body, crate::event::Body::Commentary { .. });
-            match self.ledger.admit(event) {
-                Admission::Applied => {
-                    outcome.applied += 1;
-                    if !void && fact {
-                        latest = Some(latest.map_or(date, |held: Date| held.max(date)));
-                        earliest = Some(earliest.map_or(date, |held: Date| held.min(date)));
-                    }
-                }
-                Admission::Duplicate => outcome.duplicates += 1,
-            }
-        }
-
-        // 3. Re-fold touched owners, diff, apply.
-        let touched = self.ledger.touched().to_vec();
-        lap(&mut outcome, PHASE_LEDGER);
-        outcome.refolded = touched.len() as u64;
-        let mut refolded = Refolded::default();
-        let context = RefoldContext {
-            config: &self.config,
-            catalogue: &self.catalogue,
-            fault: self.fault.as_ref(),
-        };
-        match &self.pool {
-            Some(pool) if touched.len() >= PARALLEL_MIN_ITEMS => {
-                // Owners are independent: re-folded on several threads in
-                // chunks, whose results are joined in the order touched.
-                let mut records = self.ledger.touched_records_mut();
-                let chunk = records
-                    .len()
-                    .div_ceil(pool.current_num_threads() * CHUNKS_PER_THREAD)
-                    .max(1);
-                let parts: Vec<Refolded> = pool.install(|| {
-                    records
-                        .par_chunks_mut(chunk)
-                        .map(|chunk| {
-                            let mut part = Refolded::default();
-                            for (owner, record) in chunk.iter_mut() {
-                                context.refold(owner, record, &mut part);
-                            }
-                            part
-                        })
-                        .collect()
-                });
-                for part in parts {
-                    refolded.absorb(part);
-                }
-            }
-            _ => {
-                for &id in &touched {
-                    let (owner, record) = self.ledger.owner_mut(id);
-                    context.refold(owner, record, &mut refolded);
-                }
-            }
-        }
+    /// The steps after re-folding, shared by every driver: applies the
+    /// contribution differences to the series, moves the clock, restates
+    /// and closes months, computes live values, and commits state, input
+    /// positions and `outputs` (plus those these steps make) in one write,
+    /// together with what `batch` already holds.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn advance(
+        &mut self,
+        refolded: Refolded,
+        span: EventSpan,
+        today: Option<Date>,
+        cause: live_values::BatchCause,
+        mut outputs: Vec<OutboxRecord>,
+        mut batch: Batch,
+        outcome: &mut BatchOutcome,
+        timer: &mut PhaseTimer,
+    ) -> Result<(), EngineError> {
         let Refolded {
             deltas,
             anomaly_change,
             ..
         } = refolded;
-        lap(&mut outcome, PHASE_FOLD);
         self.series.apply(&self.config, &deltas);
         let (changed, dirty_months) = self.series.take_changes();
-        lap(&mut outcome, PHASE_SERIES);
+        timer.lap(outcome, PHASE_SERIES);
 
-        // 4. Clock.
+        // 4. Clock: only admitted facts move it (see `admit_events`).
         let before = self.clock;
-        self.clock.latest_event = latest;
+        if let Some(latest) = span.latest {
+            self.clock.latest_event = Some(
+                self.clock
+                    .latest_event
+                    .map_or(latest, |held| held.max(latest)),
+            );
+        }
         if let Some(today) = today {
             self.clock.today = Some(self.clock.today.map_or(today, |held| held.max(today)));
         }
         let previously_closed = self.closed_range();
-        if let Some(earliest) = earliest {
+        if let Some(earliest) = span.earliest {
             let month = earliest.month();
             self.clock.first_month =
                 Some(self.clock.first_month.map_or(month, |held| held.min(month)));
         }
-        let mut batch = std::mem::take(&mut self.spare_batch);
 
         // 5. Restatements of months closed before this batch.
         if let Some((first, last)) = previously_closed {
@@ -275,9 +283,7 @@ impl Engine {
             for (slot, unit, from) in checks {
                 let mut month = from.max(first);
                 while month <= last {
-                    if let Some(record) =
-                        self.restate(slot, unit, month, &mut outputs, &mut outcome)
-                    {
+                    if let Some(record) = self.restate(slot, unit, month, &mut outputs, outcome) {
                         batch.put(
                             Family::Recorded,
                             recorded_key(month, unit, slot),
@@ -318,11 +324,11 @@ impl Engine {
         if self.emit_live {
             if let Some(current) = self.clock.current() {
                 let all = before.current() != Some(current);
-                self.live_updates(current, all, &changed, messages, &mut batch, &mut outputs);
+                self.live_updates(current, all, &changed, &cause, &mut batch, &mut outputs);
             }
         }
 
-        lap(&mut outcome, PHASE_SCORECARD);
+        timer.lap(outcome, PHASE_SCORECARD);
 
         // 8. Commit: state, positions, outputs, in one batch.
         self.ledger.write(&mut batch);
@@ -359,9 +365,26 @@ impl Engine {
                 .or_default() += change;
         }
         self.totals.restatements += outcome.restatements;
-        outcome.outputs = outputs.len() as u64;
+        outcome.outputs += outputs.len() as u64;
+        self.put_outputs(&mut batch, outputs);
+        batch.put(Family::Meta, META_CLOCK, encode(&self.clock));
+        batch.put(Family::Meta, META_TOTALS, encode(&self.totals));
+        for (key, offset) in &self.positions {
+            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
+        }
+        self.finish_write(&mut batch)?;
+        batch.clear();
+        self.spare_batch = batch;
+        self.ledger.trim();
+        timer.lap(outcome, PHASE_COMMIT);
+        Ok(())
+    }
+
+    /// Adds output records to the outbox in `batch`, numbered in order,
+    /// with the outbox's next number.
+    pub(super) fn put_outputs(&mut self, batch: &mut Batch, outputs: Vec<OutboxRecord>) {
         self.outbox_pending
-            .fetch_add(outcome.outputs, std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(outputs.len() as u64, std::sync::atomic::Ordering::Relaxed);
         for record in outputs {
             *self
                 .totals
@@ -376,22 +399,17 @@ impl Engine {
             self.outbox_next += 1;
         }
         batch.put(Family::Meta, META_OUTBOX_NEXT, encode(&self.outbox_next));
-        batch.put(Family::Meta, META_CLOCK, encode(&self.clock));
-        batch.put(Family::Meta, META_TOTALS, encode(&self.totals));
-        for (key, offset) in &self.positions {
-            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
-        }
+    }
+
+    /// Writes `batch` with the engine's durability.
+    pub(super) fn finish_write(&self, batch: &mut Batch) -> Result<(), EngineError> {
         tracing::debug!(
             operations = batch.len(),
             bytes = batch.bytes(),
             "committing batch"
         );
-        self.store.write(&batch, self.durability())?;
-        batch.clear();
-        self.spare_batch = batch;
-        self.ledger.trim();
-        lap(&mut outcome, PHASE_COMMIT);
-        Ok(outcome)
+        self.store.write(batch, self.durability())?;
+        Ok(())
     }
 
     pub(super) fn durability(&self) -> Durability {
@@ -411,25 +429,87 @@ impl Engine {
 
 /// Fewest messages (or owners) a batch spreads over several threads: below
 /// it (live batches), handing the work out costs more than it saves.
-const PARALLEL_MIN_ITEMS: usize = 64;
+pub(super) const PARALLEL_MIN_ITEMS: usize = 64;
 
 /// Chunks of owners per thread when re-folding in parallel (more than one
 /// evens out children with long and short histories).
 const CHUNKS_PER_THREAD: usize = 8;
 
+/// Times the phases of a batch.
+pub(super) struct PhaseTimer {
+    start: std::time::Instant,
+}
+
+impl PhaseTimer {
+    /// Starts timing the first phase.
+    pub(super) fn start() -> PhaseTimer {
+        PhaseTimer {
+            start: std::time::Instant::now(),
+        }
+    }
+
+    /// Adds the time since the last lap to `phase` and starts the next.
+    pub(super) fn lap(&mut self, outcome: &mut BatchOutcome, phase: usize) {
+        let now = std::time::Instant::now();
+        outcome.phase_seconds[phase] += (now - self.start).as_secs_f64();
+        self.start = now;
+    }
+}
+
+/// The dates of the facts admitted: the latest moves the clock, the
+/// earliest opens the first month.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(super) struct EventSpan {
+    pub(super) latest: Option<Date>,
+    pub(super) earliest: Option<Date>,
+}
+
+impl EventSpan {
+    fn include(&mut self, date: Date) {
+        self.latest = Some(self.latest.map_or(date, |held| held.max(date)));
+        self.earliest = Some(self.earliest.map_or(date, |held| held.min(date)));
+    }
+}
+
+/// Admits events into `ledger` in order, counting applied and duplicate
+/// events and widening `span` by the admitted facts. Only admitted facts
+/// move the clock: a duplicate was counted when it first arrived, a void
+/// counts for nothing, and commentary is written about a month, not a fact
+/// of it.
+pub(super) fn admit_events(
+    ledger: &mut Ledger,
+    events: Vec<Event>,
+    outcome: &mut BatchOutcome,
+    span: &mut EventSpan,
+) {
+    for event in events {
+        let (date, void) = (event.date, event.void);
+        let fact = !matches!(event.body, crate::event::Body::Commentary { .. });
+        match ledger.admit(event) {
+            Admission::Applied => {
+                outcome.applied += 1;
+                if !void && fact {
+                    span.include(date);
+                }
+            }
+            Admission::Duplicate => outcome.duplicates += 1,
+        }
+    }
+}
+
 /// What re-folding owners gives: the differences of their contributions,
 /// in the order the owners were touched, and the change in anomalies.
 #[derive(Default)]
-struct Refolded {
-    deltas: Vec<Point>,
-    anomaly_change: BTreeMap<AnomalyReason, i64>,
+pub(super) struct Refolded {
+    pub(super) deltas: Vec<Point>,
+    pub(super) anomaly_change: BTreeMap<AnomalyReason, i64>,
     points: Vec<Point>,
     anomalies: Vec<fold::Anomaly>,
 }
 
 impl Refolded {
     /// Appends a later part's deltas and adds its anomaly changes.
-    fn absorb(&mut self, other: Refolded) {
+    pub(super) fn absorb(&mut self, other: Refolded) {
         self.deltas.extend(other.deltas);
         for (reason, change) in other.anomaly_change {
             *self.anomaly_change.entry(reason).or_default() += change;
@@ -438,17 +518,47 @@ impl Refolded {
 }
 
 /// What re-folding one owner reads: shared by every thread.
-struct RefoldContext<'a> {
-    config: &'a Config,
-    catalogue: &'a Catalogue,
-    fault: Option<&'a FaultInjector>,
+pub(super) struct RefoldContext<'a> {
+    pub(super) config: &'a Config,
+    pub(super) catalogue: &'a Catalogue,
+    pub(super) fault: Option<&'a FaultInjector>,
 }
 
 impl RefoldContext<'_> {
+    /// Re-folds owners on the pool's threads, in chunks whose results are
+    /// joined in the order of `records` (owners are independent).
+    pub(super) fn refold_in_parallel(
+        &self,
+        pool: &rayon::ThreadPool,
+        records: &mut [(&Owner, &mut OwnerRecord)],
+    ) -> Refolded {
+        let chunk = records
+            .len()
+            .div_ceil(pool.current_num_threads() * CHUNKS_PER_THREAD)
+            .max(1);
+        let parts: Vec<Refolded> = pool.install(|| {
+            records
+                .par_chunks_mut(chunk)
+                .map(|chunk| {
+                    let mut part = Refolded::default();
+                    for (owner, record) in chunk.iter_mut() {
+                        self.refold(owner, record, &mut part);
+                    }
+                    part
+                })
+                .collect()
+        });
+        let mut refolded = Refolded::default();
+        for part in parts {
+            refolded.absorb(part);
+        }
+        refolded
+    }
+
     /// Folds one owner's surviving events into facts and contributions,
     /// adds the difference from its last contributions to `out`, and keeps
     /// the new contributions and anomalies in its record.
-    fn refold(&self, owner: &Owner, record: &mut OwnerRecord, out: &mut Refolded) {
+    pub(super) fn refold(&self, owner: &Owner, record: &mut OwnerRecord, out: &mut Refolded) {
         if let Some(fault) = self.fault {
             if record.events.iter().any(fault) {
                 panic!("injected fault while re-folding an owner");

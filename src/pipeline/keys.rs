@@ -16,6 +16,8 @@ pub(super) const META_FINGERPRINT: &[u8] = b"config_fingerprint";
 pub(super) const META_CLOCK: &[u8] = b"clock";
 pub(super) const META_TOTALS: &[u8] = b"totals";
 pub(super) const META_OUTBOX_NEXT: &[u8] = b"outbox_next";
+/// Present while a bulk rebuild writes the state (removed by its last commit).
+pub(super) const META_REBUILDING: &[u8] = b"rebuilding";
 pub(super) const POSITION_PREFIX: &str = "position/";
 
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {

@@ -9,7 +9,7 @@ impl Engine {
         current: Date,
         all: bool,
         changed: &FxHashMap<(Slot, UnitIdx), Date>,
-        messages: &[RawMessage],
+        cause: &BatchCause,
         batch: &mut Batch,
         outputs: &mut Vec<OutboxRecord>,
     ) {
@@ -30,7 +30,6 @@ impl Engine {
                 }
             }
         }
-        let cause = messages.last().map(|message| message.position.to_string());
         let month = current.month();
         let mut updates: Vec<((Slot, UnitIdx), Live, Option<Rag>)> = Vec::new();
         {
@@ -63,7 +62,7 @@ impl Engine {
                     if self.config.outputs.value_causes {
                         object.insert(
                             "cause".into(),
-                            json!({"last_input": cause, "batch_messages": messages.len()}),
+                            json!({"last_input": cause.last_input, "batch_messages": cause.messages}),
                         );
                     }
                 }
@@ -114,5 +113,23 @@ impl Engine {
     /// The last live values (slot, unit) emitted.
     pub fn live_values(&self) -> &FxHashMap<(Slot, UnitIdx), Live> {
         &self.live
+    }
+}
+
+/// What a batch's live values name as their cause (with `value_causes`).
+pub(super) struct BatchCause {
+    /// The position of the batch's last message.
+    pub(super) last_input: Option<String>,
+    /// The messages in the batch.
+    pub(super) messages: usize,
+}
+
+impl BatchCause {
+    /// The cause of a batch of `messages`.
+    pub(super) fn of(messages: &[RawMessage]) -> BatchCause {
+        BatchCause {
+            last_input: messages.last().map(|message| message.position.to_string()),
+            messages: messages.len(),
+        }
     }
 }

@@ -28,12 +28,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod batch;
+mod bulk;
 mod close;
 mod keys;
 mod live_values;
 mod open;
 mod outbox_queue;
 
+pub use bulk::{Rebuild, RebuildOptions};
 use keys::*;
 
 /// Whether the engine replays history or runs live (grace periods differ).
@@ -65,6 +67,15 @@ pub enum EngineError {
     /// committed; a restart resumes before it).
     #[error("internal error outside any one message: {0}")]
     Internal(String),
+    /// A bulk rebuild's spill file could not be written or read back.
+    #[error("bulk rebuild spill file {path}: {error}")]
+    Spill {
+        /// The file.
+        path: String,
+        /// What failed.
+        #[source]
+        error: std::io::Error,
+    },
     /// The state directory belongs to another format or configuration.
     #[error("state directory {path}: {problem}")]
     Incompatible {

@@ -66,6 +66,11 @@ impl Engine {
                 }
             }
         }
+        if store.get(Family::Meta, META_REBUILDING)?.is_some() {
+            return Err(incompatible(
+                "a bulk rebuild into it stopped before it finished; delete the directory and replay again".into(),
+            ));
+        }
         let ledger = Ledger::open(&store, LEDGER_CACHE_CAPACITY)?;
         let config_schema_validation = config.processing.schema_validation;
         let mut engine = Engine {

@@ -1,0 +1,372 @@
+//! Bulk rebuild: the second driver of the same steps, for a replay into an
+//! empty state.
+//!
+//! The batch driver re-folds every child a batch touches from its whole
+//! history, so a child with events spread over a long file is folded once
+//! per batch. A rebuild from nothing knows the whole history before it
+//! folds anything, so it folds each child once:
+//!
+//! 1. [`Rebuild::feed`] decodes messages (on every core, as a batch does),
+//!    writes dead letters to the outbox at once and holds the events,
+//!    partitioned by the hash of their event id. Beyond
+//!    `processing.rebuild_events_in_memory` events, every partition is
+//!    appended to its own spill file and memory is emptied, so a history of
+//!    any length needs a fixed amount of memory.
+//! 2. [`Rebuild::finish`] admits each id partition, in input order, into a
+//!    ledger of its own: the revision rules see every arrival of an id, in
+//!    order, exactly as the batch driver does (a higher revision may move an
+//!    event to another child, which is why the first partitioning is by id,
+//!    not by child). Its ledger entries are written, and its surviving
+//!    events are passed on, partitioned by the hash of their owner (again
+//!    spilled beyond the budget).
+//! 3. Each owner partition groups its events by child or unit, folds each
+//!    once (in parallel), writes the owner records and adds the
+//!    contributions to the in-memory series.
+//! 4. The shared steps then move the clock, close every month in one pass,
+//!    compute live values and commit, as the last step of a batch does.
+//!
+//! The result equals the batch driver given the whole history as one batch,
+//! byte for byte in every column family (`tests/bulk_rebuild.rs`).
+//! Ledger entries and owner records are written in large batches without
+//! the write-ahead log while the rebuild runs; a marker in the state says a
+//! rebuild is under way until the last commit, so a state left by a crash
+//! mid-rebuild is refused at open rather than read as whole.
+
+use super::batch::{
+    admit_events, EventSpan, PhaseTimer, RefoldContext, Refolded, PARALLEL_MIN_ITEMS,
+};
+use super::live_values::BatchCause;
+use super::*;
+use crate::ledger::OwnerRecord;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+/// Partitions of the held events (by event id, then by owner): each is
+/// admitted or folded on its own, so one partition's share of a spilled
+/// history is what a rebuild holds in memory at once.
+const PARTITIONS: usize = 64;
+
+/// Where a rebuild spills, and how much it holds in memory.
+#[derive(Clone, Debug)]
+pub struct RebuildOptions {
+    /// Most decoded events held in memory at once.
+    pub events_in_memory: usize,
+    /// A directory for spill files (created when needed, removed at the end).
+    pub spill_dir: PathBuf,
+}
+
+/// Events of one partition: those spilled to its file (in order), then
+/// those in memory.
+struct Partition {
+    held: Vec<Event>,
+    file: Option<BufWriter<std::fs::File>>,
+    path: PathBuf,
+    spilled: u64,
+}
+
+/// Partitions of events, in memory up to a budget and in spill files beyond it.
+struct Partitions {
+    parts: Vec<Partition>,
+    held: usize,
+    budget: usize,
+    spills: u64,
+}
+
+impl Partitions {
+    fn new(dir: &std::path::Path, stage: &str, budget: usize) -> Partitions {
+        Partitions {
+            parts: (0..PARTITIONS)
+                .map(|index| Partition {
+                    held: Vec::new(),
+                    file: None,
+                    path: dir.join(format!("{stage}-{index:02}.events")),
+                    spilled: 0,
+                })
+                .collect(),
+            held: 0,
+            budget: budget.max(1),
+            spills: 0,
+        }
+    }
+
+    /// Holds `event` in partition `index`, spilling every partition when
+    /// the budget is reached.
+    fn push(&mut self, index: usize, event: Event) -> Result<(), EngineError> {
+        self.parts[index].held.push(event);
+        self.held += 1;
+        if self.held >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<(), EngineError> {
+        let mut buffer = Vec::new();
+        for part in &mut self.parts {
+            if part.held.is_empty() {
+                continue;
+            }
+            if part.file.is_none() {
+                if let Some(parent) = part.path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|error| spill_error(parent, error))?;
+                }
+                let file = std::fs::File::create(&part.path)
+                    .map_err(|error| spill_error(&part.path, error))?;
+                part.file = Some(BufWriter::with_capacity(1 << 20, file));
+            }
+            let file = part.file.as_mut().expect("opened above");
+            for event in part.held.drain(..) {
+                buffer.clear();
+                crate::ledger::encode_into(&event, &mut buffer);
+                let length = u32::try_from(buffer.len()).expect("an event encodes below 4 GiB");
+                file.write_all(&length.to_le_bytes())
+                    .and_then(|()| file.write_all(&buffer))
+                    .map_err(|error| spill_error(&part.path, error))?;
+                part.spilled += 1;
+            }
+        }
+        self.held = 0;
+        self.spills += 1;
+        Ok(())
+    }
+
+    /// Takes partition `index`'s events: the spilled ones in the order they
+    /// were held, then those still in memory. Its spill file is removed.
+    fn take(&mut self, index: usize) -> Result<Vec<Event>, EngineError> {
+        let part = &mut self.parts[index];
+        let held = std::mem::take(&mut part.held);
+        self.held -= held.len();
+        let Some(file) = part.file.take() else {
+            return Ok(held);
+        };
+        file.into_inner()
+            .map_err(|error| spill_error(&part.path, error.into_error()))?;
+        let mut events = Vec::with_capacity(part.spilled as usize + held.len());
+        let file =
+            std::fs::File::open(&part.path).map_err(|error| spill_error(&part.path, error))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut buffer = Vec::new();
+        for _ in 0..part.spilled {
+            let mut length = [0u8; 4];
+            reader
+                .read_exact(&mut length)
+                .map_err(|error| spill_error(&part.path, error))?;
+            buffer.resize(u32::from_le_bytes(length) as usize, 0);
+            reader
+                .read_exact(&mut buffer)
+                .map_err(|error| spill_error(&part.path, error))?;
+            let event: Event = postcard::from_bytes(&buffer).map_err(|error| {
+                spill_error(
+                    &part.path,
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+                )
+            })?;
+            events.push(event);
+        }
+        part.spilled = 0;
+        let _ = std::fs::remove_file(&part.path);
+        events.extend(held);
+        Ok(events)
+    }
+}
+
+fn spill_error(path: &std::path::Path, error: std::io::Error) -> EngineError {
+    EngineError::Spill {
+        path: path.display().to_string(),
+        error,
+    }
+}
+
+/// The partition of a hashable key (a fixed hash: runs are repeatable).
+fn partition_of(key: impl Hash) -> usize {
+    let mut hasher = rustc_hash::FxHasher::default();
+    key.hash(&mut hasher);
+    (hasher.finish() % PARTITIONS as u64) as usize
+}
+
+/// A bulk rebuild under way (see the module documentation).
+pub struct Rebuild<'a> {
+    engine: &'a mut Engine,
+    options: RebuildOptions,
+    by_id: Partitions,
+    outcome: BatchOutcome,
+    cause: BatchCause,
+}
+
+impl Engine {
+    /// Whether the state holds nothing yet: no message was ever consumed.
+    pub fn is_fresh(&self) -> bool {
+        self.totals.consumed == 0 && self.positions.is_empty() && self.outbox_next == 0
+    }
+
+    /// Starts a bulk rebuild of this (fresh) state: feed it every message
+    /// with [`Rebuild::feed`], then [`Rebuild::finish`].
+    pub fn begin_rebuild(&mut self, options: RebuildOptions) -> Result<Rebuild<'_>, EngineError> {
+        if !self.is_fresh() {
+            return Err(EngineError::Internal(
+                "a bulk rebuild needs an empty state".into(),
+            ));
+        }
+        let mut batch = Batch::new();
+        batch.put(Family::Meta, META_REBUILDING, b"1");
+        self.store.write(&batch, Durability::Sync)?;
+        let by_id = Partitions::new(&options.spill_dir, "by-id", options.events_in_memory);
+        Ok(Rebuild {
+            engine: self,
+            options,
+            by_id,
+            outcome: BatchOutcome::default(),
+            cause: BatchCause {
+                last_input: None,
+                messages: 0,
+            },
+        })
+    }
+}
+
+impl Rebuild<'_> {
+    /// The engine being rebuilt (for draining dead letters meanwhile).
+    pub fn engine(&self) -> &Engine {
+        self.engine
+    }
+
+    /// Messages fed so far.
+    pub fn consumed(&self) -> u64 {
+        self.outcome.consumed
+    }
+
+    /// Decodes messages (dead letters go to the outbox at once) and holds
+    /// their events for [`Rebuild::finish`].
+    pub fn feed(&mut self, messages: &[RawMessage]) -> Result<(), EngineError> {
+        let mut timer = PhaseTimer::start();
+        let mut outputs = Vec::new();
+        self.outcome.consumed += messages.len() as u64;
+        let events =
+            self.engine
+                .decode_messages(messages, None, None, &mut self.outcome, &mut outputs);
+        if !outputs.is_empty() {
+            self.outcome.outputs += outputs.len() as u64;
+            let mut batch = Batch::new();
+            self.engine.put_outputs(&mut batch, outputs);
+            self.engine.finish_write(&mut batch)?;
+        }
+        if let Some(message) = messages.last() {
+            self.cause.last_input = Some(message.position.to_string());
+        }
+        self.cause.messages += messages.len();
+        for event in events {
+            let index = partition_of((event.la, event.id.as_str()));
+            self.by_id.push(index, event)?;
+        }
+        timer.lap(&mut self.outcome, PHASE_DECODE);
+        Ok(())
+    }
+
+    /// Admits, folds, closes every month and commits: the state is then
+    /// what the batch driver makes of the whole history in one batch.
+    pub fn finish(mut self) -> Result<BatchOutcome, EngineError> {
+        let mut timer = PhaseTimer::start();
+        let engine = &mut *self.engine;
+        let budget = self.options.events_in_memory;
+        let mut by_owner = Partitions::new(&self.options.spill_dir, "by-owner", budget);
+        let mut span = EventSpan::default();
+        let mut batch = Batch::new();
+
+        // Ledger: each id partition on its own, in input order.
+        for index in 0..PARTITIONS {
+            let events = self.by_id.take(index)?;
+            if events.is_empty() {
+                continue;
+            }
+            let mut ledger = Ledger::empty();
+            ledger.reserve(events.len());
+            admit_events(&mut ledger, events, &mut self.outcome, &mut span);
+            ledger.write_entries(&mut batch);
+            engine.finish_write(&mut batch)?;
+            batch.clear();
+            for (owner, events) in ledger.into_owner_events() {
+                let target = partition_of(&owner);
+                for event in events {
+                    by_owner.push(target, event)?;
+                }
+            }
+        }
+        timer.lap(&mut self.outcome, PHASE_LEDGER);
+
+        // Fold: each owner once, with all its surviving events.
+        let mut refolded_all = Refolded::default();
+        for index in 0..PARTITIONS {
+            let events = by_owner.take(index)?;
+            if events.is_empty() {
+                continue;
+            }
+            let mut owners: FxHashMap<Owner, OwnerRecord> = FxHashMap::default();
+            for event in events {
+                owners.entry(event.owner()).or_default().events.push(event);
+            }
+            let mut records: Vec<(Owner, OwnerRecord)> = owners.into_iter().collect();
+            records.sort_unstable_by(|(one, _), (other, _)| one.cmp(other));
+            self.outcome.refolded += records.len() as u64;
+            let context = RefoldContext {
+                config: &engine.config,
+                catalogue: &engine.catalogue,
+                fault: engine.fault.as_ref(),
+            };
+            let mut borrowed: Vec<(&Owner, &mut OwnerRecord)> = records
+                .iter_mut()
+                .map(|(owner, record)| (&*owner, record))
+                .collect();
+            let mut refolded = match &engine.pool {
+                Some(pool) if borrowed.len() >= PARALLEL_MIN_ITEMS => {
+                    context.refold_in_parallel(pool, &mut borrowed)
+                }
+                _ => {
+                    let mut refolded = Refolded::default();
+                    for (owner, record) in borrowed.iter_mut() {
+                        context.refold(owner, record, &mut refolded);
+                    }
+                    refolded
+                }
+            };
+            let deltas = std::mem::take(&mut refolded.deltas);
+            engine.series.apply(&engine.config, &deltas);
+            refolded_all.absorb(refolded);
+            for (owner, record) in &records {
+                batch.put_encoded(Family::Owners, crate::ledger::owner_key(owner), |buffer| {
+                    crate::ledger::encode_into(record, buffer)
+                });
+            }
+            engine.finish_write(&mut batch)?;
+            batch.clear();
+        }
+        timer.lap(&mut self.outcome, PHASE_FOLD);
+        if by_owner.spills + self.by_id.spills > 0 {
+            tracing::info!(
+                spills = by_owner.spills + self.by_id.spills,
+                "bulk rebuild spilled events to disk"
+            );
+        }
+        let _ = std::fs::remove_dir(&self.options.spill_dir);
+
+        // The shared last steps: clock, month close, live values, commit
+        // (which also ends the rebuild).
+        batch.delete(Family::Meta, META_REBUILDING);
+        let outputs_before = self.outcome.outputs;
+        engine.advance(
+            refolded_all,
+            span,
+            None,
+            self.cause,
+            Vec::new(),
+            batch,
+            &mut self.outcome,
+            &mut timer,
+        )?;
+        debug_assert!(self.outcome.outputs >= outputs_before);
+        // The ledger cache is empty and the store is not: later batches
+        // read what they need.
+        engine.ledger = Ledger::open(&engine.store, LEDGER_CACHE_CAPACITY)?;
+        Ok(self.outcome)
+    }
+}
