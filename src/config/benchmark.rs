@@ -26,8 +26,8 @@ pub struct BenchmarkSet<'a> {
 
 impl Benchmarks {
     /// The benchmarks of indicator `id` for a report in financial year
-    /// `year`: those of the most recent source year not after it (decision
-    /// D39); `None` when the indicator has none that early.
+    /// `year`: those of the most recent source year not after it
+    /// (decision D39); `None` when the indicator has none that early.
     pub fn for_year(&self, id: &str, year: FinancialYear) -> Option<BenchmarkSet<'_>> {
         let (year, values) = self.values.get(id)?.range(..=year).next_back()?;
         Some(BenchmarkSet {
@@ -106,5 +106,106 @@ impl Benchmarks {
             comparators,
             values,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+[benchmark]
+comparators = ["England", "Statistical neighbours"]
+
+[benchmark.values.SCS03]
+"2015-16" = { England = 22.3, "Statistical neighbours" = 23.1 }
+"2017-18" = { England = 21.9 }
+
+[[authority]]
+id = "la"
+name = "An Authority"
+root = "top"
+
+[[unit]]
+id = "top"
+name = "Top"
+kind = "county"
+
+[[indicator]]
+id = "SCS03"
+
+[[indicator]]
+id = "SCS01"
+
+[calendar]
+bank_holidays = []
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_latest_source_year_not_after_the_reports_is_used() {
+        let config = parse(CONFIG).unwrap();
+        let benchmarks = &config.benchmarks;
+        assert_eq!(
+            benchmarks.comparators,
+            ["England", "Statistical neighbours"]
+        );
+        let year_of = |year: i32| {
+            benchmarks
+                .for_year("SCS03", FinancialYear(year))
+                .map(|set| (set.year.to_string(), set.values.to_vec()))
+        };
+        let decimal = |text: &str| Some(Decimal::from_str(text).unwrap());
+        assert_eq!(year_of(2014), None);
+        let first = Some((
+            "2015-16".to_string(),
+            vec![decimal("22.3"), decimal("23.1")],
+        ));
+        assert_eq!(year_of(2015), first);
+        assert_eq!(year_of(2016), first, "2016-17 has none: 2015-16's");
+        // One year for the whole row: no statistical neighbours in 2017-18.
+        let second = Some(("2017-18".to_string(), vec![decimal("21.9"), None]));
+        assert_eq!(year_of(2017), second);
+        assert_eq!(year_of(2030), second);
+        assert!(benchmarks.for_year("SCS01", FinancialYear(2017)).is_none());
+        assert!(parse(&CONFIG.replace(
+            "[benchmark]\ncomparators = [\"England\", \"Statistical neighbours\"]\n\n[benchmark.values.SCS03]\n\"2015-16\" = { England = 22.3, \"Statistical neighbours\" = 23.1 }\n\"2017-18\" = { England = 21.9 }\n",
+            ""
+        ))
+        .unwrap()
+        .benchmarks
+        .is_empty());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let error = |from: &str, to: &str| {
+            assert!(CONFIG.contains(from), "{from}");
+            parse(&CONFIG.replace(from, to)).unwrap_err().to_string()
+        };
+        assert_eq!(
+            error("values.SCS03]", "values.SCS99]"),
+            "test.toml: benchmark.values.SCS99: 'SCS99' is not a configured indicator"
+        );
+        assert_eq!(
+            error("\"2017-18\" =", "\"2017-19\" ="),
+            "test.toml: benchmark.values.SCS03.\"2017-19\": expected a financial year like 2016-17"
+        );
+        assert_eq!(
+            error("\"2017-18\" =", "\"2017\" ="),
+            "test.toml: benchmark.values.SCS03.\"2017\": expected a financial year like 2016-17"
+        );
+        assert_eq!(
+            error("{ England = 21.9 }", "{ Wales = 21.9 }"),
+            "test.toml: benchmark.values.SCS03.\"2017-18\".Wales: not a comparator listed in benchmark.comparators"
+        );
+        assert_eq!(
+            error("\"Statistical neighbours\"]", "\"England\"]"),
+            "test.toml: benchmark.comparators[1]: \"England\" is listed twice"
+        );
+        assert!(error("comparators =", "comparator =").contains("unknown field `comparator`"));
     }
 }
