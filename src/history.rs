@@ -19,6 +19,8 @@ use crate::report::{decimal_text, escape};
 use crate::scorecard::{decimal_json, Ratio, Reader};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Month ends in the trend: the row's month and the six before it.
@@ -40,6 +42,39 @@ impl Span {
     /// Whether `month` is within the history.
     pub fn holds(self, month: Month) -> bool {
         self.first_month.is_some_and(|first| month >= first)
+    }
+}
+
+/// Where the history starts, with the month-end values read so far: the
+/// reports of a range of months read each month end up to eight times
+/// (seven trends and an outturn), and read it once.
+#[derive(Debug, Default)]
+pub struct Past {
+    /// Where the history starts.
+    pub span: Span,
+    memo: RefCell<HashMap<(Slot, UnitIdx, Date), Option<Ratio>>>,
+}
+
+impl Past {
+    /// Nothing read yet, the history starting as `span` says.
+    pub fn new(span: Span) -> Past {
+        Past {
+            span,
+            memo: RefCell::default(),
+        }
+    }
+
+    /// The value of `slot` at `unit` as at `date` over its window, as the
+    /// scorecard of `date`'s month reads it.
+    fn value(&self, reader: &Reader, slot: Slot, unit: UnitIdx, date: Date) -> Option<Ratio> {
+        if let Some(value) = self.memo.borrow().get(&(slot, unit, date)) {
+            return *value;
+        }
+        let value = reader
+            .evaluate(slot, unit, date, reader.def(slot).window)
+            .value;
+        self.memo.borrow_mut().insert((slot, unit, date), value);
+        value
     }
 }
 
@@ -101,18 +136,18 @@ pub fn previous_year(date: Date) -> (FinancialYear, Month) {
 /// The history of an exact row of `slot` at `unit` as at `date`.
 pub fn exact(
     reader: &Reader,
-    span: Span,
+    past: &Past,
     slot: Slot,
     unit: UnitIdx,
     date: Date,
 ) -> RowHistory<Option<Ratio>> {
-    let window = reader.def(slot).window;
     let point = |month: Month, at: Date| Point {
         month,
         date: at,
-        value: span
+        value: past
+            .span
             .holds(month)
-            .then(|| reader.evaluate(slot, unit, at, window).value),
+            .then(|| past.value(reader, slot, unit, at)),
     };
     let (year, march) = previous_year(date);
     RowHistory {

@@ -706,7 +706,9 @@ fn report_command(args: ReportArgs) -> Result<()> {
     };
     let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
-    let span = ragline::history::Span::starting(engine.clock().first_month);
+    let past =
+        ragline::history::Past::new(ragline::history::Span::starting(engine.clock().first_month));
+    let span = past.span;
     let units = match unit {
         Some(unit) => vec![unit],
         None => config.unit_indices(),
@@ -750,9 +752,9 @@ fn report_command(args: ReportArgs) -> Result<()> {
                 }
             }
             View::Scorecard => match args.format {
-                Format::Json => pretty(&report::full_report_json(&reader, span, &units, month))?,
-                Format::Csv => report::report_csv(&reader, span, &units, month),
-                Format::Html => report::report_html(&reader, span, &units, month),
+                Format::Json => pretty(&report::full_report_json(&reader, &past, &units, month))?,
+                Format::Csv => report::report_csv(&reader, &past, &units, month),
+                Format::Html => report::report_html(&reader, &past, &units, month),
                 Format::Markdown => return Err(markdown_refused()),
             },
             View::UascImpact => {

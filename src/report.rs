@@ -10,7 +10,7 @@
 use crate::calendar::{Date, Month};
 use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
-use crate::history::{self, Span};
+use crate::history::{self, Past};
 use crate::indicators::Kind;
 use crate::scorecard::{
     amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader,
@@ -197,12 +197,12 @@ pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
 
 /// A row as the JSON report shows it: [`row_json`] with the row's history
 /// (`trend`, `previous_outturn`) and `benchmark`.
-pub fn report_row_json(reader: &Reader, span: Span, row: &Row) -> Value {
+pub fn report_row_json(reader: &Reader, past: &Past, row: &Row) -> Value {
     let mut object = match row_json(reader, row) {
         Value::Object(object) => object,
         _ => Map::new(),
     };
-    let history = history::exact(reader, span, row.slot, row.unit, row.date);
+    let history = history::exact(reader, past, row.slot, row.unit, row.date);
     history::json_fields(
         reader,
         reader.def(row.slot),
@@ -214,9 +214,9 @@ pub fn report_row_json(reader: &Reader, span: Span, row: &Row) -> Value {
 }
 
 /// The JSON report of `ragline report`: as [`report_json`], each row with
-/// its trend, previous outturn and benchmark; `span` is where the history
-/// starts.
-pub fn full_report_json(reader: &Reader, span: Span, units: &[UnitIdx], month: Month) -> Value {
+/// its trend, previous outturn and benchmark; `past` knows where the
+/// history starts.
+pub fn full_report_json(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> Value {
     let mut object = Map::new();
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
@@ -224,7 +224,7 @@ pub fn full_report_json(reader: &Reader, span: Span, units: &[UnitIdx], month: M
         for row in &rows {
             card.insert(
                 reader.catalogue.slots[row.slot as usize].id.clone(),
-                report_row_json(reader, span, row),
+                report_row_json(reader, past, row),
             );
         }
         card.insert("summary".into(), Summary::of(&rows).to_json());
@@ -305,8 +305,8 @@ pub(crate) fn csv_summary(
 }
 
 /// The CSV report: one line per unit and indicator, then a summary line per
-/// unit; `span` is where the history starts.
-pub fn report_csv(reader: &Reader, span: Span, units: &[UnitIdx], month: Month) -> String {
+/// unit; `past` knows where the history starts.
+pub fn report_csv(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
     let mut out = csv_header(reader);
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
@@ -359,7 +359,7 @@ pub fn report_csv(reader: &Reader, span: Span, units: &[UnitIdx], month: Month) 
                 r3m_num,
                 r3m_den,
             ];
-            let history = history::exact(reader, span, row.slot, row.unit, row.date);
+            let history = history::exact(reader, past, row.slot, row.unit, row.date);
             let extra = history::csv_fields(
                 reader,
                 def,
@@ -454,11 +454,11 @@ pub(crate) fn section_row(out: &mut String, reader: &Reader, slot: Slot, current
 }
 
 /// One unit's scorecard table (shared by the HTML report and the live
-/// page), each row with its trend, outturn and benchmarks; `span` is where
-/// the history starts.
+/// page), each row with its trend, outturn and benchmarks; `past` knows
+/// where the history starts.
 pub fn unit_table_html(
     reader: &Reader,
-    span: Span,
+    past: &Past,
     unit: UnitIdx,
     rows: &[Row],
     title: &str,
@@ -489,7 +489,7 @@ pub fn unit_table_html(
             ),
             None => "<td></td>".to_string(),
         };
-        let history = history::exact(reader, span, row.slot, row.unit, row.date);
+        let history = history::exact(reader, past, row.slot, row.unit, row.date);
         let extra = history::html_cells(
             reader,
             def,
@@ -523,8 +523,8 @@ pub fn unit_table_html(
 }
 
 /// The HTML report, one table per unit, each unit on its own printed
-/// page; `span` is where the history starts.
-pub fn report_html(reader: &Reader, span: Span, units: &[UnitIdx], month: Month) -> String {
+/// page; `past` knows where the history starts.
+pub fn report_html(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -540,7 +540,7 @@ pub fn report_html(reader: &Reader, span: Span, units: &[UnitIdx], month: Month)
             "<section class=\"unit\" data-unit=\"{}\">",
             escape(&reader.config.unit(*unit).id)
         );
-        out.push_str(&unit_table_html(reader, span, *unit, &rows, &title));
+        out.push_str(&unit_table_html(reader, past, *unit, &rows, &title));
         out.push_str("</section>\n");
     }
     out.push_str("</body></html>\n");

@@ -275,7 +275,8 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
     let unit = config.unit_by_id(unit_id)?;
     let reader = engine.reader();
     let clock = engine.clock();
-    let span = crate::history::Span::starting(clock.first_month);
+    let past = crate::history::Past::new(crate::history::Span::starting(clock.first_month));
+    let span = past.span;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -344,7 +345,9 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
         Some(current) => {
             let rows = report::unit_rows_at(&reader, unit, current);
             let title = format!("Scorecard - {} - as at {current}", config.unit(unit).name);
-            out.push_str(&report::unit_table_html(&reader, span, unit, &rows, &title));
+            out.push_str(&report::unit_table_html(
+                &reader, &past, unit, &rows, &title,
+            ));
         }
     }
     out.push_str("</body></html>\n");
