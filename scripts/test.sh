@@ -25,11 +25,11 @@ step() { echo "test: $* ($((SECONDS - started)) s so far)" >&2; }
 # line per crate, which is progress enough.
 
 if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
-  # Test tools: Prometheus and promtool, Chromium, stunnel and openssl (a
-  # TLS proxy in front of the test broker, test certificates; Debian
-  # packages), tansu.
+  # Test tools: Prometheus and promtool, Chromium and poppler-utils
+  # (pdftoppm: printed pages to pixels), stunnel and openssl (a TLS proxy in
+  # front of the test broker, test certificates; Debian packages), tansu.
   missing=()
-  for package in prometheus chromium chromium-driver stunnel4 openssl; do
+  for package in prometheus chromium poppler-utils chromium-driver stunnel4 openssl; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -45,6 +45,7 @@ if [ "${RAGLINE_QUICK:-0}" != "1" ]; then
   export RAGLINE_BROKER="127.0.0.1:$port"
   export RAGLINE_PROMETHEUS="$(command -v prometheus)"
   export RAGLINE_CHROMIUM="$(command -v chromium)"
+  export RAGLINE_PDFTOPPM="$(command -v pdftoppm)"
   export RAGLINE_STUNNEL="$(command -v stunnel4)"
   export RAGLINE_TANSU="${RAGLINE_TOOLS:-$HOME/.cache/ragline-tools}/bin/tansu"
   ./scripts/check-deploy.sh

@@ -22,6 +22,7 @@ pub mod event;
 pub mod fold;
 pub mod generate;
 pub mod harness;
+pub mod history;
 pub mod import;
 pub mod indicators;
 #[cfg(feature = "kafka")]

@@ -741,6 +741,9 @@ fn report_command(args: ReportArgs) -> Result<()> {
     };
     let engine = Engine::open(config.clone(), &args.state, Mode::Replay)?;
     let reader = engine.reader();
+    let past =
+        ragline::history::Past::new(ragline::history::Span::starting(engine.clock().first_month));
+    let span = past.span;
     let units = match unit {
         Some(unit) => vec![unit],
         None => config.unit_indices(),
@@ -775,16 +778,18 @@ fn report_command(args: ReportArgs) -> Result<()> {
             View::Scorecard if args.published => {
                 use ragline::disclosure::render;
                 match args.format {
-                    Format::Json => pretty(&render::report_json(&reader, policy, &units, month)?)?,
-                    Format::Csv => render::report_csv(&reader, policy, &units, month)?,
-                    Format::Html => render::report_html(&reader, policy, &units, month)?,
+                    Format::Json => {
+                        pretty(&render::report_json(&reader, policy, span, &units, month)?)?
+                    }
+                    Format::Csv => render::report_csv(&reader, policy, span, &units, month)?,
+                    Format::Html => render::report_html(&reader, policy, span, &units, month)?,
                     Format::Markdown => return Err(markdown_refused()),
                 }
             }
             View::Scorecard => match args.format {
-                Format::Json => pretty(&report::report_json(&reader, &units, month))?,
-                Format::Csv => report::report_csv(&reader, &units, month),
-                Format::Html => report::report_html(&reader, &units, month),
+                Format::Json => pretty(&report::full_report_json(&reader, &past, &units, month))?,
+                Format::Csv => report::report_csv(&reader, &past, &units, month),
+                Format::Html => report::report_html(&reader, &past, &units, month),
                 Format::Markdown => return Err(markdown_refused()),
             },
             View::UascImpact => {

@@ -10,6 +10,7 @@
 use crate::calendar::{Date, Month};
 use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
+use crate::history::{self, Past};
 use crate::indicators::Kind;
 use crate::scorecard::{
     amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader,
@@ -179,7 +180,9 @@ pub fn unit_json(reader: &Reader, rows: &[Row]) -> Value {
     Value::Object(object)
 }
 
-/// The JSON report for the given units and month.
+/// The scorecard rows of the given units and month, as the month-end
+/// scorecard messages carry them (without the history columns of
+/// [`full_report_json`]).
 pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
     let mut object = Map::new();
     for unit in units {
@@ -188,6 +191,44 @@ pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
             reader.config.unit(*unit).id.clone(),
             unit_json(reader, &rows),
         );
+    }
+    Value::Object(object)
+}
+
+/// A row as the JSON report shows it: [`row_json`] with the row's history
+/// (`trend`, `previous_outturn`) and `benchmark`.
+pub fn report_row_json(reader: &Reader, past: &Past, row: &Row) -> Value {
+    let mut object = match row_json(reader, row) {
+        Value::Object(object) => object,
+        _ => Map::new(),
+    };
+    let history = history::exact(reader, past, row.slot, row.unit, row.date);
+    history::json_fields(
+        reader,
+        reader.def(row.slot),
+        &history,
+        history::benchmarks(reader, row.slot, row.date),
+        &mut object,
+    );
+    Value::Object(object)
+}
+
+/// The JSON report of `ragline report`: as [`report_json`], each row with
+/// its trend, previous outturn and benchmark; `past` knows where the
+/// history starts.
+pub fn full_report_json(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> Value {
+    let mut object = Map::new();
+    for unit in units {
+        let rows = unit_rows(reader, *unit, month);
+        let mut card = Map::new();
+        for row in &rows {
+            card.insert(
+                reader.catalogue.slots[row.slot as usize].id.clone(),
+                report_row_json(reader, past, row),
+            );
+        }
+        card.insert("summary".into(), Summary::of(&rows).to_json());
+        object.insert(reader.config.unit(*unit).id.clone(), Value::Object(card));
     }
     Value::Object(object)
 }
@@ -235,11 +276,38 @@ pub(crate) fn target_text(spec: Option<&TargetSpec>) -> (String, String) {
 
 pub(crate) const CSV_HEADER: &str = "unit,unit_name,month,section,indicator,name,polarity,period,result,rag,num,den,target,floor,small_den,one_month_ago,one_year_ago,dot,r3m_result,r3m_rag,r3m_num,r3m_den";
 
-/// The CSV report: one line per unit and indicator, then a summary line per unit.
-pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
-    let mut out = String::new();
-    out.push_str(CSV_HEADER);
-    out.push('\n');
+/// Columns of [`CSV_HEADER`].
+const CSV_COLUMNS: usize = 22;
+
+/// The CSV header: the scorecard's columns, then the history's.
+pub(crate) fn csv_header(reader: &Reader) -> String {
+    format!("{CSV_HEADER},{}\n", history::csv_header(reader))
+}
+
+/// A unit's summary line, its empty cells filling every column.
+pub(crate) fn csv_summary(
+    reader: &Reader,
+    node: &crate::config::Unit,
+    month: Month,
+    summary: Summary,
+) -> String {
+    format!(
+        "{},{},{},LATEST PERFORMANCE RAG RATING,summary,GREEN {} AMBER {} RED {} NONE {}{}\n",
+        csv_field(&node.id),
+        csv_field(&node.name),
+        month,
+        summary.green,
+        summary.amber,
+        summary.red,
+        summary.none,
+        ",".repeat(CSV_COLUMNS - 6 + history::csv_columns(reader))
+    )
+}
+
+/// The CSV report: one line per unit and indicator, then a summary line per
+/// unit; `past` knows where the history starts.
+pub fn report_csv(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
+    let mut out = csv_header(reader);
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
         let node = reader.config.unit(*unit);
@@ -291,22 +359,22 @@ pub fn report_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
                 r3m_num,
                 r3m_den,
             ];
-            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            let history = history::exact(reader, past, row.slot, row.unit, row.date);
+            let extra = history::csv_fields(
+                reader,
+                def,
+                &history,
+                history::benchmarks(reader, row.slot, row.date),
+            );
+            let line: Vec<String> = fields
+                .iter()
+                .chain(&extra)
+                .map(|field| csv_field(field))
+                .collect();
             out.push_str(&line.join(","));
             out.push('\n');
         }
-        let summary = Summary::of(&rows);
-        let _ = writeln!(
-            out,
-            "{},{},{},LATEST PERFORMANCE RAG RATING,summary,GREEN {} AMBER {} RED {} NONE {},,,,,,,,,,,,,,,,",
-            csv_field(&node.id),
-            csv_field(&node.name),
-            month,
-            summary.green,
-            summary.amber,
-            summary.red,
-            summary.none
-        );
+        out.push_str(&csv_summary(reader, node, month, Summary::of(&rows)));
     }
     out
 }
@@ -324,7 +392,13 @@ th,td{border:1px solid #999;padding:3px 6px}th{background:#1f3864;color:#fff}\
 td.num{text-align:right}tr.section td{background:#d9e1f2;font-weight:bold}\
 .green{background:#00b050;color:#fff}.amber{background:#ffc000}.red{background:#c00000;color:#fff}\
 .small{background:#ddebf7}.dot-improved{color:#00b050}.dot-same{color:#ffc000}.dot-worsened{color:#c00000}\
-.summary td{font-weight:bold;text-align:center;min-width:5em}";
+.summary td{font-weight:bold;text-align:center;min-width:5em}\
+td.trend{padding:0 4px}svg.spark{display:block}td.benchmark{white-space:nowrap}td.benchmark .year{color:#666;font-size:11px}\
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}\
+@page{size:A4 landscape;margin:10mm}\
+@media print{body{margin:0;font-size:11px}table{font-size:10px;margin-bottom:1em}th,td{padding:1px 4px}\
+thead{display:table-header-group}tr{break-inside:avoid}\
+section.unit{break-before:page}section.unit:first-of-type{break-before:auto}}";
 
 /// The CSS class of a rating.
 pub fn rag_class(rag: Option<Rag>) -> &'static str {
@@ -343,7 +417,13 @@ pub fn dot_arrow(dot: Option<crate::scorecard::Dot>) -> (&'static str, &'static 
 
 /// The heading and the opening of a unit's scorecard table, with its
 /// column headings (exact and published tables alike).
-pub(crate) fn table_open(reader: &Reader, unit: UnitIdx, title: &str, class: &str) -> String {
+pub(crate) fn table_open(
+    reader: &Reader,
+    unit: UnitIdx,
+    date: Date,
+    title: &str,
+    class: &str,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -351,7 +431,11 @@ pub(crate) fn table_open(reader: &Reader, unit: UnitIdx, title: &str, class: &st
         escape(title),
         escape(&reader.config.unit(unit).id)
     );
-    out.push_str("<tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th></tr>\n");
+    let _ = writeln!(
+        out,
+        "<thead><tr><th>Indicator</th><th>Polarity</th><th>Data Period</th><th>Latest Result and RAG</th><th>Num</th><th>Denom</th><th>Target</th><th>Floor</th><th>1 month ago</th><th>1 year ago</th><th>DOT</th><th>Rolling 3 months and RAG</th>{}</tr></thead>",
+        history::html_headings(reader, date)
+    );
     out
 }
 
@@ -361,16 +445,26 @@ pub(crate) fn section_row(out: &mut String, reader: &Reader, slot: Slot, current
     if heading != *current {
         let _ = writeln!(
             out,
-            "<tr class=\"section\"><td colspan=\"12\">{}</td></tr>",
+            "<tr class=\"section\"><td colspan=\"{}\">{}</td></tr>",
+            12 + history::html_columns(reader),
             escape(&heading)
         );
         *current = heading;
     }
 }
 
-/// One unit's scorecard table (shared by the HTML report and the live page).
-pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str) -> String {
-    let mut out = table_open(reader, unit, title, "scorecard");
+/// One unit's scorecard table (shared by the HTML report and the live
+/// page), each row with its trend, outturn and benchmarks; `past` knows
+/// where the history starts.
+pub fn unit_table_html(
+    reader: &Reader,
+    past: &Past,
+    unit: UnitIdx,
+    rows: &[Row],
+    title: &str,
+) -> String {
+    let date = rows.first().map(|row| row.date).unwrap_or(Date::MIN);
+    let mut out = table_open(reader, unit, date, title, "scorecard");
     let mut current_section = String::new();
     for row in rows {
         let def = reader.def(row.slot);
@@ -395,9 +489,16 @@ pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str
             ),
             None => "<td></td>".to_string(),
         };
+        let history = history::exact(reader, past, row.slot, row.unit, row.date);
+        let extra = history::html_cells(
+            reader,
+            def,
+            &history,
+            history::benchmarks(reader, row.slot, row.date),
+        );
         let _ = writeln!(
             out,
-            "<tr data-indicator=\"{id}\"><td>{name}</td><td>{polarity}</td><td>{period}</td><td class=\"num {rag}\" data-rag=\"{rag}\">{value}</td><td class=\"num\">{num}</td><td class=\"num{small}\">{den}</td><td class=\"num\">{target}</td><td class=\"num\">{floor}</td><td class=\"num\">{month_ago}</td><td class=\"num\">{year_ago}</td><td class=\"{arrow_class}\">{arrow}</td>{r3m}</tr>",
+            "<tr data-indicator=\"{id}\"><td>{name}</td><td>{polarity}</td><td>{period}</td><td class=\"num {rag}\" data-rag=\"{rag}\">{value}</td><td class=\"num\">{num}</td><td class=\"num{small}\">{den}</td><td class=\"num\">{target}</td><td class=\"num\">{floor}</td><td class=\"num\">{month_ago}</td><td class=\"num\">{year_ago}</td><td class=\"{arrow_class}\">{arrow}</td>{r3m}{extra}</tr>",
             id = escape(&reader.catalogue.slots[row.slot as usize].id),
             name = escape(&display_name(reader, row.slot)),
             polarity = def.polarity.code(),
@@ -421,8 +522,9 @@ pub fn unit_table_html(reader: &Reader, unit: UnitIdx, rows: &[Row], title: &str
     out
 }
 
-/// The HTML report, one table per unit.
-pub fn report_html(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
+/// The HTML report, one table per unit, each unit on its own printed
+/// page; `past` knows where the history starts.
+pub fn report_html(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -433,7 +535,13 @@ pub fn report_html(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
         let title = format!("Scorecard - {} {month}", reader.config.unit(*unit).name);
-        out.push_str(&unit_table_html(reader, *unit, &rows, &title));
+        let _ = writeln!(
+            out,
+            "<section class=\"unit\" data-unit=\"{}\">",
+            escape(&reader.config.unit(*unit).id)
+        );
+        out.push_str(&unit_table_html(reader, past, *unit, &rows, &title));
+        out.push_str("</section>\n");
     }
     out.push_str("</body></html>\n");
     out

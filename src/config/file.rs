@@ -23,6 +23,8 @@ pub(super) struct FileConfig {
     pub(super) disclosure: FileDisclosure,
     #[serde(default)]
     pub(super) pack: FilePack,
+    #[serde(default)]
+    pub(super) benchmark: FileBenchmark,
     #[serde(rename = "authority")]
     pub(super) authorities: Vec<FileAuthority>,
     #[serde(rename = "unit")]
@@ -212,6 +214,15 @@ impl Default for FilePack {
             trend_months: settings.trend_months,
         }
     }
+}
+
+/// `[benchmark]`: comparator names, then per indicator id and source year
+/// (`"2016-17"`) a value per comparator.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileBenchmark {
+    pub(super) comparators: Vec<String>,
+    pub(super) values: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
 }
 
 #[derive(Deserialize)]

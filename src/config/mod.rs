@@ -15,9 +15,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod benchmark;
 mod file;
 mod parse;
 mod settings;
+
+pub use benchmark::{BenchmarkSet, Benchmarks};
 
 pub use settings::{
     HttpSettings, HttpTls, HttpToken, KafkaSettings, OutputSettings, PackSettings, Processing,
@@ -195,6 +198,8 @@ pub struct Config {
     pub disclosure: crate::disclosure::Policy,
     /// The committee pack (`[pack]`).
     pub pack: PackSettings,
+    /// Published comparators shown beside the values (`[benchmark]`).
+    pub benchmarks: Benchmarks,
 }
 
 impl Config {

@@ -391,8 +391,11 @@ impl Config {
                 .filter(|text| !text.trim().is_empty()),
             trend_months: raw.pack.trend_months,
         };
+        let benchmarks = Benchmarks::parse(&raw.benchmark, &indicators)
+            .map_err(|(key, problem)| fail(&key, problem))?;
         Ok(Config {
             pack,
+            benchmarks,
             path: path.to_path_buf(),
             authorities,
             default_la,

@@ -9,10 +9,11 @@ use super::table::{PublishedEvaluation, PublishedRow, Publisher};
 use super::{DisclosureError, Policy, Published};
 use crate::calendar::Month;
 use crate::config::UnitIdx;
+use crate::history::{self, RowHistory, Span};
 use crate::indicators::{Indicator, Kind};
 use crate::report::{
-    csv_field, display_name, dot_arrow, escape, rag_class, section, section_row, style, table_open,
-    target_json, target_text, Summary, CSV_HEADER,
+    csv_field, csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section,
+    section_row, style, table_open, target_json, target_text, Summary,
 };
 use crate::scorecard::{amount_json, amount_text, value_text, Rag, Ratio, Reader};
 use rust_decimal::Decimal;
@@ -153,10 +154,28 @@ pub fn unit_json(reader: &Reader, rows: &[PublishedRow]) -> Value {
     Value::Object(object)
 }
 
-/// The published JSON report: unit id to the unit's published scorecard.
+/// The published history of each row: every past value as the published
+/// scorecard of its month shows it.
+pub fn histories(
+    publisher: &mut Publisher,
+    span: Span,
+    rows: &[PublishedRow],
+) -> Result<Vec<RowHistory<Published<Ratio>>>, DisclosureError> {
+    rows.iter()
+        .map(|row| {
+            let def = publisher.reader().def(row.slot);
+            history::published(publisher, span, def, row.slot, row.unit, row.date)
+        })
+        .collect()
+}
+
+/// The published JSON report: unit id to the unit's published scorecard,
+/// each row with its published trend and outturn and its benchmark; `span`
+/// is where the history starts.
 pub fn report_json(
     reader: &Reader,
     policy: &Policy,
+    span: Span,
     units: &[UnitIdx],
     month: Month,
 ) -> Result<Value, DisclosureError> {
@@ -164,10 +183,27 @@ pub fn report_json(
     let mut object = Map::new();
     for unit in units {
         let rows = publisher.unit_rows(*unit, month)?;
-        object.insert(
-            reader.config.unit(*unit).id.clone(),
-            unit_json(reader, &rows),
-        );
+        let pasts = histories(&mut publisher, span, &rows)?;
+        let mut card = Map::new();
+        for (row, past) in rows.iter().zip(&pasts) {
+            let mut fields = match row_json(reader, row) {
+                Value::Object(fields) => fields,
+                _ => Map::new(),
+            };
+            history::json_fields(
+                reader,
+                reader.def(row.slot),
+                past,
+                history::benchmarks(reader, row.slot, row.date),
+                &mut fields,
+            );
+            card.insert(
+                reader.catalogue.slots[row.slot as usize].id.clone(),
+                Value::Object(fields),
+            );
+        }
+        card.insert("summary".into(), summary(&rows).to_json());
+        object.insert(reader.config.unit(*unit).id.clone(), Value::Object(card));
     }
     Ok(Value::Object(object))
 }
@@ -176,17 +212,17 @@ pub fn report_json(
 pub fn report_csv(
     reader: &Reader,
     policy: &Policy,
+    span: Span,
     units: &[UnitIdx],
     month: Month,
 ) -> Result<String, DisclosureError> {
     let mut publisher = Publisher::new(reader, policy)?;
-    let mut out = String::new();
-    out.push_str(CSV_HEADER);
-    out.push('\n');
+    let mut out = csv_header(reader);
     for unit in units {
         let rows = publisher.unit_rows(*unit, month)?;
+        let pasts = histories(&mut publisher, span, &rows)?;
         let node = reader.config.unit(*unit);
-        for row in &rows {
+        for (row, past) in rows.iter().zip(&pasts) {
             let def = reader.def(row.slot);
             let (target, floor) = target_text(reader.target(row.slot, row.date));
             let (r3m_result, r3m_rag, r3m_num, r3m_den) = match &row.r3m {
@@ -230,22 +266,21 @@ pub fn report_csv(
                 r3m_num,
                 r3m_den,
             ];
-            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            let extra = history::csv_fields(
+                reader,
+                def,
+                past,
+                history::benchmarks(reader, row.slot, row.date),
+            );
+            let line: Vec<String> = fields
+                .iter()
+                .chain(&extra)
+                .map(|field| csv_field(field))
+                .collect();
             out.push_str(&line.join(","));
             out.push('\n');
         }
-        let summary = summary(&rows);
-        let _ = writeln!(
-            out,
-            "{},{},{},LATEST PERFORMANCE RAG RATING,summary,GREEN {} AMBER {} RED {} NONE {},,,,,,,,,,,,,,,,",
-            csv_field(&node.id),
-            csv_field(&node.name),
-            month,
-            summary.green,
-            summary.amber,
-            summary.red,
-            summary.none
-        );
+        out.push_str(&csv_summary(reader, node, month, summary(&rows)));
     }
     Ok(out)
 }
@@ -266,16 +301,22 @@ pub fn legend_html(policy: &Policy) -> String {
     )
 }
 
-/// One unit's published scorecard table (the published report and page).
+/// One unit's published scorecard table (the published report and page),
+/// `pasts` holding each row's published history ([`histories`]).
 pub fn unit_table_html(
     reader: &Reader,
     unit: UnitIdx,
     rows: &[PublishedRow],
+    pasts: &[RowHistory<Published<Ratio>>],
     title: &str,
 ) -> String {
-    let mut out = table_open(reader, unit, title, "scorecard published");
+    let date = rows
+        .first()
+        .map(|row| row.date)
+        .unwrap_or(crate::calendar::Date::MIN);
+    let mut out = table_open(reader, unit, date, title, "scorecard published");
     let mut current_section = String::new();
-    for row in rows {
+    for (row, past) in rows.iter().zip(pasts) {
         let def = reader.def(row.slot);
         section_row(&mut out, reader, row.slot, &mut current_section);
         let (target, floor) = target_text(reader.target(row.slot, row.date));
@@ -297,9 +338,15 @@ pub fn unit_table_html(
             None => "<td></td>".to_string(),
         };
         let rag = rag_class(shown_rag(row.now.rag));
+        let extra = history::html_cells(
+            reader,
+            def,
+            past,
+            history::benchmarks(reader, row.slot, row.date),
+        );
         let _ = writeln!(
             out,
-            "<tr data-indicator=\"{id}\"><td>{name}</td><td>{polarity}</td><td>{period}</td><td class=\"num {rag}\" data-rag=\"{rag}\">{value}</td><td class=\"num\">{num}</td><td class=\"num{small}\">{den}</td><td class=\"num\">{target}</td><td class=\"num\">{floor}</td><td class=\"num\">{month_ago}</td><td class=\"num\">{year_ago}</td><td class=\"{arrow_class}\">{arrow}</td>{r3m}</tr>",
+            "<tr data-indicator=\"{id}\"><td>{name}</td><td>{polarity}</td><td>{period}</td><td class=\"num {rag}\" data-rag=\"{rag}\">{value}</td><td class=\"num\">{num}</td><td class=\"num{small}\">{den}</td><td class=\"num\">{target}</td><td class=\"num\">{floor}</td><td class=\"num\">{month_ago}</td><td class=\"num\">{year_ago}</td><td class=\"{arrow_class}\">{arrow}</td>{r3m}{extra}</tr>",
             id = escape(&reader.catalogue.slots[row.slot as usize].id),
             name = escape(&display_name(reader, row.slot)),
             polarity = def.polarity.code(),
@@ -323,10 +370,12 @@ pub fn unit_table_html(
     out
 }
 
-/// The published HTML report, one table per unit, with the legend.
+/// The published HTML report, one table per unit (each on its own printed
+/// page), with the legend; `span` is where the history starts.
 pub fn report_html(
     reader: &Reader,
     policy: &Policy,
+    span: Span,
     units: &[UnitIdx],
     month: Month,
 ) -> Result<String, DisclosureError> {
@@ -342,8 +391,15 @@ pub fn report_html(
     );
     for unit in units {
         let rows = publisher.unit_rows(*unit, month)?;
+        let pasts = histories(&mut publisher, span, &rows)?;
         let title = format!("Scorecard - {} {month}", reader.config.unit(*unit).name);
-        out.push_str(&unit_table_html(reader, *unit, &rows, &title));
+        let _ = writeln!(
+            out,
+            "<section class=\"unit\" data-unit=\"{}\">",
+            escape(&reader.config.unit(*unit).id)
+        );
+        out.push_str(&unit_table_html(reader, *unit, &rows, &pasts, &title));
+        out.push_str("</section>\n");
     }
     out.push_str("</body></html>\n");
     Ok(out)

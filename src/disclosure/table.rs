@@ -212,6 +212,11 @@ impl<'r, 'a> Publisher<'r, 'a> {
         })
     }
 
+    /// The reader it publishes from.
+    pub fn reader(&self) -> &'r Reader<'a> {
+        self.reader
+    }
+
     /// The published evaluation of `slot` at `unit` as at `date` over `window`.
     pub fn evaluate(
         &mut self,

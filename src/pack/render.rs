@@ -260,7 +260,9 @@ pub fn exceptions_json(
 const PACK_STYLE: &str =
     ".page{page-break-before:always;margin-bottom:3em}.page:first-of-type{page-break-before:auto}\
 .rag-label{display:inline-block;padding:2px 10px;font-weight:bold}h2{margin-bottom:0.2em}\
-.notes p{margin:0.3em 0}.trend th:first-child{text-align:left}";
+.notes p{margin:0.3em 0}.trend th:first-child{text-align:left}\
+@media print{.page{margin-bottom:0}h1{margin:0 0 0.3em}h2{margin:0.2em 0}h3{margin:0.5em 0 0.2em}\
+p{margin:0.25em 0}.notes p{margin:0.1em 0}table{margin-bottom:0.5em}table.red-units{font-size:9px}}";
 
 fn heading(view: &str, month: Month) -> String {
     format!(

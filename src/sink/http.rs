@@ -268,12 +268,15 @@ fn current_page(shared: &Shared, key: &PageKey) -> Page {
 
 /// The live scorecard page of a unit (as at the processor's current date),
 /// exact or published, with a unit picker; it refreshes itself every 30
-/// seconds. `None` when there is no such unit.
+/// seconds. Each row's trend ends with its value as at the current date.
+/// `None` when there is no such unit.
 fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> Option<String> {
     let config = engine.config();
     let unit = config.unit_by_id(unit_id)?;
     let reader = engine.reader();
     let clock = engine.clock();
+    let past = crate::history::Past::new(crate::history::Span::starting(clock.first_month));
+    let span = past.span;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -316,11 +319,16 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
                 "Scorecard - {} - as at {current} (published)",
                 config.unit(unit).name
             );
-            let rows = Publisher::new(&reader, &config.disclosure)
-                .and_then(|mut publisher| publisher.unit_rows_at(unit, current));
+            let rows = Publisher::new(&reader, &config.disclosure).and_then(|mut publisher| {
+                let rows = publisher.unit_rows_at(unit, current)?;
+                let pasts = render::histories(&mut publisher, span, &rows)?;
+                Ok((rows, pasts))
+            });
             match rows {
-                Ok(rows) => {
-                    out.push_str(&render::unit_table_html(&reader, unit, &rows, &title));
+                Ok((rows, pasts)) => {
+                    out.push_str(&render::unit_table_html(
+                        &reader, unit, &rows, &pasts, &title,
+                    ));
                     out.push_str(&render::legend_html(&config.disclosure));
                 }
                 // Never the exact figures in place of published ones.
@@ -337,7 +345,9 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
         Some(current) => {
             let rows = report::unit_rows_at(&reader, unit, current);
             let title = format!("Scorecard - {} - as at {current}", config.unit(unit).name);
-            out.push_str(&report::unit_table_html(&reader, unit, &rows, &title));
+            out.push_str(&report::unit_table_html(
+                &reader, &past, unit, &rows, &title,
+            ));
         }
     }
     out.push_str("</body></html>\n");

@@ -1,5 +1,6 @@
 //! System tools the tests use as independent routes: `sha256sum` for
-//! hashes, `openssl` for test certificates.
+//! hashes, `openssl` for test certificates, Chromium and poppler's
+//! `pdftoppm` for printed pages.
 
 #![allow(dead_code)]
 
@@ -23,6 +24,31 @@ pub fn sha256sum(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// A test tool: the path in the environment variable `variable`, else
+/// `name` on the `PATH`. Missing, `None` (the test returns early, saying
+/// so), except under CI (`CI=true`), where a missing tool fails the test:
+/// `scripts/test.sh` installs them.
+pub fn optional_tool(variable: &str, name: &str) -> Option<PathBuf> {
+    let found = std::env::var(variable)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|directory| directory.join(name))
+                    .find(|path| path.is_file())
+            })
+        });
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!("CI=true but {name} is missing (set {variable}, or install it: scripts/test.sh does)");
+        }
+        eprintln!("{name} not found ({variable} unset and not on the PATH): test not run");
+    }
+    found
 }
 
 /// Runs openssl in `directory`.
