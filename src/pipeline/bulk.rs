@@ -56,25 +56,44 @@ pub struct RebuildOptions {
     pub spill_dir: PathBuf,
 }
 
-/// Events of one partition: those spilled to its file (in order), then
+/// Items of one partition: those spilled to its file (in order), then
 /// those in memory.
-struct Partition {
-    held: Vec<Event>,
+struct Partition<T> {
+    held: Vec<T>,
     file: Option<BufWriter<std::fs::File>>,
     path: PathBuf,
     spilled: u64,
 }
 
-/// Partitions of events, in memory up to a budget and in spill files beyond it.
-struct Partitions {
-    parts: Vec<Partition>,
+/// What a partition holds: single events, or one owner's events.
+trait Held: Serialize + for<'de> Deserialize<'de> {
+    /// The events it holds (what the memory budget counts).
+    fn events(&self) -> usize;
+}
+
+impl Held for Event {
+    fn events(&self) -> usize {
+        1
+    }
+}
+
+impl Held for (Owner, Vec<Event>) {
+    fn events(&self) -> usize {
+        self.1.len()
+    }
+}
+
+/// Partitions of items, in memory up to a budget of events and in spill
+/// files beyond it.
+struct Partitions<T> {
+    parts: Vec<Partition<T>>,
     held: usize,
     budget: usize,
     spills: u64,
 }
 
-impl Partitions {
-    fn new(dir: &std::path::Path, stage: &str, budget: usize) -> Partitions {
+impl<T: Held> Partitions<T> {
+    fn new(dir: &std::path::Path, stage: &str, budget: usize) -> Partitions<T> {
         Partitions {
             parts: (0..PARTITIONS)
                 .map(|index| Partition {
@@ -90,11 +109,11 @@ impl Partitions {
         }
     }
 
-    /// Holds `event` in partition `index`, spilling every partition when
+    /// Holds `item` in partition `index`, spilling every partition when
     /// the budget is reached.
-    fn push(&mut self, index: usize, event: Event) -> Result<(), EngineError> {
-        self.parts[index].held.push(event);
-        self.held += 1;
+    fn push(&mut self, index: usize, item: T) -> Result<(), EngineError> {
+        self.held += item.events();
+        self.parts[index].held.push(item);
         if self.held >= self.budget {
             self.spill()?;
         }
@@ -116,10 +135,10 @@ impl Partitions {
                 part.file = Some(BufWriter::with_capacity(1 << 20, file));
             }
             let file = part.file.as_mut().expect("opened above");
-            for event in part.held.drain(..) {
+            for item in part.held.drain(..) {
                 buffer.clear();
-                crate::ledger::encode_into(&event, &mut buffer);
-                let length = u32::try_from(buffer.len()).expect("an event encodes below 4 GiB");
+                crate::ledger::encode_into(&item, &mut buffer);
+                let length = u32::try_from(buffer.len()).expect("an item encodes below 4 GiB");
                 file.write_all(&length.to_le_bytes())
                     .and_then(|()| file.write_all(&buffer))
                     .map_err(|error| spill_error(&part.path, error))?;
@@ -131,18 +150,18 @@ impl Partitions {
         Ok(())
     }
 
-    /// Takes partition `index`'s events: the spilled ones in the order they
+    /// Takes partition `index`'s items: the spilled ones in the order they
     /// were held, then those still in memory. Its spill file is removed.
-    fn take(&mut self, index: usize) -> Result<Vec<Event>, EngineError> {
+    fn take(&mut self, index: usize) -> Result<Vec<T>, EngineError> {
         let part = &mut self.parts[index];
         let held = std::mem::take(&mut part.held);
-        self.held -= held.len();
+        self.held -= held.iter().map(Held::events).sum::<usize>();
         let Some(file) = part.file.take() else {
             return Ok(held);
         };
         file.into_inner()
             .map_err(|error| spill_error(&part.path, error.into_error()))?;
-        let mut events = Vec::with_capacity(part.spilled as usize + held.len());
+        let mut items = Vec::with_capacity(part.spilled as usize + held.len());
         let file =
             std::fs::File::open(&part.path).map_err(|error| spill_error(&part.path, error))?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -156,18 +175,18 @@ impl Partitions {
             reader
                 .read_exact(&mut buffer)
                 .map_err(|error| spill_error(&part.path, error))?;
-            let event: Event = postcard::from_bytes(&buffer).map_err(|error| {
+            let item: T = postcard::from_bytes(&buffer).map_err(|error| {
                 spill_error(
                     &part.path,
                     std::io::Error::new(std::io::ErrorKind::InvalidData, error),
                 )
             })?;
-            events.push(event);
+            items.push(item);
         }
         part.spilled = 0;
         let _ = std::fs::remove_file(&part.path);
-        events.extend(held);
-        Ok(events)
+        items.extend(held);
+        Ok(items)
     }
 }
 
@@ -189,7 +208,7 @@ fn partition_of(key: impl Hash) -> usize {
 pub struct Rebuild<'a> {
     engine: &'a mut Engine,
     options: RebuildOptions,
-    by_id: Partitions,
+    by_id: Partitions<Event>,
     outcome: BatchOutcome,
     cause: BatchCause,
 }
@@ -269,7 +288,8 @@ impl Rebuild<'_> {
         let mut timer = PhaseTimer::start();
         let engine = &mut *self.engine;
         let budget = self.options.events_in_memory;
-        let mut by_owner = Partitions::new(&self.options.spill_dir, "by-owner", budget);
+        let mut by_owner: Partitions<(Owner, Vec<Event>)> =
+            Partitions::new(&self.options.spill_dir, "by-owner", budget);
         let mut span = EventSpan::default();
         let mut batch = Batch::new();
 
@@ -286,9 +306,8 @@ impl Rebuild<'_> {
             engine.finish_write(&mut batch)?;
             batch.clear();
             for (owner, events) in ledger.into_owner_events() {
-                let target = partition_of(&owner);
-                for event in events {
-                    by_owner.push(target, event)?;
+                if !events.is_empty() {
+                    by_owner.push(partition_of(&owner), (owner, events))?;
                 }
             }
         }
@@ -296,14 +315,18 @@ impl Rebuild<'_> {
 
         // Fold: each owner once, with all its surviving events.
         let mut refolded_all = Refolded::default();
+        // Differences wait to be applied to the series together (applying
+        // merges into every series they touch), at most as many as the
+        // events the budget allows.
+        let mut deltas: Vec<Point> = Vec::new();
         for index in 0..PARTITIONS {
-            let events = by_owner.take(index)?;
-            if events.is_empty() {
+            let groups = by_owner.take(index)?;
+            if groups.is_empty() {
                 continue;
             }
             let mut owners: FxHashMap<Owner, OwnerRecord> = FxHashMap::default();
-            for event in events {
-                owners.entry(event.owner()).or_default().events.push(event);
+            for (owner, events) in groups {
+                owners.entry(owner).or_default().events.extend(events);
             }
             let mut records: Vec<(Owner, OwnerRecord)> = owners.into_iter().collect();
             records.sort_unstable_by(|(one, _), (other, _)| one.cmp(other));
@@ -329,8 +352,11 @@ impl Rebuild<'_> {
                     refolded
                 }
             };
-            let deltas = std::mem::take(&mut refolded.deltas);
-            engine.series.apply(&engine.config, &deltas);
+            deltas.append(&mut refolded.deltas);
+            if deltas.len() >= budget {
+                engine.series.apply(&engine.config, &deltas);
+                deltas.clear();
+            }
             refolded_all.absorb(refolded);
             for (owner, record) in &records {
                 batch.put_encoded(Family::Owners, crate::ledger::owner_key(owner), |buffer| {
@@ -341,6 +367,9 @@ impl Rebuild<'_> {
             batch.clear();
         }
         timer.lap(&mut self.outcome, PHASE_FOLD);
+        engine.series.apply(&engine.config, &deltas);
+        drop(deltas);
+        timer.lap(&mut self.outcome, PHASE_SERIES);
         if by_owner.spills + self.by_id.spills > 0 {
             tracing::info!(
                 spills = by_owner.spills + self.by_id.spills,
