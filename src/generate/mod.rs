@@ -71,10 +71,12 @@ mod noise;
 mod options;
 mod population;
 mod render;
+mod returns;
 mod unit_events;
 mod units;
 
 pub use options::{GenOptions, GenStats, Scale, AVERAGE_LA_SHARE_OF_KENT, NATIONAL_AUTHORITIES};
+pub use returns::ReturnsStats;
 pub use units::GenUnit;
 
 use generator::Generator;
@@ -97,4 +99,30 @@ pub fn generate(
     let mut generator = Generator::new(options, leaves);
     generator.simulate();
     generator.finish(options, out)
+}
+
+/// Writes the history as [`generate`] does and, into `returns_dir`, the
+/// statutory returns that describe it: SSDA903 tables and Children in Need
+/// censuses for each collection year covered, with a mapping of children to
+/// units (docs/import.md, "The round trip").
+pub fn generate_with_returns(
+    options: &GenOptions,
+    leaves: &[GenUnit],
+    out: &mut dyn std::io::Write,
+    returns_dir: &std::path::Path,
+) -> std::io::Result<(GenStats, ReturnsStats)> {
+    if leaves.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "generate: no leaf units",
+        ));
+    }
+    if options.months == 0 {
+        return Ok((GenStats::default(), ReturnsStats::default()));
+    }
+    let mut generator = Generator::new(options, leaves);
+    generator.simulate();
+    let stats = generator.finish(options, out)?;
+    let returns = generator.write_returns(returns_dir)?;
+    Ok((stats, returns))
 }
