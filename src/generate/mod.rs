@@ -48,6 +48,12 @@
 //!   revision per event_id, dropping voids and rejecting invalid lines gives back
 //!   exactly the clean history.
 //!
+//! - Returns: `generate_with_returns` also writes the clean history as the
+//!   statutory returns that describe it (SSDA903 tables and Children in Need
+//!   censuses per collection year, and a mapping file; `returns`). A period of
+//!   care that starts under a placement order (legal status E1) has its
+//!   `placement_order_granted` on its first day, as the returns imply.
+//!
 //! One seeded ChaCha generator drives the facts and a second, independent one the
 //! noise, so the facts are identical in both modes and the same options always give
 //! the same bytes.
