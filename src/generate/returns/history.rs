@@ -111,10 +111,7 @@ impl Case {
                 None => return None,
             }
         }
-        match self.closure {
-            Some((closed, _)) => Some(last.max(closed)),
-            None => None,
-        }
+        self.closure.map(|(closed, _)| last.max(closed))
     }
 }
 

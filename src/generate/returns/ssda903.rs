@@ -291,7 +291,8 @@ mod tests {
             end: Some((day("2021-09-30"), 0)),
             ..CarePeriod::default()
         };
-        let got: Vec<(Date, &str, &str, u8, Option<(Date, &str)>)> = episodes(&period)
+        type Row<'a> = (Date, &'a str, &'a str, u8, Option<(Date, &'a str)>);
+        let got: Vec<Row> = episodes(&period)
             .into_iter()
             .map(|e| (e.start, e.reason_new, e.legal_status, e.placement, e.end))
             .collect();
