@@ -181,6 +181,14 @@ fn import(kind: &str, returns: &Path, out: &Path) -> Value {
     let summary: Value = serde_json::from_str(&ragline(&args)).unwrap();
     // What the generator writes, the importer reads: no bad row.
     assert_eq!(summary["reasons"], serde_json::json!({}), "{summary}");
+    // Consecutive returns repeat what they share and never contradict an
+    // earlier one: no corrections, no voids.
+    assert!(summary["repeats"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(
+        (summary["corrections"].as_u64(), summary["voids"].as_u64()),
+        (Some(0), Some(0)),
+        "{summary}"
+    );
     summary
 }
 

@@ -34,7 +34,9 @@ fn date_leaf(xml: &mut Xml, name: &str, date: Date) -> io::Result<()> {
     leaf(xml, name, &date.to_string())
 }
 
-/// Writes the census of `year` to `path`; returns the episodes written.
+/// Writes the census of `year` to `path`; returns the episodes written. A
+/// year without a case open in it has no census (the importer refuses one
+/// without children): nothing is written.
 pub(in crate::generate) fn write_year(
     children: &[&ChildHistory],
     year: CollectionYear,
@@ -43,6 +45,15 @@ pub(in crate::generate) fn write_year(
     let (first, last) = (year.first, year.last);
     let during =
         |start: Date, end: Option<Date>| start <= last && end.is_none_or(|end| end >= first);
+    let any = children.iter().any(|child| {
+        child
+            .cases
+            .iter()
+            .any(|case| during(case.referral, case.last_activity()))
+    });
+    if !any {
+        return Ok(0);
+    }
     let file = std::fs::File::create(path)?;
     let mut xml = Writer::new_with_indent(io::BufWriter::new(file), b' ', 1);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
