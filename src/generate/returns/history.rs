@@ -147,9 +147,10 @@ pub(in crate::generate) fn histories(facts: &[Fact]) -> Vec<ChildHistory> {
         .collect()
 }
 
-/// Items of a case, filed to the case by their start date once the cases
+/// Parts of a case (assessments, enquiries, plans), filed to the case by
+/// their start date once the cases
 /// are known.
-enum Item {
+enum Part {
     Assessment(Date, Date),
     Enquiry(Date, Enquiry),
     Plan(Date, Plan),
@@ -165,7 +166,7 @@ fn history(child: u32, facts: &[&Fact]) -> ChildHistory {
     let mut open: Option<usize> = None;
     // Referrals made while a case was open, with the case open.
     let mut nested: Vec<(Date, usize)> = Vec::new();
-    let mut items: Vec<Item> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
     let mut plans: HashMap<u32, usize> = HashMap::new();
     for fact in facts {
         let date = fact.date;
@@ -192,16 +193,16 @@ fn history(child: u32, facts: &[&Fact]) -> ChildHistory {
                 }
             }
             EventType::AssessmentCompleted => {
-                items.push(Item::Assessment(decode_date(fact.primary), date));
+                parts.push(Part::Assessment(decode_date(fact.primary), date));
             }
-            EventType::S47Completed => items.push(Item::Enquiry(
+            EventType::S47Completed => parts.push(Part::Enquiry(
                 decode_date(fact.primary),
                 Enquiry {
                     completed: Some(date),
                     conference: None,
                 },
             )),
-            EventType::IcpcHeld => items.push(Item::Enquiry(
+            EventType::IcpcHeld => parts.push(Part::Enquiry(
                 decode_date(fact.primary),
                 Enquiry {
                     completed: None,
@@ -209,8 +210,8 @@ fn history(child: u32, facts: &[&Fact]) -> ChildHistory {
                 },
             )),
             EventType::CpPlanStarted => {
-                plans.insert(fact.uid, items.len());
-                items.push(Item::Plan(
+                plans.insert(fact.uid, parts.len());
+                parts.push(Part::Plan(
                     date,
                     Plan {
                         category: fact.code,
@@ -219,8 +220,8 @@ fn history(child: u32, facts: &[&Fact]) -> ChildHistory {
                 ));
             }
             EventType::CpPlanEnded | EventType::CpReviewHeld => {
-                if let Some(Item::Plan(_, plan)) =
-                    plans.get(&fact.primary).and_then(|i| items.get_mut(*i))
+                if let Some(Part::Plan(_, plan)) =
+                    plans.get(&fact.primary).and_then(|i| parts.get_mut(*i))
                 {
                     if fact.event_type == EventType::CpPlanEnded {
                         plan.end = Some(date);
@@ -275,29 +276,29 @@ fn history(child: u32, facts: &[&Fact]) -> ChildHistory {
             _ => {}
         }
     }
-    // Items go to the latest case referred on or before their start.
+    // Parts go to the latest case referred on or before their start.
     let case_of = |cases: &[Case], start: Date| {
         cases
             .iter()
             .rposition(|case| case.referral <= start)
             .unwrap_or(0)
     };
-    for item in items {
+    for part in parts {
         if out.cases.is_empty() {
             break;
         }
-        match item {
-            Item::Assessment(start, completed) => {
+        match part {
+            Part::Assessment(start, completed) => {
                 let case = case_of(&out.cases, start);
                 out.cases[case].assessments.insert(start, completed);
             }
-            Item::Enquiry(start, enquiry) => {
+            Part::Enquiry(start, enquiry) => {
                 let case = case_of(&out.cases, start);
                 let held = out.cases[case].enquiries.entry(start).or_default();
                 held.completed = held.completed.or(enquiry.completed);
                 held.conference = held.conference.or(enquiry.conference);
             }
-            Item::Plan(start, plan) => {
+            Part::Plan(start, plan) => {
                 let case = case_of(&out.cases, start);
                 out.cases[case].plans.insert(start, plan);
             }
