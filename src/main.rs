@@ -119,6 +119,11 @@ struct GenerateArgs {
     /// Configuration giving the units.
     #[arg(long, default_value = "config/kent.toml")]
     config: PathBuf,
+    /// Also write the history as statutory returns into this directory:
+    /// SSDA903 tables and CIN censuses per collection year, and a mapping
+    /// of children to units (docs/import.md).
+    #[arg(long)]
+    returns_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -401,8 +406,21 @@ fn generate(args: GenerateArgs) -> Result<()> {
         std::fs::File::create(&args.out).with_context(|| format!("{}", args.out.display()))?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
     let started = Instant::now();
-    let stats = ragline::generate::generate(&options, &leaves, &mut writer)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    let (stats, returns) = match &args.returns_dir {
+        Some(dir) => {
+            let (stats, returns) =
+                ragline::generate::generate_with_returns(&options, &leaves, &mut writer, dir)
+                    .with_context(|| {
+                        format!("writing {} and {}", args.out.display(), dir.display())
+                    })?;
+            (stats, Some((dir, returns)))
+        }
+        None => (
+            ragline::generate::generate(&options, &leaves, &mut writer)
+                .with_context(|| format!("writing {}", args.out.display()))?,
+            None,
+        ),
+    };
     writer
         .flush()
         .with_context(|| format!("{}", args.out.display()))?;
@@ -421,6 +439,16 @@ fn generate(args: GenerateArgs) -> Result<()> {
             stats.noise_revisions,
             stats.noise_voided,
             stats.noise_malformed
+        );
+    }
+    if let Some((dir, returns)) = returns {
+        println!(
+            "returns: collection years {:?}, {} episode rows, {} CIN episodes, {} children, in {}",
+            returns.years,
+            returns.episodes,
+            returns.cin_episodes,
+            returns.children,
+            dir.display()
         );
     }
     Ok(())

@@ -4,9 +4,9 @@
 use super::dates::{birthday, this_or_next_weekday, this_or_previous_weekday, OPEN_ENDED};
 use super::facts::{
     EventType, ENDED_ADOPTED, ENDED_AGE_18, ENDED_OTHER, ENDED_RETURNED_HOME, ENDED_SGO,
-    NO_DISTANCE, NO_UNIT, PLACEMENT_ADOPTION, PLACEMENT_AGENCY, PLACEMENT_INDEPENDENT,
-    PLACEMENT_INHOUSE, PLACEMENT_OTHER, PLACEMENT_PARENTS, PLACEMENT_RELATIVE,
-    PLACEMENT_RESIDENTIAL,
+    LEGAL_STATUS_PLACEMENT_ORDER, NO_DISTANCE, NO_UNIT, PLACEMENT_ADOPTION, PLACEMENT_AGENCY,
+    PLACEMENT_INDEPENDENT, PLACEMENT_INHOUSE, PLACEMENT_OTHER, PLACEMENT_PARENTS,
+    PLACEMENT_RELATIVE, PLACEMENT_RESIDENTIAL,
 };
 use super::generator::Generator;
 use super::units::Kind;
@@ -138,6 +138,12 @@ impl Generator {
             Some(p) => p,
             None => return (OPEN_ENDED, ENDED_OTHER),
         };
+        // A period that starts under a placement order (legal status E1) has
+        // its order from the first day.
+        let under_order = legal_status == LEGAL_STATUS_PLACEMENT_ORDER;
+        if under_order {
+            self.emit(EventType::PlacementOrderGranted, c, NO_UNIT, 0, period, 0);
+        }
         let mut reason = self.care_outcome(age);
         let mut end = if reason == ENDED_AGE_18 {
             eighteenth
@@ -179,7 +185,7 @@ impl Generator {
                 if !stock && order < c {
                     order = c.add_days(matched.days_since(c) / 3);
                 }
-                if order >= c {
+                if order >= c && !under_order {
                     self.emit(
                         EventType::PlacementOrderGranted,
                         order,
@@ -196,7 +202,7 @@ impl Generator {
             }
         } else if age < 5 && self.chance(0.05) {
             let order = c.add_days(self.int_between(150, 400));
-            if order < end {
+            if order < end && !under_order {
                 self.emit(
                     EventType::PlacementOrderGranted,
                     order,

@@ -127,6 +127,8 @@ pub(super) const CATEGORIES: [&str; 6] = [
     "multiple",
 ];
 pub(super) const LEGAL_STATUSES: [&str; 7] = ["", "C1", "C2", "V2", "E1", "L1", "J2"];
+/// The index of the legal status of a placement order (E1).
+pub(super) const LEGAL_STATUS_PLACEMENT_ORDER: u8 = 4;
 pub(super) const GRADES: [&str; 4] = ["outstanding", "good", "requires_improvement", "inadequate"];
 
 pub(super) const NO_CHILD: u32 = u32::MAX;

@@ -48,6 +48,12 @@
 //!   revision per event_id, dropping voids and rejecting invalid lines gives back
 //!   exactly the clean history.
 //!
+//! - Returns: `generate_with_returns` also writes the clean history as the
+//!   statutory returns that describe it (SSDA903 tables and Children in Need
+//!   censuses per collection year, and a mapping file; `returns`). A period of
+//!   care that starts under a placement order (legal status E1) has its
+//!   `placement_order_granted` on its first day, as the returns imply.
+//!
 //! One seeded ChaCha generator drives the facts and a second, independent one the
 //! noise, so the facts are identical in both modes and the same options always give
 //! the same bytes.
@@ -71,10 +77,12 @@ mod noise;
 mod options;
 mod population;
 mod render;
+mod returns;
 mod unit_events;
 mod units;
 
 pub use options::{GenOptions, GenStats, Scale, AVERAGE_LA_SHARE_OF_KENT, NATIONAL_AUTHORITIES};
+pub use returns::ReturnsStats;
 pub use units::GenUnit;
 
 use generator::Generator;
@@ -97,4 +105,30 @@ pub fn generate(
     let mut generator = Generator::new(options, leaves);
     generator.simulate();
     generator.finish(options, out)
+}
+
+/// Writes the history as [`generate`] does and, into `returns_dir`, the
+/// statutory returns that describe it: SSDA903 tables and Children in Need
+/// censuses for each collection year covered, with a mapping of children to
+/// units (docs/import.md, "The round trip").
+pub fn generate_with_returns(
+    options: &GenOptions,
+    leaves: &[GenUnit],
+    out: &mut dyn std::io::Write,
+    returns_dir: &std::path::Path,
+) -> std::io::Result<(GenStats, ReturnsStats)> {
+    if leaves.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "generate: no leaf units",
+        ));
+    }
+    if options.months == 0 {
+        return Ok((GenStats::default(), ReturnsStats::default()));
+    }
+    let mut generator = Generator::new(options, leaves);
+    generator.simulate();
+    let stats = generator.finish(options, out)?;
+    let returns = generator.write_returns(returns_dir)?;
+    Ok((stats, returns))
 }

@@ -26,6 +26,79 @@ pub const REASONS_FOR_CLOSURE: [&str; 8] = ["RC1", "RC2", "RC3", "RC4", "RC5", "
 /// Categories of abuse (`InitialCategoryOfAbuse`).
 pub const CATEGORIES: [&str; 5] = ["NEG", "PHY", "SAB", "EMO", "MUL"];
 
+/// What a writer of returns (`ragline generate --returns-dir`) writes as
+/// `ReasonForClosure` for each `reason` of `case_closed` (docs/events.md);
+/// a closure without a reason is written as services ceasing (`RC7`).
+pub const CLOSURE_CODE: [(&str, &str); 7] = [
+    ("no_further_action", "RC8"),
+    ("cin_closed", "RC7"),
+    ("stepped_down", "RC7"),
+    ("moved_out_of_area", "RC5"),
+    ("reached_18", "RC6"),
+    ("adopted_or_sgo", "RC1"),
+    ("other", "RC7"),
+];
+
+/// The closure code a writer of returns gives a closure without a reason.
+pub const CLOSURE_CODE_OTHERWISE: &str = "RC7";
+
+/// What a writer of returns writes as `InitialCategoryOfAbuse` for each
+/// `category` of `cp_plan_started`.
+pub const CATEGORY_CODE: [(&str, &str); 5] = [
+    ("neglect", "NEG"),
+    ("emotional_abuse", "EMO"),
+    ("physical_abuse", "PHY"),
+    ("sexual_abuse", "SAB"),
+    ("multiple", "MUL"),
+];
+
+/// The elements of the census the importer reads, by their local names: a
+/// writer of returns writes these.
+pub mod element {
+    /// `<Year>` of `<Header><CollectionDetails>`.
+    pub const YEAR: &str = "Year";
+    /// `<ReferenceDate>` of `<Header><CollectionDetails>`.
+    pub const REFERENCE_DATE: &str = "ReferenceDate";
+    /// A child.
+    pub const CHILD: &str = "Child";
+    /// The child's identifiers.
+    pub const CHILD_IDENTIFIERS: &str = "ChildIdentifiers";
+    /// The child's id.
+    pub const CHILD_ID: &str = "LAchildID";
+    /// An episode of need.
+    pub const DETAILS: &str = "CINdetails";
+    /// Its referral date.
+    pub const REFERRAL: &str = "CINreferralDate";
+    /// Its closure date.
+    pub const CLOSURE: &str = "CINclosureDate";
+    /// Its reason for closure.
+    pub const CLOSURE_REASON: &str = "ReasonForClosure";
+    /// An assessment.
+    pub const ASSESSMENT: &str = "Assessments";
+    /// Its start.
+    pub const ASSESSMENT_START: &str = "AssessmentActualStartDate";
+    /// Its authorisation (completion).
+    pub const ASSESSMENT_DONE: &str = "AssessmentAuthorisationDate";
+    /// A section 47 enquiry.
+    pub const ENQUIRY: &str = "Section47";
+    /// Its start.
+    pub const ENQUIRY_START: &str = "S47ActualStartDate";
+    /// Its initial child protection conference.
+    pub const CONFERENCE: &str = "DateOfInitialCPC";
+    /// A child protection plan.
+    pub const PLAN: &str = "ChildProtectionPlans";
+    /// Its start.
+    pub const PLAN_START: &str = "CPPstartDate";
+    /// Its end.
+    pub const PLAN_END: &str = "CPPendDate";
+    /// Its initial category of abuse.
+    pub const CATEGORY: &str = "InitialCategoryOfAbuse";
+    /// Its reviews.
+    pub const REVIEWS: &str = "Reviews";
+    /// A review's date.
+    pub const REVIEW: &str = "CPPreviewDate";
+}
+
 /// What to import.
 pub struct Options<'a> {
     /// The configuration.
@@ -91,18 +164,60 @@ pub fn import(options: &Options, out: &Path) -> Result<Summary, ImportError> {
 
 /// A later census replaces the episodes of the same identity; earlier
 /// episodes open during its year that it lacks are dropped (decision D37).
+/// Within an episode it holds, the census need hold only the assessments,
+/// enquiries and plans open during its year and the plan reviews held in
+/// it: those of earlier years it does not hold are kept (decision D40).
 fn apply(merged: &mut Records, year: i32, later: Records) {
     let first = Date::from_ymd(year - 1, 4, 1).unwrap_or(Date::MIN);
     let last = Date::from_ymd(year, 3, 31).unwrap_or(Date::MAX);
+    let during =
+        |start: Date, end: Option<Date>| start <= last && end.is_none_or(|end| end >= first);
     merged.retain(|key, episode| {
-        later.contains_key(key)
-            || !(key.1 <= last
-                && episode
-                    .closure
-                    .as_ref()
-                    .is_none_or(|(end, _)| *end >= first))
+        later.contains_key(key) || !during(key.1, episode.closure.as_ref().map(|(end, _)| *end))
     });
-    merged.extend(later);
+    for (key, episode) in later {
+        let episode = match merged.remove(&key) {
+            Some(earlier) => combine(earlier, episode, first, &during),
+            None => episode,
+        };
+        merged.insert(key, episode);
+    }
+}
+
+/// An episode as a later census gives it, with what of the earlier reading
+/// that census need not hold (decision D40).
+fn combine(
+    earlier: Episode,
+    later: Episode,
+    first: Date,
+    during: &dyn Fn(Date, Option<Date>) -> bool,
+) -> Episode {
+    let mut assessments = earlier.assessments;
+    assessments.retain(|start, completed| !during(*start, Some(*completed)));
+    assessments.extend(later.assessments);
+    let mut conferences = earlier.conferences;
+    conferences.retain(|start, conference| !during(*start, Some(*conference)));
+    conferences.extend(later.conferences);
+    let mut plans = BTreeMap::new();
+    let mut earlier_plans = earlier.plans;
+    for (start, mut plan) in later.plans {
+        if let Some(held) = earlier_plans.remove(&start) {
+            plan.reviews
+                .extend(held.reviews.into_iter().filter(|review| *review < first));
+        }
+        plans.insert(start, plan);
+    }
+    for (start, plan) in earlier_plans {
+        if !during(start, plan.end) {
+            plans.insert(start, plan);
+        }
+    }
+    Episode {
+        closure: later.closure,
+        assessments,
+        conferences,
+        plans,
+    }
 }
 
 /// Where problems of one file are reported.
@@ -237,24 +352,24 @@ fn read_file(
             Ok(())
         };
         let child_id = child
-            .child("ChildIdentifiers")
-            .and_then(|identifiers| identifiers.text_of("LAchildID"));
+            .child(element::CHILD_IDENTIFIERS)
+            .and_then(|identifiers| identifiers.text_of(element::CHILD_ID));
         let child_id = match child_id {
             Some(id) if id.chars().count() <= 64 => id.to_string(),
             Some(_) => {
                 report(place.problem(
-                    "LAchildID",
+                    element::CHILD_ID,
                     Reason::MalformedRow,
                     "longer than 64 characters",
                 ))?;
                 continue;
             }
             None => {
-                report(place.problem("LAchildID", Reason::MissingValue, "absent or blank"))?;
+                report(place.problem(element::CHILD_ID, Reason::MissingValue, "absent or blank"))?;
                 continue;
             }
         };
-        for details in child.all("CINdetails") {
+        for details in child.all(element::DETAILS) {
             match read_episode(&place, details, &mut report)? {
                 Ok((referral, episode)) => {
                     if records
@@ -262,7 +377,7 @@ fn read_file(
                         .is_some()
                     {
                         report(place.problem(
-                            "CINreferralDate",
+                            element::REFERRAL,
                             Reason::DuplicateRecord,
                             "a second episode of the child with the same referral date",
                         ))?;
@@ -284,18 +399,18 @@ fn read_episode(
     details: &Node,
     report: &mut dyn FnMut(Problem) -> Result<(), ImportError>,
 ) -> Result<Result<(Date, Episode), Problem>, ImportError> {
-    let referral = match place.required_date(details, "CINreferralDate") {
+    let referral = match place.required_date(details, element::REFERRAL) {
         Ok(date) => date,
         Err(problem) => return Ok(Err(problem)),
     };
     let closure = match (
-        place.date(details, "CINclosureDate"),
-        place.code(details, "ReasonForClosure", &REASONS_FOR_CLOSURE),
+        place.date(details, element::CLOSURE),
+        place.code(details, element::CLOSURE_REASON, &REASONS_FOR_CLOSURE),
     ) {
         (Err(problem), _) | (_, Err(problem)) => return Ok(Err(problem)),
         (Ok(Some(date)), _) if date < referral => {
             return Ok(Err(place.problem(
-                "CINclosureDate",
+                element::CLOSURE,
                 Reason::DateOrder,
                 "before CINreferralDate",
             )))
@@ -306,13 +421,13 @@ fn read_episode(
         closure,
         ..Episode::default()
     };
-    for assessment in details.all("Assessments") {
+    for assessment in details.all(element::ASSESSMENT) {
         let read = (|| {
-            let started = place.required_date(assessment, "AssessmentActualStartDate")?;
-            let completed = place.date(assessment, "AssessmentAuthorisationDate")?;
+            let started = place.required_date(assessment, element::ASSESSMENT_START)?;
+            let completed = place.date(assessment, element::ASSESSMENT_DONE)?;
             if completed.is_some_and(|completed| completed < started) {
                 return Err(place.problem(
-                    "AssessmentAuthorisationDate",
+                    element::ASSESSMENT_DONE,
                     Reason::DateOrder,
                     "before AssessmentActualStartDate",
                 ));
@@ -327,13 +442,13 @@ fn read_episode(
             Err(problem) => report(problem)?,
         }
     }
-    for enquiry in details.all("Section47") {
+    for enquiry in details.all(element::ENQUIRY) {
         let read = (|| {
-            let started = place.required_date(enquiry, "S47ActualStartDate")?;
-            let conference = place.date(enquiry, "DateOfInitialCPC")?;
+            let started = place.required_date(enquiry, element::ENQUIRY_START)?;
+            let conference = place.date(enquiry, element::CONFERENCE)?;
             if conference.is_some_and(|conference| conference < started) {
                 return Err(place.problem(
-                    "DateOfInitialCPC",
+                    element::CONFERENCE,
                     Reason::DateOrder,
                     "before S47ActualStartDate",
                 ));
@@ -348,19 +463,23 @@ fn read_episode(
             Err(problem) => report(problem)?,
         }
     }
-    for plan in details.all("ChildProtectionPlans") {
+    for plan in details.all(element::PLAN) {
         let read = (|| {
-            let started = place.required_date(plan, "CPPstartDate")?;
-            let end = place.date(plan, "CPPendDate")?;
+            let started = place.required_date(plan, element::PLAN_START)?;
+            let end = place.date(plan, element::PLAN_END)?;
             if end.is_some_and(|end| end < started) {
-                return Err(place.problem("CPPendDate", Reason::DateOrder, "before CPPstartDate"));
+                return Err(place.problem(
+                    element::PLAN_END,
+                    Reason::DateOrder,
+                    "before CPPstartDate",
+                ));
             }
-            let category = place.code(plan, "InitialCategoryOfAbuse", &CATEGORIES)?;
+            let category = place.code(plan, element::CATEGORY, &CATEGORIES)?;
             let mut reviews = BTreeSet::new();
-            for list in plan.all("Reviews") {
-                for review in list.all("CPPreviewDate") {
+            for list in plan.all(element::REVIEWS) {
+                for review in list.all(element::REVIEW) {
                     if !review.text.is_empty() {
-                        reviews.insert(place.date_text("CPPreviewDate", &review.text)?);
+                        reviews.insert(place.date_text(element::REVIEW, &review.text)?);
                     }
                 }
             }
@@ -474,4 +593,88 @@ fn derive(records: &Records, mapping: &Mapping) -> (BTreeMap<String, Fact>, u64,
     }
     let count = children.len() as u64;
     (facts, count, unmapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_later_census_keeps_what_it_need_not_hold_and_drops_what_it_should() {
+        let key = |child: &str, referral: &str| (child.to_string(), day(referral));
+        let mut earlier = Episode::default();
+        // Completed before the 2022 year: the 2022 census need not hold them.
+        earlier
+            .assessments
+            .insert(day("2020-05-02"), day("2020-06-10"));
+        earlier
+            .assessments
+            .insert(day("2021-03-01"), day("2021-03-20"));
+        earlier
+            .assessments
+            .insert(day("2021-03-25"), day("2021-03-31"));
+        earlier
+            .conferences
+            .insert(day("2020-06-12"), day("2020-06-28"));
+        earlier.plans.insert(
+            day("2020-06-28"),
+            Plan {
+                end: None,
+                category: Some("NEG".into()),
+                reviews: [day("2020-09-20"), day("2021-03-10")].into(),
+            },
+        );
+        // Open during the 2022 year and not repeated by its census: dropped.
+        earlier.plans.insert(day("2021-01-10"), Plan::default());
+        let mut merged = Records::new();
+        merged.insert(key("a", "2020-05-01"), earlier);
+        // Closed before the 2022 year: kept. Open in it and not repeated: dropped.
+        merged.insert(
+            key("b", "2019-05-01"),
+            Episode {
+                closure: Some((day("2020-01-01"), None)),
+                ..Episode::default()
+            },
+        );
+        merged.insert(key("c", "2021-02-01"), Episode::default());
+        let mut later = Episode {
+            closure: Some((day("2021-12-01"), Some("RC7".into()))),
+            ..Episode::default()
+        };
+        later.plans.insert(
+            day("2020-06-28"),
+            Plan {
+                end: Some(day("2021-11-20")),
+                category: Some("EMO".into()),
+                reviews: [day("2021-09-01")].into(),
+            },
+        );
+        apply(&mut merged, 2022, [(key("a", "2020-05-01"), later)].into());
+        assert_eq!(
+            merged.keys().cloned().collect::<Vec<_>>(),
+            [key("a", "2020-05-01"), key("b", "2019-05-01")]
+        );
+        let episode = &merged[&key("a", "2020-05-01")];
+        assert_eq!(
+            episode.closure,
+            Some((day("2021-12-01"), Some("RC7".into())))
+        );
+        assert_eq!(
+            episode.assessments.keys().copied().collect::<Vec<_>>(),
+            [day("2020-05-02"), day("2021-03-01"), day("2021-03-25")]
+        );
+        assert_eq!(episode.plans.len(), 1);
+        assert_eq!(episode.conferences.len(), 1);
+        let plan = &episode.plans[&day("2020-06-28")];
+        assert_eq!(plan.end, Some(day("2021-11-20")));
+        assert_eq!(plan.category.as_deref(), Some("EMO"));
+        assert_eq!(
+            plan.reviews.iter().copied().collect::<Vec<_>>(),
+            [day("2020-09-20"), day("2021-03-10"), day("2021-09-01")]
+        );
+    }
 }

@@ -143,6 +143,63 @@ pub fn participated(code: &str) -> bool {
 /// Missing (`M`) or away from placement without authorisation (`A`).
 pub const MISSING: [&str; 2] = ["M", "A"];
 
+/// What a writer of returns (`ragline generate --returns-dir`) writes for
+/// each placement type: a `PLACE` code and a `PLACE_PROVIDER` that read
+/// back as that type.
+pub const PLACE_OF_TYPE: [(&str, &str, Option<&str>); 8] = [
+    ("foster_inhouse", "U4", Some("PR1")),
+    ("foster_relative_friend", "U1", Some("PR1")),
+    ("foster_agency", "U4", Some("PR4")),
+    ("residential", "K2", Some("PR1")),
+    ("placed_for_adoption", "A5", Some("PR1")),
+    ("placed_with_parents", "P1", None),
+    ("independent_living", "H5", Some("PR4")),
+    ("other", "Z1", None),
+];
+
+/// The `PLACE` and `PLACE_PROVIDER` written for a placement type.
+pub fn place_of_type(placement_type: &str) -> Option<(&'static str, Option<&'static str>)> {
+    PLACE_OF_TYPE
+        .iter()
+        .find(|(kind, _, _)| *kind == placement_type)
+        .map(|(_, place, provider)| (*place, *provider))
+}
+
+/// What a writer of returns writes as `REC` for each reason a period of
+/// care ends; each reads back as its reason whatever the child's age.
+pub const REC_OF_REASON: [(&str, &str); 5] = [
+    ("adopted", "E11"),
+    ("sgo", "E45"),
+    ("returned_home", "E4A"),
+    ("age_18", "E17"),
+    ("other", "E8"),
+];
+
+/// The `REC` written for a reason a period of care ended.
+pub fn rec_of_reason(reason: &str) -> Option<&'static str> {
+    REC_OF_REASON
+        .iter()
+        .find(|(kind, _)| *kind == reason)
+        .map(|(_, code)| *code)
+}
+
+/// The `REVIEW_CODE` written for a review: `PN1` when the child took part,
+/// otherwise `PN0` under 4 and `PN7` from 4.
+pub fn review_code(participated: bool, under_four: bool) -> &'static str {
+    match (participated, under_four) {
+        (true, _) => "PN1",
+        (false, true) => "PN0",
+        (false, false) => "PN7",
+    }
+}
+
+/// The legal status a writer of returns gives a period whose legal status
+/// is not known (a full care order).
+pub const DEFAULT_LEGAL_STATUS: &str = "C2";
+
+/// A missing episode (`MISSING`).
+pub const MISSING_CHILD: &str = "M";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +223,31 @@ mod tests {
         assert_eq!(end_reason("E12", birth, day(2020, 5, 9)), "adopted");
         assert_eq!(end_reason("E47", birth, day(2020, 5, 9)), "sgo");
         assert_eq!(end_reason("E4A", birth, day(2020, 5, 9)), "returned_home");
+    }
+
+    #[test]
+    fn what_a_writer_writes_reads_back_as_the_same_fact() {
+        for (kind, place, provider) in PLACE_OF_TYPE {
+            assert!(place_codes().contains(&place), "{place}");
+            assert!(provider.is_none_or(|p| PLACE_PROVIDER.contains(&p)));
+            assert!(!needs_provider(place) || provider.is_some(), "{place}");
+            assert_eq!(placement_type(place, provider), kind);
+        }
+        let day = |y, m, d| Date::from_ymd(y, m, d).unwrap();
+        for (reason, rec) in REC_OF_REASON {
+            assert!(REC.contains(&rec) && rec != EPISODE_CONTINUES);
+            // Read back the same at 10 and at 18.
+            for birth in [day(2010, 1, 1), day(2002, 1, 1)] {
+                assert_eq!(end_reason(rec, Some(birth), day(2020, 6, 1)), reason);
+            }
+        }
+        for (participated, under_four) in
+            [(true, true), (true, false), (false, true), (false, false)]
+        {
+            let code = review_code(participated, under_four);
+            assert!(REVIEW_CODE.contains(&code));
+            assert_eq!(super::participated(code), participated);
+        }
+        assert!(LEGAL_STATUS.contains(&DEFAULT_LEGAL_STATUS) && MISSING.contains(&MISSING_CHILD));
     }
 }
