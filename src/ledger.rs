@@ -101,6 +101,33 @@ fn write_entry_key(LaIdx(la): LaIdx, id: &str, key: &mut Vec<u8>) {
     key.extend_from_slice(id.as_bytes());
 }
 
+/// Adds the ledger entry of event id `id` of authority `la` to `batch`:
+/// its surviving `revision`, owner and whether that revision is a void
+/// (the encoding of [`LedgerEntry`]).
+pub fn put_entry(
+    batch: &mut Batch,
+    la: LaIdx,
+    id: &str,
+    revision: u64,
+    owner: OwnerRef<'_>,
+    void: bool,
+) {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        revision: u64,
+        owner: OwnerRef<'a>,
+        void: bool,
+    }
+    let mut key = Vec::with_capacity(2 + id.len());
+    write_entry_key(la, id, &mut key);
+    let entry = Entry {
+        revision,
+        owner,
+        void,
+    };
+    batch.put_encoded(Family::Ledger, key, |buffer| encode_into(&entry, buffer));
+}
+
 /// Appends the encoding of `value` to `buffer` (a write batch's arena).
 pub(crate) fn encode_into<T: Serialize>(value: &T, buffer: &mut Vec<u8>) {
     let taken = std::mem::take(buffer);
@@ -374,20 +401,6 @@ impl Ledger {
         }
     }
 
-    /// A ledger of nothing, kept in memory only: every id it is asked about
-    /// is new (a partition of a bulk rebuild into an empty state).
-    pub fn empty() -> Ledger {
-        Ledger {
-            entries: FxIndexMap::default(),
-            owners: FxIndexMap::default(),
-            complete: true,
-            dirty_entries: Vec::new(),
-            touched: Vec::new(),
-            capacity: usize::MAX,
-            key: Vec::new(),
-        }
-    }
-
     /// Adds changed entries and touched owner records to the write batch
     /// and forgets that they changed.
     pub fn write(&mut self, batch: &mut Batch) {
@@ -396,7 +409,7 @@ impl Ledger {
     }
 
     /// Adds changed entries to the write batch and forgets that they changed.
-    pub fn write_entries(&mut self, batch: &mut Batch) {
+    fn write_entries(&mut self, batch: &mut Batch) {
         for position in self.dirty_entries.drain(..) {
             let (id, entry) = self
                 .entries
@@ -433,14 +446,6 @@ impl Ledger {
                 batch.delete(Family::Owners, key)
             }
         }
-    }
-
-    /// Every owner's surviving events, in the order the owners were first
-    /// seen, emptying the ledger (after [`Ledger::write_entries`]).
-    pub fn into_owner_events(self) -> impl Iterator<Item = (Owner, Vec<Event>)> {
-        self.owners
-            .into_iter()
-            .map(|(owner, cached)| (owner, cached.record.events))
     }
 
     /// After a commit: drops the caches when they outgrow their bound, so

@@ -64,12 +64,23 @@ pub enum Owner {
 
 /// An [`Owner`] borrowed from an event: looks an owner up in a map keyed by
 /// [`Owner`] without allocating (same hash, [`indexmap::Equivalent`]).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// It orders and encodes as [`Owner`] does.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize)]
 pub enum OwnerRef<'a> {
     /// A child of an authority.
     Child(LaIdx, &'a str),
     /// A unit.
     Unit(UnitIdx),
+}
+
+impl Owner {
+    /// The borrowed form.
+    pub fn as_ref(&self) -> OwnerRef<'_> {
+        match self {
+            Owner::Child(la, child) => OwnerRef::Child(*la, child),
+            Owner::Unit(unit) => OwnerRef::Unit(*unit),
+        }
+    }
 }
 
 impl OwnerRef<'_> {

@@ -465,7 +465,7 @@ pub(super) struct EventSpan {
 }
 
 impl EventSpan {
-    fn include(&mut self, date: Date) {
+    pub(super) fn include(&mut self, date: Date) {
         self.latest = Some(self.latest.map_or(date, |held| held.max(date)));
         self.earliest = Some(self.earliest.map_or(date, |held| held.min(date)));
     }

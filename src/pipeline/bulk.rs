@@ -12,13 +12,13 @@
 //!    `processing.rebuild_events_in_memory` events, every partition is
 //!    appended to its own spill file and memory is emptied, so a history of
 //!    any length needs a fixed amount of memory.
-//! 2. [`Rebuild::finish`] admits each id partition, in input order, into a
-//!    ledger of its own: the revision rules see every arrival of an id, in
-//!    order, exactly as the batch driver does (a higher revision may move an
-//!    event to another child, which is why the first partitioning is by id,
-//!    not by child). Its ledger entries are written, and its surviving
-//!    events are passed on, partitioned by the hash of their owner (again
-//!    spilled beyond the budget).
+//! 2. [`Rebuild::finish`] applies the revision rules to each id partition
+//!    on its own: they see every arrival of an id, in input order, as the
+//!    batch driver's ledger does (a higher revision may move an event to
+//!    another child, which is why the first partitioning is by id, not by
+//!    child). Its ledger entries are written, and its surviving events are
+//!    passed on, partitioned by the hash of their owner (again spilled
+//!    beyond the budget).
 //! 3. Each owner partition groups its events by child or unit, folds each
 //!    once (in parallel), writes the owner records and adds the
 //!    contributions to the in-memory series.
@@ -32,9 +32,9 @@
 //! rebuild is under way until the last commit, so a state left by a crash
 //! mid-rebuild is refused at open rather than read as whole.
 
-use super::batch::{
-    admit_events, EventSpan, PhaseTimer, RefoldContext, Refolded, PARALLEL_MIN_ITEMS,
-};
+use super::batch::{EventSpan, PhaseTimer, RefoldContext, Refolded, PARALLEL_MIN_ITEMS};
+use crate::config::LaIdx;
+use crate::event::{Body, OwnerRef};
 use super::live_values::BatchCause;
 use super::*;
 use crate::ledger::OwnerRecord;
@@ -74,12 +74,6 @@ trait Held: Serialize + for<'de> Deserialize<'de> {
 impl Held for Event {
     fn events(&self) -> usize {
         1
-    }
-}
-
-impl Held for (Owner, Vec<Event>) {
-    fn events(&self) -> usize {
-        self.1.len()
     }
 }
 
@@ -288,26 +282,70 @@ impl Rebuild<'_> {
         let mut timer = PhaseTimer::start();
         let engine = &mut *self.engine;
         let budget = self.options.events_in_memory;
-        let mut by_owner: Partitions<(Owner, Vec<Event>)> =
+        let mut by_owner: Partitions<Event> =
             Partitions::new(&self.options.spill_dir, "by-owner", budget);
         let mut span = EventSpan::default();
         let mut batch = Batch::new();
 
-        // Ledger: each id partition on its own, in input order.
+        // Ledger: each id partition on its own, in input order, by the
+        // revision rules of `Ledger::admit`: an event is applied when its
+        // revision is above every earlier one of its id, and the last
+        // applied revision survives.
         for index in 0..PARTITIONS {
             let events = self.by_id.take(index)?;
             if events.is_empty() {
                 continue;
             }
-            let mut ledger = Ledger::empty();
-            ledger.reserve(events.len());
-            admit_events(&mut ledger, events, &mut self.outcome, &mut span);
-            ledger.write_entries(&mut batch);
+            let mut survivors: FxHashMap<(LaIdx, &str), usize> = FxHashMap::default();
+            survivors.reserve(events.len());
+            for (position, event) in events.iter().enumerate() {
+                let applied = match survivors.entry((event.la, event.id.as_str())) {
+                    std::collections::hash_map::Entry::Vacant(vacant) => {
+                        vacant.insert(position);
+                        true
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut held) => {
+                        if events[*held.get()].revision < event.revision {
+                            held.insert(position);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                };
+                if applied {
+                    self.outcome.applied += 1;
+                    if !event.void && !matches!(event.body, Body::Commentary { .. }) {
+                        span.include(event.date);
+                    }
+                } else {
+                    self.outcome.duplicates += 1;
+                }
+            }
+            let mut survives = vec![false; events.len()];
+            // In key order: RocksDB's memtable takes sorted keys far faster.
+            let mut positions: Vec<usize> = survivors.into_values().collect();
+            positions.sort_unstable_by(|&one, &other| {
+                (events[one].la, events[one].id.as_str())
+                    .cmp(&(events[other].la, events[other].id.as_str()))
+            });
+            for position in positions {
+                let event = &events[position];
+                survives[position] = true;
+                crate::ledger::put_entry(
+                    &mut batch,
+                    event.la,
+                    &event.id,
+                    event.revision,
+                    event.owner_ref(),
+                    event.void,
+                );
+            }
             engine.finish_write(&mut batch)?;
             batch.clear();
-            for (owner, events) in ledger.into_owner_events() {
-                if !events.is_empty() {
-                    by_owner.push(partition_of(&owner), (owner, events))?;
+            for (event, survives) in events.into_iter().zip(survives) {
+                if survives && !event.void {
+                    by_owner.push(partition_of(event.owner_ref()), event)?;
                 }
             }
         }
@@ -320,16 +358,39 @@ impl Rebuild<'_> {
         // events the budget allows.
         let mut deltas: Vec<Point> = Vec::new();
         for index in 0..PARTITIONS {
-            let groups = by_owner.take(index)?;
-            if groups.is_empty() {
+            let events = by_owner.take(index)?;
+            if events.is_empty() {
                 continue;
             }
-            let mut owners: FxHashMap<Owner, OwnerRecord> = FxHashMap::default();
-            for (owner, events) in groups {
-                owners.entry(owner).or_default().events.extend(events);
+            // Group by owner, in the order owners first appear; events are
+            // moved once (they are large), not sorted.
+            let mut owners: Vec<(Owner, usize)> = Vec::new();
+            let mut record_of: Vec<u32> = Vec::with_capacity(events.len());
+            {
+                let mut index_of: FxHashMap<OwnerRef<'_>, u32> = FxHashMap::default();
+                for event in &events {
+                    let next = owners.len() as u32;
+                    let record = *index_of.entry(event.owner_ref()).or_insert_with(|| {
+                        owners.push((event.owner(), 0));
+                        next
+                    });
+                    owners[record as usize].1 += 1;
+                    record_of.push(record);
+                }
             }
-            let mut records: Vec<(Owner, OwnerRecord)> = owners.into_iter().collect();
-            records.sort_unstable_by(|(one, _), (other, _)| one.cmp(other));
+            let mut records: Vec<(Owner, OwnerRecord)> = owners
+                .into_iter()
+                .map(|(owner, count)| {
+                    let record = OwnerRecord {
+                        events: Vec::with_capacity(count),
+                        ..OwnerRecord::default()
+                    };
+                    (owner, record)
+                })
+                .collect();
+            for (event, record) in events.into_iter().zip(record_of) {
+                records[record as usize].1.events.push(event);
+            }
             self.outcome.refolded += records.len() as u64;
             let context = RefoldContext {
                 config: &engine.config,
@@ -399,3 +460,4 @@ impl Rebuild<'_> {
         Ok(self.outcome)
     }
 }
+
