@@ -889,7 +889,13 @@ mod tests {
     fn csv_text_quotes_only_fields_that_need_it() {
         let mut csv = CsvText::new();
         csv.line(["unit", "name", "month"]);
-        csv.line(["kent", "Referrals per 10,000", "say \"hi\"", "two\nlines", ""]);
+        csv.line([
+            "kent",
+            "Referrals per 10,000",
+            "say \"hi\"",
+            "two\nlines",
+            "",
+        ]);
         csv.line(["", "", "x"]);
         assert_eq!(
             csv.finish(),

@@ -313,11 +313,14 @@ fn bench(args: &Args) -> Result<bool> {
     if args.wants(Section::Rebuild) {
         let name = "rebuild + every month-end report vs DuckDB";
         match &duckdb {
-            Ok(()) => match rebuild_vs_duckdb(args, &ragline, &config_path, &events, &state, &replay)
-            {
-                Ok(row) => rows.push(row),
-                Err(error) => rows.push(Row::missing(Section::Rebuild, name, format!("{error:#}"))),
-            },
+            Ok(()) => {
+                match rebuild_vs_duckdb(args, &ragline, &config_path, &events, &state, &replay) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => {
+                        rows.push(Row::missing(Section::Rebuild, name, format!("{error:#}")))
+                    }
+                }
+            }
             Err(reason) => rows.push(Row::missing(Section::Rebuild, name, reason.clone())),
         }
     }
@@ -738,8 +741,13 @@ fn file_replay_and_memory(
             )),
     );
     rows.push(
-        Row::new(Section::Memory, "peak RSS per child", rss / children, "bytes")
-            .ceiling(per_child_input, "input JSON per child"),
+        Row::new(
+            Section::Memory,
+            "peak RSS per child",
+            rss / children,
+            "bytes",
+        )
+        .ceiling(per_child_input, "input JSON per child"),
     );
     rows.push(
         Row::new(
@@ -981,7 +989,9 @@ fn rebuild_vs_duckdb(
             .arg(&out_dir),
         HOUR,
     )?;
-    log(format!("rebuild: DuckDB, every month end {range} in one script"));
+    log(format!(
+        "rebuild: DuckDB, every month end {range} in one script"
+    ));
     let duck_out = args.work.join(format!("duckdb-{first}-{last}.json"));
     let duck = run_measured(
         Command::new(&args.python)
