@@ -6,11 +6,12 @@
 # Installs what it needs (python packages duckdb, quixstreams and
 # confluent-kafka when missing; tansu via scripts/broker.sh), builds the
 # release binaries, starts a tansu broker on 127.0.0.1:$RAGLINE_BENCH_PORT
-# (default 19392; stopped on exit), generates the 10-year Kent history once
+# (default 19392; stopped on exit), generates the 60-month Kent history once
 # into $RAGLINE_BENCH_WORK (default /tmp/ragline-bench) and runs
 # `ragline-bench`. --quick: 24 months, 5 s per live rate, 3 months for Quix.
 # Other options go to ragline-bench (see `ragline-bench --help`), e.g.
-# `--json out.json`, `--baselines off`, `--rates 1000`.
+# `--json out.json`, `--baselines off`, `--rates 1000`, `--months 120`,
+# `--only rebuild,duckdb` (only those sections besides the file replay).
 # Then fuzzes each target for $RAGLINE_BENCH_FUZZ_SECONDS (default 600,
 # --quick 60, 0 skips): the longer run beside the test command's 30 s.
 set -euo pipefail
@@ -23,7 +24,7 @@ work="${RAGLINE_BENCH_WORK:-/tmp/ragline-bench}"
 python="${PYTHON:-python3}"
 
 extra=()
-sizes=(--months 120 --live-seconds 15 --quix-months 12)
+sizes=(--months 60 --live-seconds 15 --quix-months 12)
 fuzz_seconds="${RAGLINE_BENCH_FUZZ_SECONDS:-600}"
 for arg in "$@"; do
   if [ "$arg" = --quick ]; then

@@ -394,11 +394,12 @@ pub fn json_fields<V: Shown>(
     );
 }
 
-/// The CSV columns appended after the scorecard's own: the trend from
+/// The names of the CSV columns appended after the scorecard's own (not
+/// yet quoted): the trend from
 /// `trend_m6` (six months before) to `trend_m0` (the month), the previous
 /// outturn's year and value, the benchmark year and one column per
 /// comparator.
-pub fn csv_header(reader: &Reader) -> String {
+pub fn csv_header(reader: &Reader) -> Vec<String> {
     let mut columns: Vec<String> = (0..TREND_MONTHS)
         .rev()
         .map(|back| format!("trend_m{back}"))
@@ -412,9 +413,9 @@ pub fn csv_header(reader: &Reader) -> String {
         .map(String::from),
     );
     for name in &reader.config.benchmarks.comparators {
-        columns.push(crate::report::csv_field(&format!("benchmark_{name}")));
+        columns.push(format!("benchmark_{name}"));
     }
-    columns.join(",")
+    columns
 }
 
 /// The number of columns [`csv_header`] adds.

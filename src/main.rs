@@ -557,6 +557,8 @@ fn replay(args: ReplayArgs) -> Result<()> {
         total.absorb(rebuild.finish()?);
         sink.drain(&engine)?;
     }
+    // The batch-by-batch path: runs only when the bulk rebuild did not.
+    #[allow(clippy::while_immutable_condition)]
     while !bulk {
         let batch = source
             .next_batch(batch_size)

@@ -233,11 +233,39 @@ pub fn full_report_json(reader: &Reader, past: &Past, units: &[UnitIdx], month: 
     Value::Object(object)
 }
 
-pub(crate) fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
+/// CSV text written with the `csv` crate: a field is quoted only where it
+/// must be (a comma, a quote or a line break in it, quotes doubled), each
+/// line ends in `\n`.
+pub(crate) struct CsvText(csv::Writer<Vec<u8>>);
+
+impl CsvText {
+    /// Empty text.
+    pub(crate) fn new() -> CsvText {
+        CsvText(
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .flexible(true)
+                .from_writer(Vec::new()),
+        )
+    }
+
+    /// Appends one line of these fields.
+    pub(crate) fn line<I>(&mut self, fields: I)
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        // Into memory, with records of any length allowed: cannot fail.
+        self.0
+            .write_record(fields)
+            .expect("CSV written into memory");
+    }
+
+    /// The text.
+    pub(crate) fn finish(self) -> String {
+        let bytes = self.0.into_inner().expect("CSV written into memory");
+        // Every field was a `str`: the bytes are UTF-8.
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 
@@ -280,34 +308,47 @@ pub(crate) const CSV_HEADER: &str = "unit,unit_name,month,section,indicator,name
 const CSV_COLUMNS: usize = 22;
 
 /// The CSV header: the scorecard's columns, then the history's.
-pub(crate) fn csv_header(reader: &Reader) -> String {
-    format!("{CSV_HEADER},{}\n", history::csv_header(reader))
+pub(crate) fn csv_header(csv: &mut CsvText, reader: &Reader) {
+    csv.line(
+        CSV_HEADER
+            .split(',')
+            .map(String::from)
+            .chain(history::csv_header(reader)),
+    );
 }
 
 /// A unit's summary line, its empty cells filling every column.
 pub(crate) fn csv_summary(
+    csv: &mut CsvText,
     reader: &Reader,
     node: &crate::config::Unit,
     month: Month,
     summary: Summary,
-) -> String {
-    format!(
-        "{},{},{},LATEST PERFORMANCE RAG RATING,summary,GREEN {} AMBER {} RED {} NONE {}{}\n",
-        csv_field(&node.id),
-        csv_field(&node.name),
-        month,
-        summary.green,
-        summary.amber,
-        summary.red,
-        summary.none,
-        ",".repeat(CSV_COLUMNS - 6 + history::csv_columns(reader))
-    )
+) {
+    let fields = [
+        node.id.clone(),
+        node.name.clone(),
+        month.to_string(),
+        "LATEST PERFORMANCE RAG RATING".into(),
+        "summary".into(),
+        format!(
+            "GREEN {} AMBER {} RED {} NONE {}",
+            summary.green, summary.amber, summary.red, summary.none
+        ),
+    ];
+    let empty = CSV_COLUMNS - fields.len() + history::csv_columns(reader);
+    csv.line(
+        fields
+            .into_iter()
+            .chain(std::iter::repeat_n(String::new(), empty)),
+    );
 }
 
 /// The CSV report: one line per unit and indicator, then a summary line per
 /// unit; `past` knows where the history starts.
 pub fn report_csv(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
-    let mut out = csv_header(reader);
+    let mut csv = CsvText::new();
+    csv_header(&mut csv, reader);
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
         let node = reader.config.unit(*unit);
@@ -366,17 +407,11 @@ pub fn report_csv(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month)
                 &history,
                 history::benchmarks(reader, row.slot, row.date),
             );
-            let line: Vec<String> = fields
-                .iter()
-                .chain(&extra)
-                .map(|field| csv_field(field))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push('\n');
+            csv.line(fields.iter().chain(&extra));
         }
-        out.push_str(&csv_summary(reader, node, month, Summary::of(&rows)));
+        csv_summary(&mut csv, reader, node, month, Summary::of(&rows));
     }
-    out
+    csv.finish()
 }
 
 pub(crate) fn escape(text: &str) -> String {
@@ -683,8 +718,10 @@ pub fn uasc_view_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value
 
 /// The UASC view as CSV.
 pub fn uasc_view_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String {
-    let mut out = String::from(
-        "unit,unit_name,month,indicator,name,polarity,including_result,including_rag,including_num,including_den,excluding_result,excluding_rag,excluding_num,excluding_den,difference\n",
+    let mut csv = CsvText::new();
+    csv.line(
+        "unit,unit_name,month,indicator,name,polarity,including_result,including_rag,including_num,including_den,excluding_result,excluding_rag,excluding_num,excluding_den,difference"
+            .split(','),
     );
     for unit in units {
         let node = reader.config.unit(*unit);
@@ -720,12 +757,10 @@ pub fn uasc_view_csv(reader: &Reader, units: &[UnitIdx], month: Month) -> String
                     .map(|difference| format!("{difference:+.1}"))
                     .unwrap_or_default(),
             );
-            let fields: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
-            out.push_str(&fields.join(","));
-            out.push('\n');
+            csv.line(&fields);
         }
     }
-    out
+    csv.finish()
 }
 
 /// The UASC view as HTML, laid out like the published "Scorecard - Impact of UASC".
@@ -844,4 +879,27 @@ pub fn reference_document(
         config.path.display(),
         reference_table(config, catalogue)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CsvText;
+
+    #[test]
+    fn csv_text_quotes_only_fields_that_need_it() {
+        let mut csv = CsvText::new();
+        csv.line(["unit", "name", "month"]);
+        csv.line([
+            "kent",
+            "Referrals per 10,000",
+            "say \"hi\"",
+            "two\nlines",
+            "",
+        ]);
+        csv.line(["", "", "x"]);
+        assert_eq!(
+            csv.finish(),
+            "unit,name,month\nkent,\"Referrals per 10,000\",\"say \"\"hi\"\"\",\"two\nlines\",\n,,x\n"
+        );
+    }
 }

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""DuckDB batch baseline: recompute a month-end scorecard's numerators and
+"""DuckDB batch baseline: recompute month-end scorecards' numerators and
 denominators from a JSON Lines event file, from scratch, in SQL.
 
     duckdb_scorecard.py EVENTS.jsonl --config config/kent.toml --month 2017-08 [--out FILE]
+    duckdb_scorecard.py EVENTS.jsonl --config config/kent.toml --month 2016-04..2021-03 [--out FILE]
+
+A range of months is computed by the same single script for every month end
+of the range at once (a table of month ends joined with the facts), not one
+query per month.
 
 This is what a council's performance team could do instead of ragline: load
 the whole history into an analytical database once a month and recompute.
@@ -24,10 +29,14 @@ Everything after reading the configuration is SQL (one DuckDB connection):
    plan/period ends resolved to a surviving start of the same child (decision D4),
    first end wins (decision D5), the latest child_details for UASC (decision D1);
 5. per indicator, one row per counted fact (leaf unit or root, uasc flag,
-   num, den) over the month's windows; summed up the unit tree.
+   num, den); flow facts summed per month of their date, then joined with
+   the month ends whose window (M or R12M) holds that month; snapshot facts
+   (open cases, plans, periods) joined with the month ends they span;
+   summed up the unit tree per month end.
 
-Output JSON: {unit_id: {indicator_id: {"num": n, "den": d}}} ("den" omitted
-for count indicators and for SCS02, whose den is the configured population).
+Output JSON: {unit_id: {indicator_id: {"num": n, "den": d}}} for one month,
+{month: {unit_id: ...}} for a range ("den" omitted for count indicators and
+for SCS02, whose den is the configured population).
 Timings go to stderr.
 """
 
@@ -271,6 +280,25 @@ def month_bounds(month):
     return first, end, r12_start
 
 
+def parse_months(text):
+    """`YYYY-MM` or an inclusive range `YYYY-MM..YYYY-MM`: the list of months."""
+    first, _, last = text.partition("..")
+    last = last or first
+    for month in (first, last):
+        if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
+            raise SystemExit(f"--month {text}: expected YYYY-MM or YYYY-MM..YYYY-MM")
+    a = int(first[:4]) * 12 + int(first[5:]) - 1
+    b = int(last[:4]) * 12 + int(last[5:]) - 1
+    if b < a:
+        raise SystemExit(f"--month {text}: the range ends before it starts")
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
+
+
+# Count indicators over the month (window M); every other flow indicator is over
+# the 12 whole calendar months to the month end (R12M).
+MONTH_WINDOW = ["REF-M", "CPS-M", "CPE-M", "CICS-M", "CICE-M"]
+
+
 # ---------------------------------------------------------------- the SQL
 class Timed:
     """A connection wrapper that records how long each statement took."""
@@ -289,9 +317,14 @@ class Timed:
         return self.con.executemany(sql, rows)
 
 
-def run(con, events, cfg, month):
-    m_start, d_end, r12_start = month_bounds(month)
-    D, M0, W0 = f"DATE '{d_end}'", f"DATE '{m_start}'", f"DATE '{r12_start}'"
+def run(con, events, cfg, months):
+    """Every month end of `months` in one set-based script: the facts are computed
+    once, then joined with a table of month ends (its windows) and summed."""
+    bounds = [month_bounds(month) for month in months]
+    con.execute("CREATE TABLE months(m_start DATE, d_end DATE, r12_start DATE)")
+    con.executemany("INSERT INTO months VALUES (?, ?, ?)", bounds)
+    # the span of every window: facts outside it count for no month end
+    LO, HI = f"DATE '{min(b[2] for b in bounds)}'", f"DATE '{max(b[1] for b in bounds)}'"
     con.execute("CREATE TABLE units(id VARCHAR, la VARCHAR, leaf BOOLEAN, kind VARCHAR)")
     con.executemany("INSERT INTO units VALUES (?, ?, ?, ?)", cfg["units"])
     con.execute("CREATE TABLE closure(unit VARCHAR, anc VARCHAR)")
@@ -426,7 +459,7 @@ def run(con, events, cfg, month):
         CREATE TABLE cal AS
         WITH bounds AS (
             SELECT least(min(date), min(started), min(s47_started)) - INTERVAL 10 DAY AS lo,
-                   greatest(max(date), {D}) + INTERVAL 400 DAY AS hi
+                   greatest(max(date), {HI}) + INTERVAL 400 DAY AS hi
             FROM ev),
         days AS (
             SELECT d::DATE AS d,
@@ -443,8 +476,7 @@ def run(con, events, cfg, month):
 
     # 5. One row per counted fact: base, child (NULL for unit-level), counted date,
     # own unit (attribution by the fact's own unit) or NULL (unit responsible on the date).
-    in_r12 = f"BETWEEN {W0} AND {D}"
-    in_m = f"BETWEEN {M0} AND {D}"
+    in_r12 = in_m = f"BETWEEN {LO} AND {HI}"
     flows = f"""
         -- SCS03 / SCS02: at the referral's own unit (decision D11)
         SELECT 'SCS03' AS base, r.ck, r.date, r.unit AS own_unit,
@@ -488,41 +520,65 @@ def run(con, events, cfg, month):
         UNION ALL SELECT 'SCS37', NULL, date, unit, (grade IN ('good', 'outstanding'))::INT, 1
             FROM ev WHERE type = 'case_audit_completed' AND date {in_r12}
     """
-    # Snapshot facts as at D: one row per child, counted at the unit responsible on D.
-    snaps = f"""
-        SELECT 'SCS01' AS base, ck, {D} AS date, NULL AS own_unit, 1 AS num, 0 AS den FROM (
-            SELECT ck, type FROM casev WHERE date <= {D}
-            QUALIFY row_number() OVER (PARTITION BY ck ORDER BY date DESC, rec DESC NULLS LAST, event_id DESC) = 1)
-        WHERE type = 'referral'
-        UNION ALL SELECT DISTINCT 'CP-N', ck, {D}, NULL, 1, 0 FROM plans
-            WHERE s_date <= {D} AND (e_date IS NULL OR e_date > {D})
-        UNION ALL SELECT DISTINCT 'CIC-N', ck, {D}, NULL, 1, 0 FROM periods
-            WHERE s_date <= {D} AND (e_date IS NULL OR e_date > {D})
-        UNION ALL SELECT DISTINCT 'UASC-N', ck, {D}, NULL, 1, 0 FROM periods
-            WHERE s_date <= {D} AND (e_date IS NULL OR e_date > {D})
+    # Snapshot facts as at each month end D: one row per child and D, counted at the unit
+    # responsible on D. SCS01: the child's last referral/case_closed dated <= D is a referral
+    # (the last of each day, held until the child's next such day).
+    snaps = """
+        SELECT 'SCS01' AS base, c.ck, m.d_end AS date, NULL::VARCHAR AS own_unit, 1 AS num, 0 AS den
+        FROM (SELECT ck, date, type, lead(date) OVER (PARTITION BY ck ORDER BY date) AS next FROM (
+                SELECT ck, date, type FROM casev
+                QUALIFY row_number() OVER (PARTITION BY ck, date
+                                           ORDER BY rec DESC NULLS LAST, event_id DESC) = 1)) c
+        JOIN months m ON m.d_end >= c.date AND (c.next IS NULL OR m.d_end < c.next)
+        WHERE c.type = 'referral'
+        UNION ALL SELECT DISTINCT 'CP-N', p.ck, m.d_end, NULL, 1, 0 FROM plans p
+            JOIN months m ON p.s_date <= m.d_end AND (p.e_date IS NULL OR p.e_date > m.d_end)
+        UNION ALL SELECT DISTINCT 'CIC-N', p.ck, m.d_end, NULL, 1, 0 FROM periods p
+            JOIN months m ON p.s_date <= m.d_end AND (p.e_date IS NULL OR p.e_date > m.d_end)
+        UNION ALL SELECT DISTINCT 'UASC-N', p.ck, m.d_end, NULL, 1, 0 FROM periods p
+            JOIN months m ON p.s_date <= m.d_end AND (p.e_date IS NULL OR p.e_date > m.d_end)
     """
-    con.execute(f"""
-        CREATE TABLE facts AS
-        WITH f AS ({flows} UNION ALL {snaps})
-        SELECT f.base, f.num, f.den, COALESCE(u.uasc, FALSE) AS uasc,
-               COALESCE(f.own_unit, ud.unit, a.root) AS unit
+    attribution = """
+        SELECT f.*, COALESCE(u.uasc, FALSE) AS uasc, COALESCE(f.own_unit, ud.unit, a.root) AS unit
         FROM f
         ASOF LEFT JOIN unit_day ud ON ud.ck = f.ck AND ud.date <= f.date
         LEFT JOIN child_uasc u ON u.ck = f.ck
         LEFT JOIN authorities a ON a.id = split_part(f.ck, chr(31), 1)
+    """
+    # Flow facts: summed per month of their date, then each month end takes the months of
+    # its window (its own month for M, the 12 months to it for R12M).
+    con.execute(f"""
+        CREATE TABLE flow_facts AS
+        WITH f AS ({flows}), attributed AS ({attribution})
+        SELECT base, unit, uasc, date_trunc('month', date)::DATE AS fm,
+               base IN {sql_in(MONTH_WINDOW)} AS month_window, sum(num) AS num, sum(den) AS den
+        FROM attributed GROUP BY ALL
+    """)
+    con.execute(f"""
+        CREATE TABLE facts AS
+        SELECT m.d_end, f.base, f.unit, f.uasc, sum(f.num) AS num, sum(f.den) AS den
+        FROM flow_facts f
+        JOIN months m ON f.fm <= m.m_start
+                     AND f.fm >= CASE WHEN f.month_window THEN m.m_start ELSE m.r12_start END
+        GROUP BY ALL
+        UNION ALL
+        SELECT date AS d_end, base, unit, uasc, sum(num), sum(den)
+        FROM (WITH f AS ({snaps}) {attribution})
+        GROUP BY ALL
     """)
     # Sum up the tree, for every configured entry (variants filter UASC children).
     rows = con.execute("""
         WITH agg AS (
-            SELECT e.id, c.anc AS unit, sum(f.num) AS num, sum(f.den) AS den
+            SELECT f.d_end, e.id, c.anc AS unit, sum(f.num) AS num, sum(f.den) AS den
             FROM facts f
             JOIN entries e ON e.base = f.base AND (e.filt = 'all' OR (e.filt = 'exclude' AND NOT f.uasc)
                                                   OR (e.filt = 'only' AND f.uasc))
             JOIN closure c ON c.unit = f.unit
             GROUP BY ALL)
-        SELECT u.id AS unit, e.id, e.kind, COALESCE(agg.num, 0), COALESCE(agg.den, 0)
-        FROM units u CROSS JOIN entries e
-        LEFT JOIN agg ON agg.unit = u.id AND agg.id = e.id
+        SELECT strftime(m.d_end, '%Y-%m') AS month, u.id AS unit, e.id, e.kind,
+               COALESCE(agg.num, 0), COALESCE(agg.den, 0)
+        FROM months m CROSS JOIN units u CROSS JOIN entries e
+        LEFT JOIN agg ON agg.d_end = m.d_end AND agg.unit = u.id AND agg.id = e.id
     """).fetchall()
     stats["lines"] = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     stats["valid"] = con.execute("SELECT count(*) FROM valid").fetchone()[0]
@@ -536,24 +592,29 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("events")
     ap.add_argument("--config", default="config/kent.toml")
-    ap.add_argument("--month", required=True, help="YYYY-MM")
+    ap.add_argument("--month", required=True,
+                    help="YYYY-MM, or YYYY-MM..YYYY-MM for every month end of the range in one script")
     ap.add_argument("--out", help="output JSON file (default: stdout)")
     ap.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     ap.add_argument("--profile", action="store_true", help="print the time of each SQL step")
     args = ap.parse_args(argv)
+    months = parse_months(args.month)
     cfg = load_config(args.config)
     con = duckdb.connect()
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
-    rows, stats = run(Timed(con), args.events, cfg, args.month)
-    out = {u: {} for u in cfg["unit_order"]}
-    for unit, ind, kind, num, den in rows:
+    rows, stats = run(Timed(con), args.events, cfg, months)
+    order = [e[0] for e in cfg["entries"]]
+    by_month = {m: {u: {} for u in cfg["unit_order"]} for m in months}
+    for month, unit, ind, kind, num, den in rows:
         cell = {"num": int(num)}
         if kind not in (COUNT, "rate"):
             cell["den"] = int(den)
-        out[unit][ind] = cell
-    order = [e[0] for e in cfg["entries"]]
-    out = {u: {i: cells[i] for i in order if i in cells} for u, cells in out.items()}
+        by_month[month][unit][ind] = cell
+    by_month = {m: {u: {i: cells[i] for i in order if i in cells} for u, cells in units.items()}
+                for m, units in by_month.items()}
+    # one month: {unit: ...}; a range: {month: {unit: ...}}
+    out = by_month[months[0]] if ".." not in args.month else by_month
     text = json.dumps(out, indent=1)
     if args.out:
         with open(args.out, "w") as fh:
@@ -569,7 +630,7 @@ def main(argv=None):
     skipped = file_lines - stats["lines"]
     print(f"duckdb_scorecard: month {args.month}: {file_lines} lines, {stats['valid']} valid, "
           f"{file_lines - stats['valid']} rejected ({skipped} not UTF-8), {stats['surviving']} surviving events; "
-          f"{len(order)} indicators x {len(out)} units; "
+          f"{len(order)} indicators x {len(cfg['unit_order'])} units x {len(months)} month ends; "
           f"sql {stats['sql_seconds']:.3f} s, whole script {total:.3f} s", file=sys.stderr)
     if args.profile:
         for name, seconds in stats["steps"]:

@@ -6,7 +6,9 @@
 # 1. the hand-made boundary cases of edge_cases.py;
 # 2. a clean and a messy generated history of the same seed.
 # Each is replayed by ragline; for several month ends every indicator DuckDB
-# computes is compared, for every unit, with ragline's report (compare.py).
+# computes is compared, for every unit, with ragline's report (compare.py);
+# then every month end from the first to the last of them, DuckDB's
+# one-script range against `ragline report --month A..B --out-dir`.
 # Exits non-zero on any mismatch. MONTH_LIST overrides the months of 2.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,6 +39,15 @@ check() { # EVENTS LABEL MONTHS...
     python3 "$here/compare.py" "$work/$label.ragline-$month.json" "$work/$label.duckdb-$month.json" \
       | tail -n 30 || status=1
   done
+  local range="$1..${!#}"
+  rm -rf "$work/$label.ragline-months"
+  "$ragline" report --config "$config" --state "$state" --month "$range" --all-units --format json \
+    --out-dir "$work/$label.ragline-months"
+  python3 "$here/duckdb_scorecard.py" "$events" --config "$config" --month "$range" \
+    --out "$work/$label.duckdb-months.json"
+  echo "== $label $range (every month end)"
+  python3 "$here/compare.py" "$work/$label.ragline-months" "$work/$label.duckdb-months.json" \
+    | tail -n 30 || status=1
 }
 
 python3 "$here/edge_cases.py" "$work/edge.jsonl"

@@ -1,4 +1,4 @@
-//! Broker helpers: topics, producing a file, a bare consumer (the ceiling of
+//! The broker side of the bench: topics, producing a file, a bare consumer (the ceiling of
 //! the Kafka replay), and paced producers with latency receivers (the
 //! live-latency measurement).
 

@@ -1,17 +1,24 @@
 //! `ragline-bench`: ragline's benchmark suite. Prints a Markdown table
 //! (measurement, value, ceiling or comparison measured in the same run,
-//! ratio, target, met?) and optionally writes it as JSON.
+//! ratio, target, met?) and optionally writes it as JSON. Its sections, in
+//! the order printed:
 //!
-//! 1. file replay throughput (`ragline replay --input`, a child process)
-//!    against reading and parsing the same file (serde_json; ragline's decoder);
-//! 2. Kafka replay throughput (`ragline replay --from-topic`) against a bare
-//!    rdkafka consumer reading the same topic (needs `--broker`);
-//! 3. live latency, event produced -> indicator value received, at steady
-//!    rates, against the broker's own produce -> consume latency (needs `--broker`);
-//! 4. month-end rebuild: every month-end scorecard of every unit after the replay;
-//! 5. peak RSS and RocksDB size per event and per child;
-//! 6. baselines: DuckDB (one month end, checked with `compare.py`) and
-//!    Quix Streams (SCS03/SCS13 counters, needs `--broker`).
+//! - file replay throughput (`ragline replay --input` into an empty state, a
+//!   child process) against reading and parsing the same file (serde_json;
+//!   ragline's decoder);
+//! - memory: peak RSS and RocksDB size per event and per child of that replay;
+//! - month ends: every month-end scorecard of every unit, in-process on the
+//!   replayed state;
+//! - rebuild: the replay plus `ragline report` of every month end (whole
+//!   processes) against DuckDB computing every month end in one SQL script,
+//!   checked with `compare.py`;
+//! - DuckDB, one month end: the replay plus one report against DuckDB's
+//!   recompute of that month end;
+//! - live latency, event produced -> indicator value received, at steady
+//!   rates, against the broker's own produce -> consume latency;
+//! - Kafka replay throughput (`ragline replay --from-topic`) against a bare
+//!   rdkafka consumer reading the same topic (needs `--broker`);
+//! - Quix Streams: Kafka replay against its SCS03/SCS13 counters (needs `--broker`).
 //!
 //! See `bench/README.md`. `scripts/bench.sh` sets everything up.
 
@@ -32,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use table::{Row, Target};
+use table::{Row, Section, Target};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -79,7 +86,7 @@ struct Args {
     #[arg(long, default_value = "kent")]
     scale: String,
     /// Months of generated history.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 60)]
     months: u32,
     /// Generator seed.
     #[arg(long, default_value_t = 1)]
@@ -130,6 +137,10 @@ struct Args {
     /// Python interpreter for the baselines.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Run only these sections (the file replay and its memory rows always
+    /// run: the others use its state); default: all.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
     /// Also write the results as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -139,6 +150,13 @@ struct Args {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+impl Args {
+    /// Whether `--only` selects this section.
+    fn wants(&self, section: Section) -> bool {
+        self.only.is_empty() || self.only.contains(&section)
+    }
+}
 
 fn main() {
     let args = Args::parse();
@@ -243,6 +261,16 @@ fn bench(args: &Args) -> Result<bool> {
             path
         }
     };
+    let events_label = match &args.events {
+        Some(path) => path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        None => format!(
+            "{} scale, {} months, seed {}",
+            args.scale, args.months, args.seed
+        ),
+    };
     let input_bytes = std::fs::metadata(&events)?.len();
     let children = count_children(&events)?;
     context.set("events_file", json!(events.display().to_string()));
@@ -251,20 +279,27 @@ fn bench(args: &Args) -> Result<bool> {
 
     let mut rows: Vec<Row> = Vec::new();
     let state = work.join("state-file");
-    let replay = item1_and_5(
+    let replay = file_replay_and_memory(
         &ragline,
         &config_path,
         &config,
         &events,
+        &events_label,
         &state,
         input_bytes,
         children,
         &mut context,
         &mut rows,
     )?;
-    match item4(&config, &state, &mut context) {
-        Ok(mut more) => rows.append(&mut more),
-        Err(error) => rows.push(Row::missing(4, "month-end rebuild", format!("{error:#}"))),
+    if args.wants(Section::MonthEnds) {
+        match month_end_reports(&config, &state, &mut context) {
+            Ok(mut more) => rows.append(&mut more),
+            Err(error) => rows.push(Row::missing(
+                Section::MonthEnds,
+                "every month-end scorecard",
+                format!("{error:#}"),
+            )),
+        }
     }
 
     let duckdb = baseline_available(args, "duckdb");
@@ -275,20 +310,37 @@ fn bench(args: &Args) -> Result<bool> {
         }
     }
     let month = replay.current_date.month();
-    match &duckdb {
-        Ok(()) => match item6_duckdb(
-            args,
-            &ragline,
-            &config_path,
-            &events,
-            &state,
-            month,
-            &context,
-        ) {
-            Ok(row) => rows.push(row),
-            Err(error) => rows.push(Row::missing(6, "DuckDB baseline", format!("{error:#}"))),
-        },
-        Err(reason) => rows.push(Row::missing(6, "DuckDB baseline", reason.clone())),
+    if args.wants(Section::Rebuild) {
+        let name = "rebuild + every month-end report vs DuckDB";
+        match &duckdb {
+            Ok(()) => {
+                match rebuild_vs_duckdb(args, &ragline, &config_path, &events, &state, &replay) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => {
+                        rows.push(Row::missing(Section::Rebuild, name, format!("{error:#}")))
+                    }
+                }
+            }
+            Err(reason) => rows.push(Row::missing(Section::Rebuild, name, reason.clone())),
+        }
+    }
+    if args.wants(Section::Duckdb) {
+        let name = "one month end vs DuckDB";
+        match &duckdb {
+            Ok(()) => match duckdb_one_month(
+                args,
+                &ragline,
+                &config_path,
+                &events,
+                &state,
+                month,
+                &replay,
+            ) {
+                Ok(row) => rows.push(row),
+                Err(error) => rows.push(Row::missing(Section::Duckdb, name, format!("{error:#}"))),
+            },
+            Err(reason) => rows.push(Row::missing(Section::Duckdb, name, reason.clone())),
+        }
     }
 
     let tag = format!(
@@ -302,7 +354,12 @@ fn bench(args: &Args) -> Result<bool> {
     // small topics. Every live run adds its referrals to the same state:
     // `referred` counts them all.
     let mut referred = 0usize;
-    for &kind in &args.live_brokers {
+    let live_brokers: &[LiveBroker] = if args.wants(Section::Live) {
+        &args.live_brokers
+    } else {
+        &[]
+    };
+    for &kind in live_brokers {
         let cluster;
         let servers;
         let broker = match kind {
@@ -322,7 +379,7 @@ fn bench(args: &Args) -> Result<bool> {
                 None => continue,
             },
         };
-        match item3(
+        match live_latency(
             broker,
             kind.label(),
             &format!("{tag}-{}", kind.label().replace(' ', "-")),
@@ -337,7 +394,7 @@ fn bench(args: &Args) -> Result<bool> {
         ) {
             Ok(mut more) => rows.append(&mut more),
             Err(error) => rows.push(Row::missing(
-                3,
+                Section::Live,
                 format!("live latency ({})", kind.label()),
                 format!("{error:#}"),
             )),
@@ -345,21 +402,28 @@ fn bench(args: &Args) -> Result<bool> {
     }
     match &args.broker {
         Some(broker) => {
-            match item2(
-                broker,
-                &tag,
-                &ragline,
-                &config_text,
-                &config_path,
-                &events,
-                &work,
-                args.keep,
-            ) {
-                Ok(mut more) => rows.append(&mut more),
-                Err(error) => rows.push(Row::missing(2, "Kafka replay", format!("{error:#}"))),
+            if args.wants(Section::Kafka) {
+                match kafka_replay(
+                    broker,
+                    &tag,
+                    &ragline,
+                    &config_text,
+                    &config_path,
+                    &events,
+                    &work,
+                    args.keep,
+                ) {
+                    Ok(mut more) => rows.append(&mut more),
+                    Err(error) => rows.push(Row::missing(
+                        Section::Kafka,
+                        "Kafka replay",
+                        format!("{error:#}"),
+                    )),
+                }
             }
             match &quix {
-                Ok(()) => match item6_quix(
+                _ if !args.wants(Section::Quix) => {}
+                Ok(()) => match quix_baseline(
                     broker,
                     &tag,
                     args,
@@ -370,7 +434,7 @@ fn bench(args: &Args) -> Result<bool> {
                 ) {
                     Ok(row) => rows.push(row),
                     Err(error) => rows.push(Row::missing(
-                        6,
+                        Section::Quix,
                         "Quix Streams baseline",
                         format!("{error:#}"),
                     )),
@@ -379,24 +443,32 @@ fn bench(args: &Args) -> Result<bool> {
                     if args.baselines == Baselines::On {
                         bail!("--baselines on: {reason}");
                     }
-                    rows.push(Row::missing(6, "Quix Streams baseline", reason.clone()))
+                    rows.push(Row::missing(
+                        Section::Quix,
+                        "Quix Streams baseline",
+                        reason.clone(),
+                    ))
                 }
             }
         }
         None => {
             let why = "no --broker";
-            rows.push(Row::missing(2, "Kafka replay", why));
-            if args.live_brokers.contains(&LiveBroker::Broker) {
-                rows.push(Row::missing(3, "live latency (tansu)", why));
+            if args.wants(Section::Kafka) {
+                rows.push(Row::missing(Section::Kafka, "Kafka replay", why));
             }
-            rows.push(Row::missing(6, "Quix Streams baseline", why));
+            if live_brokers.contains(&LiveBroker::Broker) {
+                rows.push(Row::missing(Section::Live, "live latency (tansu)", why));
+            }
+            if args.wants(Section::Quix) {
+                rows.push(Row::missing(Section::Quix, "Quix Streams baseline", why));
+            }
         }
     }
     if !args.keep {
         let _ = std::fs::remove_dir_all(&state);
     }
     context.set("load_after", json!(loadavg()));
-    rows.sort_by_key(|row| row.item);
+    rows.sort_by_key(|row| row.section);
 
     let mut text = String::new();
     text.push_str(&format!(
@@ -513,8 +585,18 @@ fn read_and_parse(path: &Path, mut parse: impl FnMut(&[u8]) -> bool) -> Result<(
     Ok((lines, ok, started.elapsed().as_secs_f64()))
 }
 
+/// What the file replay tells the sections after it.
 struct ReplaySummary {
+    /// The state's current date.
     current_date: Date,
+    /// The first month the replay closed (none when it closed no month).
+    first_month_closed: Option<Month>,
+    /// Whole-process time of `ragline replay` (spawn to exit).
+    process_seconds: f64,
+    /// Its own elapsed time (from its JSON summary).
+    elapsed_seconds: f64,
+    /// Its peak RSS.
+    peak_rss_bytes: u64,
 }
 
 fn json_of(text: &str) -> Result<Value> {
@@ -534,11 +616,12 @@ fn number_of(value: &Value, key: &str) -> Result<f64> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn item1_and_5(
+fn file_replay_and_memory(
     ragline: &Path,
     config_path: &Path,
     config: &Config,
     events: &Path,
+    events_label: &str,
     state: &Path,
     input_bytes: u64,
     children: usize,
@@ -557,7 +640,7 @@ fn item1_and_5(
     let decoder_rate = lines as f64 / decoder_seconds;
     context.set("lines", json!(lines));
 
-    log("file replay: ragline replay --input");
+    log("file replay: ragline replay --input (into an empty state)");
     let _ = std::fs::remove_dir_all(state);
     let measured = run_measured(
         Command::new(ragline)
@@ -583,6 +666,10 @@ fn item1_and_5(
         .and_then(Value::as_str)
         .and_then(Date::parse)
         .context("replay summary without a current date")?;
+    let first_month_closed = summary
+        .get("first_month_closed")
+        .and_then(Value::as_str)
+        .and_then(Month::parse);
     let phases: Vec<(String, f64)> = summary
         .get("phase_seconds")
         .and_then(Value::as_object)
@@ -602,24 +689,37 @@ fn item1_and_5(
     context.replay_elapsed = elapsed;
     context.set("replay", summary.clone());
     let cores = measured.cpu() / measured.wall;
+    let rss = measured.max_rss_bytes as f64;
     rows.push(
-        Row::new(1, "file replay, all indicators", rate, "events/s")
-            .ceiling(serde_rate, "read + serde_json::Value parse")
-            .target(Target::ValueAtLeast(500_000.0))
-            .note(format!(
-                "`ragline replay --input` as a child process: {messages:.0} events in {elapsed:.2} s (process wall {:.2} s incl. opening; CPU {:.2} s user + {:.2} s system = {cores:.2} cores on average, RocksDB background threads included); {} of {} lines valid JSON, {} decode; months closed {}",
-                measured.wall,
-                measured.user,
-                measured.system,
-                valid_json,
-                lines,
-                decoded,
-                summary.get("months_closed").cloned().unwrap_or(Value::Null)
-            )),
+        Row::new(
+            Section::FileReplay,
+            format!("file replay of {events_label} ({messages:.0} events), all indicators"),
+            rate,
+            "events/s",
+        )
+        .ceiling(serde_rate, "read + serde_json::Value parse")
+        .target(Target::ValueAtLeast(500_000.0))
+        .note(format!(
+            "`ragline replay --input` into an empty state (the bulk rebuild) as a child process: {messages:.0} events in {elapsed:.2} s (process wall {:.2} s incl. opening; CPU {:.2} s user + {:.2} s system = {cores:.2} cores on average, RocksDB background threads included); peak RSS {} MiB = {} bytes per event (wait4 ru_maxrss); {} of {} lines valid JSON, {} decode; months closed {}",
+            measured.wall,
+            measured.user,
+            measured.system,
+            table::number(rss / 1048576.0),
+            table::number(rss / messages.max(1.0)),
+            valid_json,
+            lines,
+            decoded,
+            summary.get("months_closed").cloned().unwrap_or(Value::Null)
+        )),
     );
     rows.push(
-        Row::new(1, "file replay vs ragline's decoder", rate, "events/s")
-            .ceiling(decoder_rate, "read + ragline::event::Decoder"),
+        Row::new(
+            Section::FileReplay,
+            "file replay vs ragline's decoder",
+            rate,
+            "events/s",
+        )
+        .ceiling(decoder_rate, "read + ragline::event::Decoder"),
     );
 
     log("memory and state size");
@@ -628,9 +728,8 @@ fn item1_and_5(
     let children = children.max(1) as f64;
     let per_event_input = input_bytes as f64 / events_count;
     let per_child_input = input_bytes as f64 / children;
-    let rss = measured.max_rss_bytes as f64;
     rows.push(
-        Row::new(5, "peak RSS per event", rss / events_count, "bytes")
+        Row::new(Section::Memory, "peak RSS per event", rss / events_count, "bytes")
             .ceiling(per_event_input, "input JSON per event")
             .note(format!(
                 "peak RSS of the replay process {} MiB (wait4 ru_maxrss); RocksDB state after close {} MiB; input file {} MiB; {} events, {} distinct children",
@@ -642,12 +741,17 @@ fn item1_and_5(
             )),
     );
     rows.push(
-        Row::new(5, "peak RSS per child", rss / children, "bytes")
-            .ceiling(per_child_input, "input JSON per child"),
+        Row::new(
+            Section::Memory,
+            "peak RSS per child",
+            rss / children,
+            "bytes",
+        )
+        .ceiling(per_child_input, "input JSON per child"),
     );
     rows.push(
         Row::new(
-            5,
+            Section::Memory,
             "RocksDB state per event",
             state_bytes as f64 / events_count,
             "bytes",
@@ -656,7 +760,7 @@ fn item1_and_5(
     );
     rows.push(
         Row::new(
-            5,
+            Section::Memory,
             "RocksDB state per child",
             state_bytes as f64 / children,
             "bytes",
@@ -665,11 +769,21 @@ fn item1_and_5(
     );
     context.set("replay_peak_rss_bytes", json!(measured.max_rss_bytes));
     context.set("state_bytes", json!(state_bytes));
-    Ok(ReplaySummary { current_date })
+    Ok(ReplaySummary {
+        current_date,
+        first_month_closed,
+        process_seconds: measured.wall,
+        elapsed_seconds: elapsed,
+        peak_rss_bytes: measured.max_rss_bytes,
+    })
 }
 
-fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<Vec<Row>> {
-    log("month-end rebuild");
+fn month_end_reports(
+    config: &Arc<Config>,
+    state: &Path,
+    context: &mut RunFacts,
+) -> Result<Vec<Row>> {
+    log("every month-end scorecard, in-process");
     let started = Instant::now();
     let engine = Engine::open(config.clone(), state, Mode::Replay)?;
     let open_seconds = started.elapsed().as_secs_f64();
@@ -698,8 +812,8 @@ fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<V
     context.set("rebuild_bytes", json!(bytes));
     Ok(vec![
         Row::new(
-            4,
-            format!("rebuild {months} month-end scorecards x {} units", units.len()),
+            Section::MonthEnds,
+            format!("{months} month-end scorecards x {} units, in-process", units.len()),
             rebuild,
             "s",
         )
@@ -709,7 +823,12 @@ fn item4(config: &Arc<Config>, state: &Path, context: &mut RunFacts) -> Result<V
             "report::report_json for every month {first}..{last} and every unit, then serde_json::to_vec: {} MiB of JSON; computing {build:.2} s + writing {serialise:.2} s, in-process after Engine::open",
             table::number(bytes as f64 / 1048576.0)
         )),
-        Row::new(4, "Engine::open of the replayed state", open_seconds, "s"),
+        Row::new(
+            Section::MonthEnds,
+            "Engine::open of the replayed state",
+            open_seconds,
+            "s",
+        ),
     ])
 }
 
@@ -779,14 +898,14 @@ fn compare(args: &Args, ragline_report: &Path, baseline: &Path) -> Result<(bool,
     Ok((output.status.success(), tail.join(" ")))
 }
 
-fn item6_duckdb(
+fn duckdb_one_month(
     args: &Args,
     ragline: &Path,
     config_path: &Path,
     events: &Path,
     state: &Path,
     month: Month,
-    context: &RunFacts,
+    replay: &ReplaySummary,
 ) -> Result<Row> {
     log(format!("DuckDB baseline: recompute of {month}"));
     let duck_out = args.work.join(format!("duckdb-{month}.json"));
@@ -804,7 +923,7 @@ fn item6_duckdb(
     let ragline_out = args.work.join(format!("ragline-{month}.json"));
     let report = report_cli(ragline, config_path, state, month, &ragline_out)?;
     let (equal, summary) = compare(args, &ragline_out, &duck_out)?;
-    let ragline_seconds = context.replay_elapsed + report.wall;
+    let ragline_seconds = replay.elapsed_seconds + report.wall;
     let duck_own = duck
         .stderr
         .lines()
@@ -813,7 +932,7 @@ fn item6_duckdb(
         .unwrap_or("")
         .to_string();
     let row = Row::new(
-        6,
+        Section::Duckdb,
         format!("month end {month} from the file: ragline replay + report vs DuckDB"),
         ragline_seconds,
         "s",
@@ -822,7 +941,7 @@ fn item6_duckdb(
     .target(Target::RatioAbove(1.0))
     .note(format!(
         "ratio = DuckDB time / ragline time. ragline: replay {:.2} s (every month closed, all indicators) + `ragline report --all-units` {:.2} s; DuckDB (all cores, {} MiB peak RSS) recomputes 30 of the indicators for this one month ({duck_own}). Agreement: {summary}",
-        context.replay_elapsed,
+        replay.elapsed_seconds,
         report.wall,
         table::number(duck.max_rss_bytes as f64 / 1048576.0),
     ));
@@ -830,6 +949,90 @@ fn item6_duckdb(
         bail!("DuckDB and ragline disagree: {summary}");
     }
     Ok(row)
+}
+
+/// The whole rebuild from the file: `ragline replay` into an empty state (the
+/// file replay's process) plus `ragline report` of every month end of the
+/// history into a directory, against DuckDB computing the same month ends in
+/// one set-based SQL script; `compare.py` checks every month end.
+fn rebuild_vs_duckdb(
+    args: &Args,
+    ragline: &Path,
+    config_path: &Path,
+    events: &Path,
+    state: &Path,
+    replay: &ReplaySummary,
+) -> Result<Row> {
+    let last = replay.current_date.month();
+    let first = replay.first_month_closed.unwrap_or(last).min(last);
+    let range = format!("{first}..{last}");
+    let months = {
+        let (mut count, mut month) = (0usize, first);
+        while month <= last {
+            count += 1;
+            month = month.plus(1);
+        }
+        count
+    };
+    log(format!("rebuild: ragline report --month {range} --out-dir"));
+    let out_dir = args.work.join("ragline-month-ends");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let report = run_measured(
+        Command::new(ragline)
+            .arg("report")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--state")
+            .arg(state)
+            .args(["--month", &range, "--all-units", "--format", "json"])
+            .arg("--out-dir")
+            .arg(&out_dir),
+        HOUR,
+    )?;
+    log(format!(
+        "rebuild: DuckDB, every month end {range} in one script"
+    ));
+    let duck_out = args.work.join(format!("duckdb-{first}-{last}.json"));
+    let duck = run_measured(
+        Command::new(&args.python)
+            .arg(args.baselines_dir.join("duckdb_scorecard.py"))
+            .arg(events)
+            .arg("--config")
+            .arg(config_path)
+            .args(["--month", &range])
+            .arg("--out")
+            .arg(&duck_out),
+        HOUR,
+    )?;
+    let (equal, summary) = compare(args, &out_dir, &duck_out)?;
+    if !equal {
+        bail!("DuckDB and ragline disagree: {summary}");
+    }
+    let ragline_seconds = replay.process_seconds + report.wall;
+    let duck_own = duck
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("duckdb_scorecard:"))
+        .and_then(|line| line.split("; ").last())
+        .unwrap_or("")
+        .to_string();
+    Ok(Row::new(
+        Section::Rebuild,
+        format!("rebuild + every month-end report ({months} month ends {range}): ragline vs DuckDB"),
+        ragline_seconds,
+        "s",
+    )
+    .versus(duck.wall, "DuckDB, every month end in one SQL script")
+    .target(Target::FasterAtLeast(5.0))
+    .note(format!(
+        "ragline {} than DuckDB (target: at least 5x faster). Whole processes, spawn to exit: `ragline replay --input` into an empty state {:.2} s + `ragline report --month {range} --all-units --format json --out-dir` {:.2} s (every indicator, every unit, one file per month end; peak RSS {} / {} MiB); DuckDB (all cores, {} MiB peak RSS) computes 30 of the indicators for every month end of {range} in one SQL script (month ends joined with the facts) from the same file ({duck_own}). Agreement: {summary}",
+        table::faster_text(duck.wall / ragline_seconds.max(1e-9)),
+        replay.process_seconds,
+        report.wall,
+        table::number(replay.peak_rss_bytes as f64 / 1048576.0),
+        table::number(report.max_rss_bytes as f64 / 1048576.0),
+        table::number(duck.max_rss_bytes as f64 / 1048576.0),
+    )))
 }
 
 fn free_port() -> Result<u16> {
@@ -938,7 +1141,7 @@ fn replay_from_topic(ragline: &Path, config: &Path, state: &Path) -> Result<(Val
 }
 
 #[allow(clippy::too_many_arguments)]
-fn item2(
+fn kafka_replay(
     broker: &str,
     tag: &str,
     ragline: &Path,
@@ -974,7 +1177,7 @@ fn item2(
     }
     let rate = number_of(&summary, "events_per_second")?;
     let elapsed = number_of(&summary, "elapsed_seconds")?;
-    Ok(vec![Row::new(2, "Kafka replay (`replay --from-topic`), all indicators", rate, "events/s")
+    Ok(vec![Row::new(Section::Kafka, "Kafka replay (`replay --from-topic`), all indicators", rate, "events/s")
         .ceiling(read as f64 / bare_seconds, "bare rdkafka BaseConsumer")
         .note(format!(
             "{produced} messages on 4 partitions (produced in {produce_seconds:.1} s, {} MiB payload); ragline {elapsed:.2} s (process wall {:.2} s, CPU {:.2} s; also writes values, RAG changes and {} month-end scorecards to the output topics); bare consumer {bare_seconds:.2} s, stopping at the produced count (tansu under-reports the high watermark)",
@@ -1118,7 +1321,7 @@ struct LiveVariant {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn item3(
+fn live_latency(
     broker: kafka::BrokerRef<'_>,
     broker_label: &str,
     tag: &str,
@@ -1359,7 +1562,7 @@ fn live_run(
         let label = &variant.label;
         rows.push(
             Row::new(
-                3,
+                Section::Live,
                 format!("live latency p50 @ {rate}/s, {label}"),
                 stats.p50,
                 "ms",
@@ -1369,7 +1572,7 @@ fn live_run(
         );
         rows.push(target(
             Row::new(
-                3,
+                Section::Live,
                 format!("live latency p99 @ {rate}/s, {label}"),
                 stats.p99,
                 "ms",
@@ -1378,7 +1581,7 @@ fn live_run(
         ));
         rows.push(
             Row::new(
-                3,
+                Section::Live,
                 format!("live latency max @ {rate}/s, {label}"),
                 stats.max,
                 "ms",
@@ -1394,7 +1597,7 @@ fn live_run(
     Ok(rows)
 }
 
-fn item6_quix(
+fn quix_baseline(
     broker: &str,
     tag: &str,
     args: &Args,
@@ -1479,7 +1682,7 @@ fn item6_quix(
     }
     let _ = quix;
     Ok(Row::new(
-        6,
+        Section::Quix,
         format!(
             "Kafka replay of {} months ({lines} events): ragline (all indicators) vs Quix Streams (SCS03, SCS13)",
             args.quix_months

@@ -3,6 +3,43 @@
 
 use serde_json::{json, Value};
 
+/// What a group of rows measures; rows are printed in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Section {
+    /// `ragline replay --input` against reading and parsing the file.
+    FileReplay,
+    /// Peak RSS and RocksDB size of that replay.
+    Memory,
+    /// Every month-end scorecard of every unit, in-process on the replayed state.
+    MonthEnds,
+    /// The whole rebuild (replay + every month-end report) against DuckDB.
+    Rebuild,
+    /// One month end from the file against DuckDB.
+    Duckdb,
+    /// `ragline run` latency, event produced to indicator value received.
+    Live,
+    /// `ragline replay --from-topic` against a bare consumer.
+    Kafka,
+    /// Kafka replay against Quix Streams.
+    Quix,
+}
+
+impl Section {
+    /// The section's name in the JSON output.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::FileReplay => "file-replay",
+            Section::Memory => "memory",
+            Section::MonthEnds => "month-ends",
+            Section::Rebuild => "rebuild",
+            Section::Duckdb => "duckdb",
+            Section::Live => "live",
+            Section::Kafka => "kafka",
+            Section::Quix => "quix",
+        }
+    }
+}
+
 /// A target a row's value (or ratio) is checked against.
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
@@ -12,6 +49,8 @@ pub enum Target {
     ValueBelow(f64),
     /// ratio > bound
     RatioAbove(f64),
+    /// ragline at least `bound` times faster (a `versus` row: ratio >= bound)
+    FasterAtLeast(f64),
 }
 
 impl Target {
@@ -20,6 +59,7 @@ impl Target {
             Target::ValueAtLeast(bound) => format!(">= {} {unit}", number(bound)),
             Target::ValueBelow(bound) => format!("< {} {unit}", number(bound)),
             Target::RatioAbove(bound) => format!("ratio > {}", number(bound)),
+            Target::FasterAtLeast(bound) => format!("ragline >= {}x faster", number(bound)),
         }
     }
 
@@ -28,6 +68,7 @@ impl Target {
             Target::ValueAtLeast(bound) => value >= bound,
             Target::ValueBelow(bound) => value < bound,
             Target::RatioAbove(bound) => ratio.is_some_and(|ratio| ratio > bound),
+            Target::FasterAtLeast(bound) => ratio.is_some_and(|ratio| ratio >= bound),
         }
     }
 }
@@ -35,9 +76,8 @@ impl Target {
 /// One measurement.
 #[derive(Clone, Debug)]
 pub struct Row {
-    /// Measurement number (1-6, as numbered in `bench/README.md`): the table's
-    /// `#` column and row order.
-    pub item: u8,
+    /// What the row belongs to (the row order).
+    pub section: Section,
     /// What was measured.
     pub name: String,
     /// The value, or why there is none.
@@ -46,8 +86,10 @@ pub struct Row {
     pub unit: String,
     /// The ceiling or comparison point, with what it is.
     pub ceiling: Option<(f64, String)>,
-    /// value / ceiling unless stated otherwise in `ratio_note`.
+    /// value / ceiling, or comparison / value for a `versus` row.
     pub ratio: Option<f64>,
+    /// Whether the ratio is comparison / value (printed "N.NNx faster").
+    pub versus: bool,
     /// Target.
     pub target: Option<Target>,
     /// A note (shown under the table).
@@ -56,28 +98,30 @@ pub struct Row {
 
 impl Row {
     /// A measured row without ceiling or target.
-    pub fn new(item: u8, name: impl Into<String>, value: f64, unit: &str) -> Row {
+    pub fn new(section: Section, name: impl Into<String>, value: f64, unit: &str) -> Row {
         Row {
-            item,
+            section,
             name: name.into(),
             value: Ok(value),
             unit: unit.to_string(),
             ceiling: None,
             ratio: None,
+            versus: false,
             target: None,
             note: None,
         }
     }
 
     /// A row that could not be measured.
-    pub fn missing(item: u8, name: impl Into<String>, why: impl Into<String>) -> Row {
+    pub fn missing(section: Section, name: impl Into<String>, why: impl Into<String>) -> Row {
         Row {
-            item,
+            section,
             name: name.into(),
             value: Err(why.into()),
             unit: String::new(),
             ceiling: None,
             ratio: None,
+            versus: false,
             target: None,
             note: None,
         }
@@ -98,6 +142,7 @@ impl Row {
         if let Ok(value) = self.value {
             self.ratio = (value != 0.0).then(|| other / value);
         }
+        self.versus = true;
         self.ceiling = Some((other, what.into()));
         self
     }
@@ -151,13 +196,34 @@ pub fn number(value: f64) -> String {
     }
 }
 
-/// The Markdown table and its notes.
+/// The ratio column: a plain ratio, or "N.NNx faster" / "N.NNx slower" for
+/// a `versus` row.
+fn ratio_text(row: &Row) -> String {
+    match row.ratio {
+        None => "-".into(),
+        Some(ratio) if !row.versus => format!("{ratio:.3}"),
+        Some(ratio) => faster_text(ratio),
+    }
+}
+
+/// A time ratio (other / ragline) as "N.NNx faster" or "N.NNx slower".
+pub fn faster_text(ratio: f64) -> String {
+    if ratio >= 1.0 {
+        format!("{ratio:.2}x faster")
+    } else if ratio > 0.0 {
+        format!("{:.2}x slower", 1.0 / ratio)
+    } else {
+        format!("{ratio:.3}")
+    }
+}
+
+/// The Markdown table and its notes; `#` is the row's position.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| # | measurement | value | ceiling / comparison | ratio | target | met? |\n| --- | --- | ---: | --- | ---: | --- | --- |\n",
     );
     let mut notes = Vec::new();
-    for row in rows {
+    for (index, row) in rows.iter().enumerate() {
         let value = match &row.value {
             Ok(value) => format!("{} {}", number(*value), row.unit),
             Err(why) => format!("n/a ({why})"),
@@ -167,10 +233,7 @@ pub fn markdown(rows: &[Row]) -> String {
             .as_ref()
             .map(|(value, what)| format!("{} {} ({what})", number(*value), row.unit))
             .unwrap_or_else(|| "-".into());
-        let ratio = row
-            .ratio
-            .map(|ratio| format!("{ratio:.3}"))
-            .unwrap_or_else(|| "-".into());
+        let ratio = ratio_text(row);
         let target = row
             .target
             .map(|target| target.text(&row.unit))
@@ -187,7 +250,7 @@ pub fn markdown(rows: &[Row]) -> String {
         }
         out.push_str(&format!(
             "| {} | {name} | {value} | {ceiling} | {ratio} | {target} | {met} |\n",
-            row.item
+            index + 1
         ));
     }
     if !notes.is_empty() {
@@ -203,9 +266,11 @@ pub fn markdown(rows: &[Row]) -> String {
 pub fn json_rows(rows: &[Row]) -> Value {
     Value::Array(
         rows.iter()
-            .map(|row| {
+            .enumerate()
+            .map(|(index, row)| {
                 json!({
-                    "item": row.item,
+                    "position": index + 1,
+                    "section": row.section.key(),
                     "measurement": row.name,
                     "value": row.value.as_ref().ok(),
                     "missing": row.value.as_ref().err(),
@@ -213,6 +278,7 @@ pub fn json_rows(rows: &[Row]) -> Value {
                     "ceiling": row.ceiling.as_ref().map(|(value, _)| value),
                     "ceiling_is": row.ceiling.as_ref().map(|(_, what)| what),
                     "ratio": row.ratio,
+                    "ratio_is": if row.versus { "comparison / value (times faster)" } else { "value / ceiling" },
                     "target": row.target.map(|target| target.text(&row.unit)),
                     "met": row.met(),
                     "note": row.note,

@@ -3,7 +3,8 @@
 //! positive numbers. Live latency runs on librdkafka's mock cluster always;
 //! the broker rows (Kafka replay, live latency on tansu, Quix) only when
 //! `RAGLINE_BROKER` names a test broker (as `scripts/test.sh` sets it); the
-//! baselines only when python3 has duckdb / quixstreams.
+//! DuckDB rows (the whole rebuild, one month end) only when python3 has
+//! duckdb, and then DuckDB must agree with ragline on every month end.
 //!
 //! The `ragline` binary is another package's: the test runs the one next to
 //! `ragline-bench` in the target directory, which `cargo test --workspace`
@@ -53,18 +54,37 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
         output.status.success(),
         "ragline-bench failed:\n{stdout}\n{stderr}"
     );
-    for item in 1..=6 {
-        assert!(
-            stdout.contains(&format!("\n| {item} | ")),
-            "no row of item {item}:\n{stdout}"
-        );
-    }
     assert!(stdout.contains("| decode |"), "no phase table:\n{stdout}");
     let document: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let rows = document["rows"].as_array().unwrap();
+    // Rows are numbered by their position in the printed table.
+    for (index, row) in rows.iter().enumerate() {
+        assert_eq!(row["position"].as_u64(), Some(index as u64 + 1), "{row}");
+        assert!(
+            stdout.contains(&format!("\n| {} | ", index + 1)),
+            "no row {} in the table:\n{stdout}",
+            index + 1
+        );
+    }
+    let sections: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|row| row["section"].as_str().unwrap())
+        .collect();
+    for section in [
+        "file-replay",
+        "memory",
+        "month-ends",
+        "rebuild",
+        "duckdb",
+        "live",
+        "kafka",
+        "quix",
+    ] {
+        assert!(sections.contains(section), "no {section} row:\n{stdout}");
+    }
     let mut measured = std::collections::BTreeSet::new();
     for row in rows {
-        let item = row["item"].as_u64().unwrap();
+        let section = row["section"].as_str().unwrap();
         match row["value"].as_f64() {
             Some(value) => {
                 assert!(value > 0.0, "non-positive value: {row}");
@@ -72,22 +92,23 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
                     assert!(ceiling > 0.0, "non-positive ceiling: {row}");
                     assert!(row["ratio"].as_f64().unwrap() > 0.0, "no ratio: {row}");
                 }
-                measured.insert(item);
+                measured.insert(section);
             }
             None => {
                 let why = row["missing"].as_str().unwrap();
                 let allowed = (broker.is_none() && why.starts_with("no --broker"))
-                    || (item == 6 && why.starts_with("skipped"));
+                    || (matches!(section, "rebuild" | "duckdb" | "quix")
+                        && why.starts_with("skipped"));
                 assert!(allowed, "row not measured: {row}");
             }
         }
     }
     // Live latency runs on librdkafka's mock cluster with or without a broker.
-    for item in [1, 3, 4, 5] {
-        assert!(measured.contains(&item), "item {item} not measured");
+    for section in ["file-replay", "memory", "month-ends", "live"] {
+        assert!(measured.contains(section), "{section} not measured");
     }
     assert!(
-        rows.iter().any(|row| row["item"] == 3
+        rows.iter().any(|row| row["section"] == "live"
             && row["measurement"]
                 .as_str()
                 .unwrap()
@@ -96,6 +117,6 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
         "no live latency row on the mock cluster:\n{stdout}"
     );
     if broker.is_some() {
-        assert!(measured.contains(&2) && measured.contains(&3));
+        assert!(measured.contains("kafka") && measured.contains("live"));
     }
 }

@@ -12,8 +12,8 @@ use crate::config::UnitIdx;
 use crate::history::{self, RowHistory, Span};
 use crate::indicators::{Indicator, Kind};
 use crate::report::{
-    csv_field, csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section,
-    section_row, style, table_open, target_json, target_text, Summary,
+    csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section, section_row,
+    style, table_open, target_json, target_text, CsvText, Summary,
 };
 use crate::scorecard::{amount_json, amount_text, value_text, Rag, Ratio, Reader};
 use rust_decimal::Decimal;
@@ -217,7 +217,8 @@ pub fn report_csv(
     month: Month,
 ) -> Result<String, DisclosureError> {
     let mut publisher = Publisher::new(reader, policy)?;
-    let mut out = csv_header(reader);
+    let mut csv = CsvText::new();
+    csv_header(&mut csv, reader);
     for unit in units {
         let rows = publisher.unit_rows(*unit, month)?;
         let pasts = histories(&mut publisher, span, &rows)?;
@@ -272,17 +273,11 @@ pub fn report_csv(
                 past,
                 history::benchmarks(reader, row.slot, row.date),
             );
-            let line: Vec<String> = fields
-                .iter()
-                .chain(&extra)
-                .map(|field| csv_field(field))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push('\n');
+            csv.line(fields.iter().chain(&extra));
         }
-        out.push_str(&csv_summary(reader, node, month, summary(&rows)));
+        csv_summary(&mut csv, reader, node, month, summary(&rows));
     }
-    Ok(out)
+    Ok(csv.finish())
 }
 
 /// The note under a published table: the policy and the symbols.
