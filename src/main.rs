@@ -481,7 +481,20 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .batch
         .unwrap_or(config.processing.replay_batch_events)
         .max(1);
-    let mut engine = Engine::open(config, &args.state, Mode::Replay)?;
+    let config_again = Arc::clone(&config);
+    let mut engine = match Engine::open(config, &args.state, Mode::Replay) {
+        // Only a whole replay makes that state whole: start it again.
+        Err(ragline::pipeline::EngineError::InterruptedRebuild { .. }) => {
+            eprintln!(
+                "ragline: a bulk rebuild into {} stopped before it finished; starting it again",
+                args.state.display()
+            );
+            std::fs::remove_dir_all(&args.state)
+                .with_context(|| format!("emptying {}", args.state.display()))?;
+            Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?
+        }
+        opened => opened?,
+    };
     engine.set_emit_outputs(args.outputs.is_some() || args.serve);
     engine.set_validation_today(Some(ragline::live::system_today()));
     let dead_letters = args
@@ -530,12 +543,63 @@ fn replay(args: ReplayArgs) -> Result<()> {
     // Into an empty state the whole history is known before anything is
     // folded: the bulk rebuild folds each child once.
     let bulk = engine.is_fresh() && args.batch.is_none() && !args.incremental;
+    let mut rebuilt = false;
     if bulk {
         let options = RebuildOptions {
             events_in_memory: engine.config().processing.rebuild_events_in_memory,
             spill_dir: args.state.join("rebuild-spill"),
         };
-        let mut rebuild = engine.begin_rebuild(options)?;
+        let attempt =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<BatchOutcome> {
+                let mut rebuild = engine.begin_rebuild(options)?;
+                loop {
+                    let batch = source
+                        .next_batch(batch_size)
+                        .with_context(|| format!("reading {}", input.display()))?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    rebuild.feed(&batch)?;
+                    sink.drain(rebuild.engine())?;
+                    if let Some(bar) = &progress {
+                        bar.set_position(source.progress().0);
+                        let rate =
+                            rebuild.consumed() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                        bar.set_message(format!("{} events read, {rate:.0}/s", rebuild.consumed()));
+                    }
+                }
+                if let Some(bar) = &progress {
+                    bar.set_message("folding and closing months");
+                }
+                Ok(rebuild.finish()?)
+            }));
+        match attempt {
+            Ok(outcome) => {
+                total.absorb(outcome?);
+                sink.drain(&engine)?;
+                rebuilt = true;
+            }
+            Err(_) => {
+                // A defect inside ragline, not the input: the batch path
+                // sets the one message whose handling fails aside. Start
+                // again from an empty state.
+                eprintln!(
+                    "ragline: the bulk rebuild failed inside ragline; replaying again batch by batch"
+                );
+                drop(sink);
+                drop(engine);
+                std::fs::remove_dir_all(&args.state)
+                    .with_context(|| format!("emptying {}", args.state.display()))?;
+                engine = Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?;
+                engine.set_emit_outputs(args.outputs.is_some() || args.serve);
+                engine.set_validation_today(Some(ragline::live::system_today()));
+                sink = FileSink::new(&dead_letters, args.outputs.as_deref(), false)?;
+                source = FileSource::open(&input)
+                    .with_context(|| format!("--input {}", input.display()))?;
+            }
+        }
+    }
+    if !rebuilt {
         loop {
             let batch = source
                 .next_batch(batch_size)
@@ -543,41 +607,19 @@ fn replay(args: ReplayArgs) -> Result<()> {
             if batch.is_empty() {
                 break;
             }
-            rebuild.feed(&batch)?;
-            sink.drain(rebuild.engine())?;
+            total.absorb(engine.run_batch(&batch, None)?);
+            sink.drain(&engine)?;
             if let Some(bar) = &progress {
                 bar.set_position(source.progress().0);
-                let rate = rebuild.consumed() as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!("{} events read, {rate:.0}/s", rebuild.consumed()));
+                let rate = total.consumed as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("{} events, {rate:.0}/s", total.consumed));
             }
-        }
-        if let Some(bar) = &progress {
-            bar.set_message("folding and closing months");
-        }
-        total.absorb(rebuild.finish()?);
-        sink.drain(&engine)?;
-    }
-    // The batch-by-batch path: runs only when the bulk rebuild did not.
-    #[allow(clippy::while_immutable_condition)]
-    while !bulk {
-        let batch = source
-            .next_batch(batch_size)
-            .with_context(|| format!("reading {}", input.display()))?;
-        if batch.is_empty() {
-            break;
-        }
-        total.absorb(engine.run_batch(&batch, None)?);
-        sink.drain(&engine)?;
-        if let Some(bar) = &progress {
-            bar.set_position(source.progress().0);
-            let rate = total.consumed as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("{} events, {rate:.0}/s", total.consumed));
-        }
-        // Replay writes without the write-ahead log: a checkpoint bounds
-        // what a crash loses (a later replay resumes after it).
-        if last_checkpoint.elapsed() >= checkpoint_every {
-            engine.flush()?;
-            last_checkpoint = Instant::now();
+            // Replay writes without the write-ahead log: a checkpoint bounds
+            // what a crash loses (a later replay resumes after it).
+            if last_checkpoint.elapsed() >= checkpoint_every {
+                engine.flush()?;
+                last_checkpoint = Instant::now();
+            }
         }
     }
     if let Some(bar) = &progress {

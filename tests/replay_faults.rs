@@ -313,3 +313,90 @@ fn replay_shows_progress_on_a_terminal_only() {
     );
     assert!(screen.contains("replayed"), "the summary follows: {screen}");
 }
+
+/// A replay into an empty state is a bulk rebuild: killed before it
+/// finished, the next replay starts it again from the beginning (the state
+/// is marked as being rebuilt until its last write) and ends with the
+/// scorecards of an uninterrupted replay, which are also those of the
+/// batch-by-batch path.
+#[test]
+fn a_bulk_rebuild_killed_midway_starts_again_to_identical_scorecards() {
+    let directory = tempfile::tempdir().unwrap();
+    // Small feeds, so that dead letters reach the file while events are
+    // still being read.
+    let config = directory.path().join("kent.toml");
+    let kent =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kent.toml"))
+            .unwrap()
+            .replace("replay_batch_events = 500000", "replay_batch_events = 2000");
+    assert!(kent.contains("replay_batch_events = 2000"));
+    std::fs::write(&config, kent).unwrap();
+    let config = text(&config);
+    let input = directory.path().join("history.jsonl");
+    generate(&input, "kent", "6", true);
+    let input_text = text(&input);
+    let bulk_args = |state: &Path, dead: &Path| -> Vec<String> {
+        let mut args: Vec<String> =
+            replay_args(&config, &input_text, &text(state), &text(dead), "1")
+                .into_iter()
+                .map(String::from)
+                .collect();
+        let at = args.iter().position(|arg| arg == "--batch").unwrap();
+        args.drain(at..at + 2);
+        args
+    };
+    let spawn_owned = |args: &[String]| spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The batch path, for reference.
+    let batches = directory.path().join("batches");
+    let (ok, _, stderr) = finish(
+        spawn(&replay_args(
+            &config,
+            &input_text,
+            &text(&batches),
+            &text(&directory.path().join("batches.dead.jsonl")),
+            "2000",
+        )),
+        "batch replay",
+    );
+    assert!(ok, "{stderr}");
+
+    let state = directory.path().join("rebuilt");
+    let dead = directory.path().join("rebuilt.dead.jsonl");
+    let mut killed = false;
+    for delay_ms in [0u64, 100, 300] {
+        let _ = std::fs::remove_dir_all(&state);
+        let _ = std::fs::remove_file(&dead);
+        let mut child = spawn_owned(&bulk_args(&state, &dead));
+        let started = Instant::now();
+        while std::fs::metadata(&dead).map(|meta| meta.len()).unwrap_or(0) == 0 {
+            assert!(started.elapsed() < HANG_LIMIT, "no dead letter was written");
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_some() {
+            continue;
+        }
+        child.kill().unwrap();
+        assert!(
+            !child.wait().unwrap().success(),
+            "the kill landed while it ran"
+        );
+        killed = true;
+        break;
+    }
+    assert!(killed, "a kill landed during the rebuild");
+    let (ok, stdout, stderr) = finish(spawn_owned(&bulk_args(&state, &dead)), "rebuild again");
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("stopped before it finished; starting it again"),
+        "the interrupted rebuild was started again: {stderr}"
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["restatements"], 0, "a rebuild closes months once");
+    let months = ["2016-06", "2016-09"];
+    assert_eq!(reports(&batches, &months), reports(&state, &months));
+}

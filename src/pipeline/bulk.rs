@@ -33,10 +33,10 @@
 //! mid-rebuild is refused at open rather than read as whole.
 
 use super::batch::{EventSpan, PhaseTimer, RefoldContext, Refolded, PARALLEL_MIN_ITEMS};
-use crate::config::LaIdx;
-use crate::event::{Body, OwnerRef};
 use super::live_values::BatchCause;
 use super::*;
+use crate::config::LaIdx;
+use crate::event::{Body, OwnerRef};
 use crate::ledger::OwnerRecord;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -460,4 +460,3 @@ impl Rebuild<'_> {
         Ok(self.outcome)
     }
 }
-

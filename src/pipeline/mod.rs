@@ -76,6 +76,13 @@ pub enum EngineError {
         #[source]
         error: std::io::Error,
     },
+    /// A bulk rebuild into the state stopped before it finished: what the
+    /// state holds is not a whole history.
+    #[error("state directory {path}: a bulk rebuild into it stopped before it finished; delete the directory and replay again")]
+    InterruptedRebuild {
+        /// The directory.
+        path: String,
+    },
     /// The state directory belongs to another format or configuration.
     #[error("state directory {path}: {problem}")]
     Incompatible {

@@ -67,9 +67,9 @@ impl Engine {
             }
         }
         if store.get(Family::Meta, META_REBUILDING)?.is_some() {
-            return Err(incompatible(
-                "a bulk rebuild into it stopped before it finished; delete the directory and replay again".into(),
-            ));
+            return Err(EngineError::InterruptedRebuild {
+                path: name.to_string(),
+            });
         }
         let ledger = Ledger::open(&store, LEDGER_CACHE_CAPACITY)?;
         let config_schema_validation = config.processing.schema_validation;
