@@ -73,16 +73,6 @@ pub enum OwnerRef<'a> {
     Unit(UnitIdx),
 }
 
-impl Owner {
-    /// The borrowed form.
-    pub fn as_ref(&self) -> OwnerRef<'_> {
-        match self {
-            Owner::Child(la, child) => OwnerRef::Child(*la, child),
-            Owner::Unit(unit) => OwnerRef::Unit(*unit),
-        }
-    }
-}
-
 impl OwnerRef<'_> {
     /// The owned form.
     pub fn to_owner(self) -> Owner {
