@@ -849,21 +849,29 @@ fn report_command(args: ReportArgs) -> Result<()> {
             }
             View::Scorecard if args.published => {
                 use ragline::disclosure::render;
+                let shelf = ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?;
                 match args.format {
-                    Format::Json => {
-                        pretty(&render::report_json(&reader, policy, span, &units, month)?)?
-                    }
+                    Format::Json => pretty(&render::report_json(
+                        &reader, policy, span, &shelf, &units, month,
+                    )?)?,
                     Format::Csv => render::report_csv(&reader, policy, span, &units, month)?,
-                    Format::Html => render::report_html(&reader, policy, span, &units, month)?,
+                    Format::Html => {
+                        render::report_html(&reader, policy, span, &shelf, &units, month)?
+                    }
                     Format::Markdown => return Err(markdown_refused()),
                 }
             }
-            View::Scorecard => match args.format {
-                Format::Json => pretty(&report::full_report_json(&reader, &past, &units, month))?,
-                Format::Csv => report::report_csv(&reader, &past, &units, month),
-                Format::Html => report::report_html(&reader, &past, &units, month),
-                Format::Markdown => return Err(markdown_refused()),
-            },
+            View::Scorecard => {
+                let shelf = ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?;
+                match args.format {
+                    Format::Json => pretty(&report::full_report_json(
+                        &reader, &past, &shelf, &units, month,
+                    ))?,
+                    Format::Csv => report::report_csv(&reader, &past, &units, month),
+                    Format::Html => report::report_html(&reader, &past, &shelf, &units, month),
+                    Format::Markdown => return Err(markdown_refused()),
+                }
+            }
             View::UascImpact => {
                 let units = report::uasc_view_units(&reader, unit);
                 match args.format {

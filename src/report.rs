@@ -6,12 +6,17 @@
 //! indicators, `r3m`; plus a `summary` counting indicators by RAG (the
 //! published "LATEST PERFORMANCE RAG RATING"). Numerators and denominators are
 //! exact; `value` is unrounded (decision D27).
+//!
+//! The report's JSON rows also carry the service's `commentary` on the
+//! indicator, unit and month (or `null`), and its HTML tables list that
+//! commentary beneath them (`docs/committee-pack.md`).
 
 use crate::calendar::{Date, Month};
 use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
 use crate::history::{self, Past};
 use crate::indicators::Kind;
+use crate::pack::commentary::{self, Shelf};
 use crate::scorecard::{
     amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader,
     Row,
@@ -214,18 +219,30 @@ pub fn report_row_json(reader: &Reader, past: &Past, row: &Row) -> Value {
 }
 
 /// The JSON report of `ragline report`: as [`report_json`], each row with
-/// its trend, previous outturn and benchmark; `past` knows where the
-/// history starts.
-pub fn full_report_json(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> Value {
+/// its trend, previous outturn, benchmark and the `commentary` `shelf` holds
+/// on it for the month (`null` when none); `past` knows where the history
+/// starts.
+pub fn full_report_json(
+    reader: &Reader,
+    past: &Past,
+    shelf: &Shelf,
+    units: &[UnitIdx],
+    month: Month,
+) -> Value {
     let mut object = Map::new();
     for unit in units {
         let rows = unit_rows(reader, *unit, month);
         let mut card = Map::new();
         for row in &rows {
-            card.insert(
-                reader.catalogue.slots[row.slot as usize].id.clone(),
-                report_row_json(reader, past, row),
-            );
+            let id = &reader.catalogue.slots[row.slot as usize].id;
+            let mut value = report_row_json(reader, past, row);
+            if let Value::Object(fields) = &mut value {
+                fields.insert(
+                    "commentary".into(),
+                    commentary::json(shelf.get(row.unit, id, month)),
+                );
+            }
+            card.insert(id.clone(), value);
         }
         card.insert("summary".into(), Summary::of(&rows).to_json());
         object.insert(reader.config.unit(*unit).id.clone(), Value::Object(card));
@@ -428,11 +445,12 @@ td.num{text-align:right}tr.section td{background:#d9e1f2;font-weight:bold}\
 .green{background:#00b050;color:#fff}.amber{background:#ffc000}.red{background:#c00000;color:#fff}\
 .small{background:#ddebf7}.dot-improved{color:#00b050}.dot-same{color:#ffc000}.dot-worsened{color:#c00000}\
 .summary td{font-weight:bold;text-align:center;min-width:5em}\
+div.commentary{max-width:60em;margin-bottom:2em}div.commentary h4{margin:.8em 0 .2em}p.commentary{margin:.2em 0}p.commentary-author{margin:.2em 0;font-style:italic}\
 td.trend{padding:0 4px}svg.spark{display:block}td.benchmark{white-space:nowrap}td.benchmark .year{color:#666;font-size:11px}\
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}\
 @page{size:A4 landscape;margin:10mm}\
 @media print{body{margin:0;font-size:11px}table{font-size:10px;margin-bottom:1em}th,td{padding:1px 4px}\
-thead{display:table-header-group}tr{break-inside:avoid}\
+thead{display:table-header-group}tr{break-inside:avoid}div.commentary-row{break-inside:avoid}\
 section.unit{break-before:page}section.unit:first-of-type{break-before:auto}}";
 
 /// The CSS class of a rating.
@@ -489,11 +507,13 @@ pub(crate) fn section_row(out: &mut String, reader: &Reader, slot: Slot, current
 }
 
 /// One unit's scorecard table (shared by the HTML report and the live
-/// page), each row with its trend, outturn and benchmarks; `past` knows
-/// where the history starts.
+/// page), each row with its trend, outturn and benchmarks, then the
+/// commentary `shelf` holds on its rows for their month; `past` knows where
+/// the history starts.
 pub fn unit_table_html(
     reader: &Reader,
     past: &Past,
+    shelf: &Shelf,
     unit: UnitIdx,
     rows: &[Row],
     title: &str,
@@ -554,12 +574,63 @@ pub fn unit_table_html(
         "<table class=\"summary\"><tr><th colspan=\"4\">LATEST PERFORMANCE RAG RATING</th></tr><tr><td class=\"green\">GREEN<br>{}</td><td class=\"amber\">AMBER<br>{}</td><td class=\"red\">RED<br>{}</td><td>NONE<br>{}</td></tr></table>",
         summary.green, summary.amber, summary.red, summary.none
     );
+    out.push_str(&commentary_html(
+        reader,
+        shelf,
+        rows.iter().map(|row| (row.slot, row.unit, row.date)),
+    ));
     out
 }
 
-/// The HTML report, one table per unit, each unit on its own printed
-/// page; `past` knows where the history starts.
-pub fn report_html(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month) -> String {
+/// The commentary on a table's rows (slot, unit and as-of date), each under
+/// its indicator's name with its author and date; nothing when no row has
+/// any.
+pub(crate) fn commentary_html(
+    reader: &Reader,
+    shelf: &Shelf,
+    rows: impl IntoIterator<Item = (Slot, UnitIdx, Date)>,
+) -> String {
+    let mut out = String::new();
+    for (slot, unit, date) in rows {
+        let id = &reader.catalogue.slots[slot as usize].id;
+        let Some(commentary) = shelf.get(unit, id, date.month()) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str("<div class=\"commentary\">\n<h3>Commentary</h3>\n");
+        }
+        let _ = writeln!(
+            out,
+            "<div class=\"commentary-row\" data-indicator=\"{}\">\n<h4>{}</h4>",
+            escape(id),
+            escape(&display_name(reader, slot))
+        );
+        for paragraph in crate::pack::render::paragraphs(&commentary.text) {
+            let _ = writeln!(out, "<p class=\"commentary\">{}</p>", escape(paragraph));
+        }
+        let _ = writeln!(
+            out,
+            "<p class=\"commentary-author\">&mdash; {}, {}</p>\n</div>",
+            escape(&commentary.author),
+            commentary.date
+        );
+    }
+    if !out.is_empty() {
+        out.push_str("</div>\n");
+    }
+    out
+}
+
+/// The HTML report, one table per unit with the commentary `shelf` holds
+/// beneath it, each unit on its own printed page; `past` knows where the
+/// history starts.
+pub fn report_html(
+    reader: &Reader,
+    past: &Past,
+    shelf: &Shelf,
+    units: &[UnitIdx],
+    month: Month,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -575,7 +646,7 @@ pub fn report_html(reader: &Reader, past: &Past, units: &[UnitIdx], month: Month
             "<section class=\"unit\" data-unit=\"{}\">",
             escape(&reader.config.unit(*unit).id)
         );
-        out.push_str(&unit_table_html(reader, past, *unit, &rows, &title));
+        out.push_str(&unit_table_html(reader, past, shelf, *unit, &rows, &title));
         out.push_str("</section>\n");
     }
     out.push_str("</body></html>\n");

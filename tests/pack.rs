@@ -840,3 +840,93 @@ fn commentary_moves_no_clock() {
     assert_eq!(summary["months_closed"], 0, "{summary}");
     assert_eq!(summary["current_date"], "2017-05-10", "{summary}");
 }
+
+/// The month-end scorecard shows, beneath each unit's table and in each
+/// JSON row, the latest surviving commentary on the row's indicator, unit
+/// and month. Worked by hand for Kent, May 2017: AS01's commentary `k1`
+/// was revised twice (revision 2 is shown, with its author); CIN01's `k2`
+/// was voided (nothing shown); `k3` is on AS01 for June, so it shows in
+/// June's scorecard only. No other unit or indicator has any.
+#[test]
+fn the_scorecard_shows_the_latest_surviving_commentary_of_each_row() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("history.jsonl");
+    let lines = [
+        r#"{"event_id":"r1","type":"referral","child_id":"c-1","date":"2017-05-10","unit":"dover-cswt"}"#,
+        r#"{"event_id":"r2","type":"referral","child_id":"c-2","date":"2017-06-02","unit":"dover-cswt"}"#,
+        r#"{"event_id":"k1","type":"commentary","date":"2017-06-05","unit":"kent","indicator":"AS01","month":"2017-05","text":"First text.","author":"Analyst"}"#,
+        r#"{"event_id":"k1","revision":1,"type":"commentary","date":"2017-06-05","unit":"kent","indicator":"AS01","month":"2017-05","text":"Second text.","author":"Analyst"}"#,
+        r#"{"event_id":"k1","revision":2,"type":"commentary","date":"2017-06-05","unit":"kent","indicator":"AS01","month":"2017-05","text":"Checked <twice> & agreed.\n\nA second paragraph.","author":"Head of Service"}"#,
+        r#"{"event_id":"k2","type":"commentary","date":"2017-06-05","unit":"kent","indicator":"CIN01","month":"2017-05","text":"Withdrawn.","author":"Analyst"}"#,
+        r#"{"event_id":"k2","revision":1,"void":true,"type":"commentary","date":"2017-06-05","unit":"kent","indicator":"CIN01","month":"2017-05","text":"Withdrawn.","author":"Analyst"}"#,
+        r#"{"event_id":"k3","type":"commentary","date":"2017-07-01","unit":"kent","indicator":"AS01","month":"2017-06","text":"About June.","author":"Team Manager"}"#,
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let state = State::replayed(directory, &input.display().to_string(), "1");
+
+    for published in [false, true] {
+        let mut args = vec!["--month", "2017-05", "--all-units", "--format", "json"];
+        if published {
+            args.push("--published");
+        }
+        let may = state.json(&args);
+        let mut shown = Vec::new();
+        for (unit, card) in may.as_object().unwrap() {
+            for (indicator, row) in card.as_object().unwrap() {
+                if indicator == "summary" {
+                    continue;
+                }
+                let commentary = row
+                    .get("commentary")
+                    .unwrap_or_else(|| panic!("{unit} {indicator}: no commentary field"));
+                if !commentary.is_null() {
+                    shown.push((unit.clone(), indicator.clone()));
+                }
+            }
+        }
+        assert_eq!(
+            shown,
+            [("kent".to_string(), "AS01".to_string())],
+            "published: {published}"
+        );
+        let commentary = &may["kent"]["AS01"]["commentary"];
+        assert_eq!(commentary["text"], "Checked <twice> & agreed.\n\nA second paragraph.");
+        assert_eq!(commentary["author"], "Head of Service");
+        assert_eq!(commentary["date"], "2017-06-05");
+        assert_eq!(commentary["event_id"], "k1");
+        assert!(may["kent"]["CIN01"]["commentary"].is_null(), "voided");
+    }
+    let june = state.scorecard("2017-06");
+    assert_eq!(june["kent"]["AS01"]["commentary"]["text"], "About June.");
+    assert_eq!(june["kent"]["AS01"]["commentary"]["author"], "Team Manager");
+    assert!(june["kent"]["CIN01"]["commentary"].is_null());
+
+    for published in [false, true] {
+        let mut args = vec!["--month", "2017-05", "--unit", "kent", "--format", "html"];
+        if published {
+            args.push("--published");
+        }
+        let html = state.report(&args);
+        assert_eq!(
+            html.matches("<div class=\"commentary-row\"").count(),
+            1,
+            "published: {published}"
+        );
+        assert!(html.contains("<div class=\"commentary-row\" data-indicator=\"AS01\">"));
+        assert!(html.contains(
+            "<p class=\"commentary\">Checked &lt;twice&gt; &amp; agreed.</p>\n<p class=\"commentary\">A second paragraph.</p>\n<p class=\"commentary-author\">&mdash; Head of Service, 2017-06-05</p>"
+        ));
+        for absent in ["First text.", "Second text.", "Withdrawn.", "About June."] {
+            assert!(!html.contains(absent), "{absent} (published: {published})");
+        }
+    }
+    let dover = state.report(&[
+        "--month",
+        "2017-05",
+        "--unit",
+        "dover-cswt",
+        "--format",
+        "html",
+    ]);
+    assert!(!dover.contains("class=\"commentary"));
+}

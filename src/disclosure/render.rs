@@ -11,8 +11,9 @@ use crate::calendar::Month;
 use crate::config::UnitIdx;
 use crate::history::{self, RowHistory, Span};
 use crate::indicators::{Indicator, Kind};
+use crate::pack::commentary::{self, Shelf};
 use crate::report::{
-    csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section, section_row,
+    commentary_html, csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section, section_row,
     style, table_open, target_json, target_text, CsvText, Summary,
 };
 use crate::scorecard::{amount_json, amount_text, value_text, Rag, Ratio, Reader};
@@ -170,12 +171,14 @@ pub fn histories(
 }
 
 /// The published JSON report: unit id to the unit's published scorecard,
-/// each row with its published trend and outturn and its benchmark; `span`
-/// is where the history starts.
+/// each row with its published trend and outturn, its benchmark and the
+/// `commentary` `shelf` holds on it (`null` when none); `span` is where the
+/// history starts.
 pub fn report_json(
     reader: &Reader,
     policy: &Policy,
     span: Span,
+    shelf: &Shelf,
     units: &[UnitIdx],
     month: Month,
 ) -> Result<Value, DisclosureError> {
@@ -197,10 +200,12 @@ pub fn report_json(
                 history::benchmarks(reader, row.slot, row.date),
                 &mut fields,
             );
-            card.insert(
-                reader.catalogue.slots[row.slot as usize].id.clone(),
-                Value::Object(fields),
+            let id = &reader.catalogue.slots[row.slot as usize].id;
+            fields.insert(
+                "commentary".into(),
+                commentary::json(shelf.get(row.unit, id, month)),
             );
+            card.insert(id.clone(), Value::Object(fields));
         }
         card.insert("summary".into(), summary(&rows).to_json());
         object.insert(reader.config.unit(*unit).id.clone(), Value::Object(card));
@@ -297,9 +302,11 @@ pub fn legend_html(policy: &Policy) -> String {
 }
 
 /// One unit's published scorecard table (the published report and page),
-/// `pasts` holding each row's published history ([`histories`]).
+/// `pasts` holding each row's published history ([`histories`]), then the
+/// commentary `shelf` holds on its rows.
 pub fn unit_table_html(
     reader: &Reader,
+    shelf: &Shelf,
     unit: UnitIdx,
     rows: &[PublishedRow],
     pasts: &[RowHistory<Published<Ratio>>],
@@ -362,6 +369,11 @@ pub fn unit_table_html(
         "<table class=\"summary\"><tr><th colspan=\"4\">LATEST PERFORMANCE RAG RATING</th></tr><tr><td class=\"green\">GREEN<br>{}</td><td class=\"amber\">AMBER<br>{}</td><td class=\"red\">RED<br>{}</td><td>NONE<br>{}</td></tr></table>",
         summary.green, summary.amber, summary.red, summary.none
     );
+    out.push_str(&commentary_html(
+        reader,
+        shelf,
+        rows.iter().map(|row| (row.slot, row.unit, row.date)),
+    ));
     out
 }
 
@@ -371,6 +383,7 @@ pub fn report_html(
     reader: &Reader,
     policy: &Policy,
     span: Span,
+    shelf: &Shelf,
     units: &[UnitIdx],
     month: Month,
 ) -> Result<String, DisclosureError> {
@@ -393,7 +406,9 @@ pub fn report_html(
             "<section class=\"unit\" data-unit=\"{}\">",
             escape(&reader.config.unit(*unit).id)
         );
-        out.push_str(&unit_table_html(reader, *unit, &rows, &pasts, &title));
+        out.push_str(&unit_table_html(
+            reader, shelf, *unit, &rows, &pasts, &title,
+        ));
         out.push_str("</section>\n");
     }
     out.push_str("</body></html>\n");

@@ -168,15 +168,7 @@ fn page_json(reader: &Reader, page: &ExceptionPage) -> Value {
     );
     object.insert(
         "commentary".into(),
-        match &page.commentary {
-            Some(commentary) => json!({
-                "text": commentary.text,
-                "author": commentary.author,
-                "date": commentary.date.to_string(),
-                "event_id": commentary.event_id,
-            }),
-            None => Value::Null,
-        },
+        super::commentary::json(page.commentary.as_ref()),
     );
     object.insert(
         "data_notes".into(),
@@ -371,7 +363,7 @@ pub fn exceptions_html(
 }
 
 /// The paragraphs of a commentary text (split at blank lines).
-fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
     text.split("\n\n")
         .map(str::trim)
         .filter(|paragraph| !paragraph.is_empty())

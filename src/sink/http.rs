@@ -315,6 +315,7 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
         }
         Some(current) if published => {
             use crate::disclosure::{render, table::Publisher};
+            let shelf = page_shelf(engine, unit);
             let title = format!(
                 "Scorecard - {} - as at {current} (published)",
                 config.unit(unit).name
@@ -327,7 +328,7 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
             match rows {
                 Ok((rows, pasts)) => {
                     out.push_str(&render::unit_table_html(
-                        &reader, unit, &rows, &pasts, &title,
+                        &reader, &shelf, unit, &rows, &pasts, &title,
                     ));
                     out.push_str(&render::legend_html(&config.disclosure));
                 }
@@ -345,13 +346,26 @@ fn page_of(engine: &crate::pipeline::Engine, unit_id: &str, published: bool) -> 
         Some(current) => {
             let rows = report::unit_rows_at(&reader, unit, current);
             let title = format!("Scorecard - {} - as at {current}", config.unit(unit).name);
+            let shelf = page_shelf(engine, unit);
             out.push_str(&report::unit_table_html(
-                &reader, &past, unit, &rows, &title,
+                &reader, &past, &shelf, unit, &rows, &title,
             ));
         }
     }
     out.push_str("</body></html>\n");
     Some(out)
+}
+
+/// The commentary a page shows on a unit's rows; unreadable commentary
+/// leaves the figures shown without it.
+fn page_shelf(
+    engine: &crate::pipeline::Engine,
+    unit: crate::config::UnitIdx,
+) -> crate::pack::commentary::Shelf {
+    crate::pack::commentary::Shelf::of_units(engine.store(), &[unit]).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the scorecard page shows no commentary");
+        Default::default()
+    })
 }
 
 fn escape(text: &str) -> String {
