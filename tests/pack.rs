@@ -890,7 +890,10 @@ fn the_scorecard_shows_the_latest_surviving_commentary_of_each_row() {
             "published: {published}"
         );
         let commentary = &may["kent"]["AS01"]["commentary"];
-        assert_eq!(commentary["text"], "Checked <twice> & agreed.\n\nA second paragraph.");
+        assert_eq!(
+            commentary["text"],
+            "Checked <twice> & agreed.\n\nA second paragraph."
+        );
         assert_eq!(commentary["author"], "Head of Service");
         assert_eq!(commentary["date"], "2017-06-05");
         assert_eq!(commentary["event_id"], "k1");

@@ -13,8 +13,8 @@ use crate::history::{self, RowHistory, Span};
 use crate::indicators::{Indicator, Kind};
 use crate::pack::commentary::{self, Shelf};
 use crate::report::{
-    commentary_html, csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section, section_row,
-    style, table_open, target_json, target_text, CsvText, Summary,
+    commentary_html, csv_header, csv_summary, display_name, dot_arrow, escape, rag_class, section,
+    section_row, style, table_open, target_json, target_text, CsvText, Summary,
 };
 use crate::scorecard::{amount_json, amount_text, value_text, Rag, Ratio, Reader};
 use rust_decimal::Decimal;

@@ -526,6 +526,33 @@ mod tests {
         assert_eq!(scs01_cell(&pages[&PageKey::published("n-cswt")]), "c");
     }
 
+    /// Commentary on March 2017 (the current month) shows beneath the
+    /// table of its unit, exact and published; February's does not.
+    #[test]
+    fn the_live_pages_show_the_commentary_of_the_current_month() {
+        let mut engine = engine_with_referrals("");
+        let lines = vec![
+            r#"{"event_id":"k1","type":"commentary","date":"2017-03-02","unit":"north","indicator":"SCS01","month":"2017-03","text":"Seven open in March.","author":"Team Manager"}"#.to_string(),
+            r#"{"event_id":"k2","type":"commentary","date":"2017-03-02","unit":"north","indicator":"SCS01","month":"2017-02","text":"About February.","author":"Analyst"}"#.to_string(),
+        ];
+        let outcome = engine
+            .run_batch(&crate::event::RawMessage::file_lines("pages", lines), None)
+            .unwrap();
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        let shared = Shared::new(engine, true);
+        let page = |key: PageKey| match current_page(&shared, &key) {
+            Page::Html(html) => html,
+            _ => panic!("a page for {key:?}"),
+        };
+        for key in [PageKey::exact("north"), PageKey::published("north")] {
+            let html = page(key);
+            assert!(html.contains("<div class=\"commentary-row\" data-indicator=\"SCS01\">"));
+            assert!(html.contains("<p class=\"commentary\">Seven open in March.</p>\n<p class=\"commentary-author\">&mdash; Team Manager, 2017-03-02</p>"));
+            assert!(!html.contains("About February."));
+        }
+        assert!(!page(PageKey::exact("south")).contains("class=\"commentary"));
+    }
+
     #[test]
     fn published_pages_can_be_switched_off() {
         let engine = engine_with_referrals("[disclosure]\noutputs = [\"report\"]\n");
