@@ -4,15 +4,14 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ragline::calendar::Month;
 use ragline::config::Config;
-use ragline::pipeline::{BatchOutcome, Engine, Mode, RebuildOptions};
+use ragline::pipeline::{Engine, Mode};
 use ragline::report;
-use ragline::sink::files::FileSink;
-use ragline::source::file::FileSource;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+
+mod cli;
 
 /// mimalloc: the engine allocates many small, short-lived strings and vectors.
 #[global_allocator]
@@ -264,8 +263,8 @@ fn main() {
     let result = match cli.command {
         Command::Generate(args) => generate(args),
         Command::Run(args) => run(args),
-        Command::Replay(args) if args.from_topic => replay_from_topic(args),
-        Command::Replay(args) => replay(args),
+        Command::Replay(args) if args.from_topic => cli::replay::from_topic(args),
+        Command::Replay(args) => cli::replay::from_file(args),
         Command::Report(args) => report_command(args),
         Command::Import(command) => ragline::import::cli::run(command),
         Command::CheckConfig { config } => check_config(&config),
@@ -450,246 +449,6 @@ fn generate(args: GenerateArgs) -> Result<()> {
             returns.children,
             dir.display()
         );
-    }
-    Ok(())
-}
-
-/// mimalloc's `mi_option_purge_delay` (15 in mimalloc v2 and v3; the sys
-/// crate does not export it as a constant) and its default, 10 ms.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-const MI_PURGE_DELAY_DEFAULT: std::os::raw::c_long = 10;
-
-/// Keeps freed memory instead of returning it to the OS 10 ms after it is
-/// freed: a replay (file or topic) frees and allocates hundreds of megabytes
-/// per batch,
-/// and faulting them in again (zeroed pages) cost about a tenth of replay
-/// time. Left alone when `MIMALLOC_PURGE_DELAY` set something else.
-fn keep_freed_memory() {
-    // SAFETY: reading and setting a mimalloc option has no precondition;
-    // options may change at any time.
-    unsafe {
-        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == MI_PURGE_DELAY_DEFAULT {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
-        }
-    }
-}
-
-fn replay(args: ReplayArgs) -> Result<()> {
-    keep_freed_memory();
-    let config = load_config(&args.config)?;
-    let batch_size = args
-        .batch
-        .unwrap_or(config.processing.replay_batch_events)
-        .max(1);
-    let config_again = Arc::clone(&config);
-    let mut engine = match Engine::open(config, &args.state, Mode::Replay) {
-        // Only a whole replay makes that state whole: start it again.
-        Err(ragline::pipeline::EngineError::InterruptedRebuild { .. }) => {
-            eprintln!(
-                "ragline: a bulk rebuild into {} stopped before it finished; starting it again",
-                args.state.display()
-            );
-            std::fs::remove_dir_all(&args.state)
-                .with_context(|| format!("emptying {}", args.state.display()))?;
-            Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?
-        }
-        opened => opened?,
-    };
-    engine.set_emit_outputs(args.outputs.is_some() || args.serve);
-    engine.set_validation_today(Some(ragline::live::system_today()));
-    let dead_letters = args
-        .dead_letters
-        .clone()
-        .unwrap_or_else(|| args.state.join("dead-letters.jsonl"));
-    let input = args.input.clone().context("--input is required")?;
-    let mut source =
-        FileSource::open(&input).with_context(|| format!("--input {}", input.display()))?;
-    // A state that already holds lines of this file (a replay that was
-    // stopped, or the file has grown) resumes after the last line applied.
-    let resume_after = engine.file_position(&input.display().to_string());
-    if let Some(line) = resume_after {
-        source
-            .skip_lines(line)
-            .with_context(|| format!("reading {}", input.display()))?;
-        eprintln!(
-            "ragline: {} already holds {} up to line {line}; resuming after it",
-            args.state.display(),
-            input.display()
-        );
-    }
-    let mut sink = FileSink::new(
-        &dead_letters,
-        args.outputs.as_deref(),
-        resume_after.is_some(),
-    )?;
-    // A progress bar on a terminal (events/s and time left, by bytes of
-    // the file); nothing in pipes or with --json.
-    let progress =
-        (!args.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-            let bar = indicatif::ProgressBar::new(source.progress().1);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "replay {bar:30} {percent:>3}% {msg} (about {eta} left)",
-                )
-                .expect("a valid template"),
-            );
-            bar
-        });
-    let started = Instant::now();
-    let checkpoint_every =
-        std::time::Duration::from_secs(engine.config().processing.replay_checkpoint_seconds);
-    let mut last_checkpoint = Instant::now();
-    let mut total = BatchOutcome::default();
-    // Into an empty state the whole history is known before anything is
-    // folded: the bulk rebuild folds each child once.
-    let bulk = engine.is_fresh() && args.batch.is_none() && !args.incremental;
-    let mut rebuilt = false;
-    if bulk {
-        let options = RebuildOptions {
-            events_in_memory: engine.config().processing.rebuild_events_in_memory,
-            spill_dir: args.state.join("rebuild-spill"),
-        };
-        let attempt =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<BatchOutcome> {
-                let mut rebuild = engine.begin_rebuild(options)?;
-                loop {
-                    let batch = source
-                        .next_batch(batch_size)
-                        .with_context(|| format!("reading {}", input.display()))?;
-                    if batch.is_empty() {
-                        break;
-                    }
-                    rebuild.feed(&batch)?;
-                    sink.drain(rebuild.engine())?;
-                    if let Some(bar) = &progress {
-                        bar.set_position(source.progress().0);
-                        let rate =
-                            rebuild.consumed() as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                        bar.set_message(format!("{} events read, {rate:.0}/s", rebuild.consumed()));
-                    }
-                }
-                if let Some(bar) = &progress {
-                    bar.set_message("folding and closing months");
-                }
-                Ok(rebuild.finish()?)
-            }));
-        match attempt {
-            Ok(outcome) => {
-                total.absorb(outcome?);
-                sink.drain(&engine)?;
-                rebuilt = true;
-            }
-            Err(_) => {
-                // A defect inside ragline, not the input: the batch path
-                // sets the one message whose handling fails aside. Start
-                // again from an empty state.
-                eprintln!(
-                    "ragline: the bulk rebuild failed inside ragline; replaying again batch by batch"
-                );
-                drop(sink);
-                drop(engine);
-                std::fs::remove_dir_all(&args.state)
-                    .with_context(|| format!("emptying {}", args.state.display()))?;
-                engine = Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?;
-                engine.set_emit_outputs(args.outputs.is_some() || args.serve);
-                engine.set_validation_today(Some(ragline::live::system_today()));
-                sink = FileSink::new(&dead_letters, args.outputs.as_deref(), false)?;
-                source = FileSource::open(&input)
-                    .with_context(|| format!("--input {}", input.display()))?;
-            }
-        }
-    }
-    if !rebuilt {
-        loop {
-            let batch = source
-                .next_batch(batch_size)
-                .with_context(|| format!("reading {}", input.display()))?;
-            if batch.is_empty() {
-                break;
-            }
-            total.absorb(engine.run_batch(&batch, None)?);
-            sink.drain(&engine)?;
-            if let Some(bar) = &progress {
-                bar.set_position(source.progress().0);
-                let rate = total.consumed as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!("{} events, {rate:.0}/s", total.consumed));
-            }
-            // Replay writes without the write-ahead log: a checkpoint bounds
-            // what a crash loses (a later replay resumes after it).
-            if last_checkpoint.elapsed() >= checkpoint_every {
-                engine.flush()?;
-                last_checkpoint = Instant::now();
-            }
-        }
-    }
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    engine.flush()?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let rate = total.consumed as f64 / elapsed.max(1e-9);
-    let rejected: BTreeMap<&str, u64> = total
-        .rejected
-        .iter()
-        .map(|(code, count)| (code.as_str(), *count))
-        .collect();
-    let rejected_total: u64 = rejected.values().sum();
-    total.months_closed.sort_unstable();
-    let clock = engine.clock();
-    if args.json {
-        let summary = serde_json::json!({
-            "input": input.display().to_string(),
-            "state": args.state.display().to_string(),
-            "messages": total.consumed,
-            "applied": total.applied,
-            "duplicates": total.duplicates,
-            "rejected": rejected_total,
-            "rejected_by_reason": rejected,
-            "months_closed": total.months_closed.len(),
-            "first_month_closed": total.months_closed.first().map(|month| month.to_string()),
-            "last_month_closed": clock.last_closed.map(|month| month.to_string()),
-            "restatements": total.restatements,
-            "current_date": clock.current().map(|date| date.to_string()),
-            "elapsed_seconds": elapsed,
-            "events_per_second": rate,
-            "dead_letters": dead_letters.display().to_string(),
-            "phase_seconds": ragline::pipeline::PHASES.iter().zip(total.phase_seconds).map(|(name, seconds)| (name.to_string(), serde_json::json!(seconds))).collect::<serde_json::Map<_, _>>(),
-        });
-        println!("{summary}");
-    } else {
-        println!("replayed {} into {}", input.display(), args.state.display());
-        println!("  messages        {:>12}", total.consumed);
-        println!("  applied         {:>12}", total.applied);
-        println!("  duplicates      {:>12}", total.duplicates);
-        println!(
-            "  rejected        {:>12}  -> {}",
-            rejected_total,
-            dead_letters.display()
-        );
-        for (code, count) in &rejected {
-            println!("    {code:<22}{count:>8}");
-        }
-        match (total.months_closed.first(), clock.last_closed) {
-            (Some(first), Some(last)) => println!(
-                "  months closed   {:>12}  ({first} .. {last})",
-                total.months_closed.len()
-            ),
-            _ => println!("  months closed   {:>12}", 0),
-        }
-        println!("  restatements    {:>12}", total.restatements);
-        if let Some(current) = clock.current() {
-            println!("  current date    {:>12}", current.to_string());
-        }
-        println!("  elapsed         {elapsed:>10.2} s  ({rate:.0} events/s)");
-        let phases: Vec<String> = ragline::pipeline::PHASES
-            .iter()
-            .zip(total.phase_seconds)
-            .map(|(name, seconds)| format!("{name} {seconds:.2}"))
-            .collect();
-        println!("  phases (s)      {}", phases.join(", "));
-    }
-    if args.serve {
-        serve_until_signal(ragline::live::Shared::new(engine, true))?;
     }
     Ok(())
 }
@@ -999,54 +758,4 @@ fn run(args: RunArgs) -> Result<()> {
         );
         Ok(())
     })
-}
-
-fn replay_from_topic(args: ReplayArgs) -> Result<()> {
-    keep_freed_memory();
-    let config = load_config(&args.config)?;
-    if args.state.exists()
-        && std::fs::read_dir(&args.state)
-            .map(|mut entries| entries.next().is_some())
-            .unwrap_or(false)
-    {
-        bail!(
-            "--state {}: replay --from-topic rebuilds into a fresh (empty) state directory",
-            args.state.display()
-        );
-    }
-    let topic = config.kafka.input_topic.clone();
-    let shared = ragline::live::open(config, &args.state, Mode::Replay)?;
-    let options = ragline::live::LiveOptions {
-        mode: Mode::Replay,
-        fixed_today: None,
-        until_caught_up: true,
-    };
-    let started = Instant::now();
-    let summary = ragline::live::run(
-        &shared,
-        &options,
-        &std::sync::atomic::AtomicBool::new(false),
-    )?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let engine = shared.engine.lock().expect("the loop has finished");
-    engine.flush()?;
-    let clock = engine.clock();
-    let summary_json = serde_json::json!({
-        "input": format!("kafka:{topic}"),
-        "state": args.state.display().to_string(),
-        "messages": summary.consumed,
-        "applied": summary.applied,
-        "rejected": summary.rejected,
-        "outputs_delivered": summary.delivered,
-        "last_month_closed": clock.last_closed.map(|month| month.to_string()),
-        "current_date": clock.current().map(|date| date.to_string()),
-        "elapsed_seconds": elapsed,
-        "events_per_second": summary.consumed as f64 / elapsed.max(1e-9),
-    });
-    if args.json {
-        println!("{summary_json}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&summary_json)?);
-    }
-    Ok(())
 }
