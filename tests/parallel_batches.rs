@@ -13,13 +13,12 @@
 mod common;
 #[allow(dead_code)]
 mod model;
-use common::engine::config_text;
+use common::engine::{closed_month_scorecards, config_text, family_records};
 use common::*;
 use proptest::prelude::*;
 use ragline::config::Config;
 use ragline::event::RawMessage;
 use ragline::pipeline::{Engine, Mode};
-use ragline::report;
 use ragline::store::Family;
 use serde_json::Value;
 use std::path::Path;
@@ -63,32 +62,12 @@ impl Engined {
 
     /// Every key and value of a column family, in key order.
     fn family(&self, family: Family) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut records = Vec::new();
-        self.engine
-            .store()
-            .for_each(family, |key, value| {
-                records.push((key.to_vec(), value.to_vec()));
-                true
-            })
-            .unwrap();
-        records
+        family_records(&self.engine, family)
     }
 
     /// The month-end scorecard of every unit, as JSON, for every closed month.
     fn scorecards(&self) -> Vec<String> {
-        let clock = self.engine.clock();
-        let (Some(first), Some(last)) = (clock.first_month, clock.last_closed) else {
-            return Vec::new();
-        };
-        let reader = self.engine.reader();
-        let units = self.engine.config().unit_indices();
-        let mut month = first;
-        let mut out = Vec::new();
-        while month <= last {
-            out.push(report::report_json(&reader, &units, month).to_string());
-            month = month.plus(1);
-        }
-        out
+        closed_month_scorecards(&self.engine)
     }
 }
 

@@ -10,8 +10,10 @@
 //!    writes dead letters to the outbox at once and holds the events,
 //!    partitioned by the hash of their event id. Beyond
 //!    `processing.rebuild_events_in_memory` events, every partition is
-//!    appended to its own spill file and memory is emptied, so a history of
-//!    any length needs a fixed amount of memory.
+//!    appended to its own spill file and memory is emptied. Admitting and
+//!    folding then hold one partition at a time, read back whole: about a
+//!    64th of the history (no partition is split further), so memory grows
+//!    with the history's length, 64 times slower than without spilling.
 //! 2. [`Rebuild::finish`] applies the revision rules to each id partition
 //!    on its own: they see every arrival of an id, in input order, as the
 //!    batch driver's ledger does (a higher revision may move an event to
@@ -323,7 +325,9 @@ impl Rebuild<'_> {
                 }
             }
             let mut survives = vec![false; events.len()];
-            // In key order: RocksDB's memtable takes sorted keys far faster.
+            // In key order: RocksDB's memtable takes sorted keys far faster
+            // (in a profile of 60 months of Kent, memtable inserts fell from
+            // 19 % to 4 % of the rebuild).
             let mut positions: Vec<usize> = survivors.into_values().collect();
             positions.sort_unstable_by(|&one, &other| {
                 (events[one].la, events[one].id.as_str())
@@ -442,7 +446,6 @@ impl Rebuild<'_> {
         // The shared last steps: clock, month close, live values, commit
         // (which also ends the rebuild).
         batch.delete(Family::Meta, META_REBUILDING);
-        let outputs_before = self.outcome.outputs;
         engine.advance(
             refolded_all,
             span,
@@ -453,7 +456,6 @@ impl Rebuild<'_> {
             &mut self.outcome,
             &mut timer,
         )?;
-        debug_assert!(self.outcome.outputs >= outputs_before);
         // The ledger cache is empty and the store is not: later batches
         // read what they need.
         engine.ledger = Ledger::open(&engine.store, LEDGER_CACHE_CAPACITY)?;

@@ -215,3 +215,34 @@ pub fn readings(engine: &Engine) -> Vec<(i64, i64)> {
     }
     out
 }
+
+/// Every key and value of one column family of an engine's state, in key
+/// order (for byte-for-byte comparisons of two states).
+pub fn family_records(engine: &Engine, family: ragline::store::Family) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut records = Vec::new();
+    engine
+        .store()
+        .for_each(family, |key, value| {
+            records.push((key.to_vec(), value.to_vec()));
+            true
+        })
+        .unwrap();
+    records
+}
+
+/// The month-end scorecard of every unit, as JSON, for every closed month.
+pub fn closed_month_scorecards(engine: &Engine) -> Vec<String> {
+    let clock = engine.clock();
+    let (Some(first), Some(last)) = (clock.first_month, clock.last_closed) else {
+        return Vec::new();
+    };
+    let reader = engine.reader();
+    let units = engine.config().unit_indices();
+    let mut month = first;
+    let mut out = Vec::new();
+    while month <= last {
+        out.push(ragline::report::report_json(&reader, &units, month).to_string());
+        month = month.plus(1);
+    }
+    out
+}
