@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod pack;
 pub mod pipeline;
 pub mod report;
+pub mod route;
 pub mod scorecard;
 pub mod secrets;
 pub mod series;

@@ -110,6 +110,7 @@ impl Engine {
         self.ledger.reserve(references.len());
         let mut span = EventSpan::default();
         admit_events(&mut self.ledger, events, &mut outcome, &mut span);
+        span.merge(self.shared_span);
 
         // 3. Re-fold touched owners and diff their contributions.
         let touched = self.ledger.touched().to_vec();
@@ -146,6 +147,7 @@ impl Engine {
             &mut outcome,
             &mut timer,
         )?;
+        self.shared_span = EventSpan::default();
         Ok(outcome)
     }
 
@@ -468,6 +470,13 @@ impl EventSpan {
     pub(super) fn include(&mut self, date: Date) {
         self.latest = Some(self.latest.map_or(date, |held| held.max(date)));
         self.earliest = Some(self.earliest.map_or(date, |held| held.min(date)));
+    }
+
+    /// Widens this span by another.
+    pub(super) fn merge(&mut self, other: EventSpan) {
+        for date in [other.latest, other.earliest].into_iter().flatten() {
+            self.include(date);
+        }
     }
 }
 

@@ -36,7 +36,10 @@ impl Engine {
             for (slot, slot_def) in self.catalogue.reported() {
                 if matches!(slot_def.def.query, Query::Caseload { .. }) {
                     for unit in 0..self.config.units.len() {
-                        checks.insert((slot, UnitIdx(unit as u32)), month);
+                        let unit = UnitIdx(unit as u32);
+                        if self.owns(unit) {
+                            checks.insert((slot, unit), month);
+                        }
                     }
                 }
             }
@@ -135,6 +138,9 @@ impl Engine {
         let slots: Vec<Slot> = self.catalogue.reported().map(|(slot, _)| slot).collect();
         for unit in 0..self.config.units.len() {
             let unit = UnitIdx(unit as u32);
+            if !self.owns(unit) {
+                continue;
+            }
             for &slot in &slots {
                 let (main, r3m) = self.readings(slot, unit, month);
                 let record = Recorded {

@@ -25,6 +25,9 @@ impl Engine {
             let caseload = matches!(slot_def.def.query, Query::Caseload { .. });
             for unit in 0..self.config.units.len() {
                 let unit = UnitIdx(unit as u32);
+                if !self.owns(unit) {
+                    continue;
+                }
                 if all || (caseload && caseload_touched) || changed.contains_key(&(slot, unit)) {
                     pairs.push((slot, unit));
                 }

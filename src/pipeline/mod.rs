@@ -8,7 +8,7 @@
 //! this same path with another source.
 
 use crate::calendar::{Date, Month, Window};
-use crate::config::{Config, ConfigError, UnitIdx};
+use crate::config::{Config, ConfigError, LaIdx, UnitIdx};
 use crate::contrib::{self, Point, Slot};
 use crate::event::{Decoder, Event, Owner, Position, RawMessage, Rejection, RejectionCode};
 use crate::fold::{self, AnomalyReason};
@@ -304,6 +304,12 @@ pub struct Engine {
     /// Threads for decoding and re-folding large batches
     /// (`processing.threads`); none when that is 1.
     pool: Option<rayon::ThreadPool>,
+    /// The authorities whose units this engine closes, restates and
+    /// reports (one partition of a scaled-out deployment); `None`: all.
+    owned: Option<FxHashSet<LaIdx>>,
+    /// Clock readings shared by the other partitions of a scaled-out
+    /// deployment, merged into the clock by the next batch.
+    shared_span: batch::EventSpan,
 }
 
 impl Engine {
@@ -318,6 +324,36 @@ impl Engine {
     /// from `processing.schema_validation`).
     pub fn set_schema_validator(&mut self, validator: Option<jsonschema::Validator>) {
         self.schema = validator;
+    }
+
+    /// Makes this engine one partition of a scaled-out deployment
+    /// (`docs/scale-out.md`): it closes months, restates them and emits
+    /// live values and scorecards for the units of `authorities` only
+    /// (`None`: every authority, the single-instance default). Events of
+    /// other authorities must not reach it.
+    pub fn set_owned_authorities(&mut self, authorities: Option<&[LaIdx]>) {
+        self.owned = authorities.map(|list| list.iter().copied().collect());
+    }
+
+    /// Whether this engine reports `unit` (see [`Engine::set_owned_authorities`]).
+    pub(super) fn owns(&self, unit: UnitIdx) -> bool {
+        self.owned
+            .as_ref()
+            .is_none_or(|owned| owned.contains(&self.config.unit(unit).la))
+    }
+
+    /// Merges the clock of another partition of a scaled-out deployment
+    /// (its latest admitted fact and first month): the next batch moves
+    /// this engine's clock as if it had admitted those facts itself, and
+    /// closes the months that makes closeable. Merging is idempotent and
+    /// commutative, so clock records may arrive twice and in any order.
+    pub fn merge_clock(&mut self, other: &Clock) {
+        if let Some(latest) = other.latest_event {
+            self.shared_span.include(latest);
+        }
+        if let Some(first) = other.first_month {
+            self.shared_span.include(first.first_day());
+        }
     }
 
     /// The configuration.

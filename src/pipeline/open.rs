@@ -98,6 +98,8 @@ impl Engine {
             fault: None,
             spare_batch: Batch::new(),
             pool: None,
+            owned: None,
+            shared_span: Default::default(),
         };
         engine.pool = engine.thread_pool()?;
         engine.load()?;
