@@ -35,6 +35,8 @@ pub mod pack;
 pub mod pipeline;
 pub mod report;
 pub mod route;
+#[cfg(feature = "kafka")]
+pub mod scale_out;
 pub mod scorecard;
 pub mod secrets;
 pub mod series;

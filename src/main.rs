@@ -703,6 +703,9 @@ fn run(args: RunArgs) -> Result<()> {
         ),
         None => None,
     };
+    if config.scale_out.enabled {
+        return run_scaled_out(config, &args.state, fixed_today);
+    }
     let listen = config.http.listen.clone();
     let shared = ragline::live::open(config, &args.state, Mode::Live)?;
     let options = ragline::live::LiveOptions {
@@ -758,4 +761,53 @@ fn run(args: RunArgs) -> Result<()> {
         );
         Ok(())
     })
+}
+
+/// `ragline run` as one of several instances (`[scale_out] enabled`).
+fn run_scaled_out(
+    config: Arc<ragline::config::Config>,
+    state: &std::path::Path,
+    fixed_today: Option<ragline::calendar::Date>,
+) -> Result<()> {
+    let shutdown = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = shutdown.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.spawn(async move {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("shutting down: finishing the batch and flushing outputs");
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    eprintln!(
+        "ragline: one of several instances (scale_out): group {}, repartition topic {} ({} partitions)",
+        config.kafka.group_id, config.scale_out.repartition_topic, config.scale_out.partitions
+    );
+    let options = ragline::scale_out::ScaleOutOptions {
+        mode: Mode::Live,
+        fixed_today,
+        progress: Default::default(),
+    };
+    let summary = std::thread::scope(|scope| {
+        let handle =
+            scope.spawn(|| ragline::scale_out::run(config.clone(), state, &options, &shutdown));
+        // The runtime only waits for signals.
+        while !handle.is_finished() {
+            runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(100)));
+        }
+        handle.join()
+    })
+    .map_err(|_| anyhow::anyhow!("the processing loop panicked"))??;
+    eprintln!(
+        "ragline: stopped after routing {} messages ({} rejected) and applying {} records on {} partitions; {} outputs delivered",
+        summary.routed, summary.rejected, summary.applied, summary.partitions_opened, summary.delivered
+    );
+    Ok(())
 }

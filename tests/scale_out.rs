@@ -13,84 +13,19 @@
 mod common;
 #[allow(dead_code)]
 mod model;
-use common::engine::config_text;
+use common::scaled::{
+    config, differing_values, history, last_values, producer_key, unit_scorecards,
+};
 use common::Rng;
-use common::*;
 use proptest::prelude::*;
 use ragline::config::{fnv1a, Config, LaIdx};
 use ragline::event::{Position, RawMessage};
 use ragline::pipeline::{Clock, Engine, Mode};
 use ragline::route::{authority_partition, partition_authorities, Route, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
-
-/// The model's unit tree under authority "test" (the default) and a copy
-/// of it, every id prefixed `o-`, under authority "other".
-fn config() -> Arc<Config> {
-    let tree = cfg();
-    let mut text =
-        config_text(&tree).replacen("root = \"la\"\n", "root = \"la\"\ndefault = true\n", 1);
-    text.push_str("\n[[authority]]\nid = \"other\"\nname = \"Other\"\nroot = \"o-la\"\n\n");
-    for unit in &tree.units {
-        let _ = writeln!(
-            text,
-            "[[unit]]\nid = \"o-{}\"\nname = \"o-{}\"\nkind = \"{}\"",
-            unit.id, unit.id, unit.kind
-        );
-        if let Some(parent) = &unit.parent {
-            let _ = writeln!(text, "parent = \"o-{parent}\"");
-        }
-        text.push('\n');
-    }
-    Arc::new(Config::parse(&text, Path::new("test.toml")).expect("test config parses"))
-}
-
-/// Two authorities' messy histories, interleaved, with malformed lines
-/// (dead letters) among them.
-fn history(seed: u64) -> Vec<Vec<u8>> {
-    let test = messy(&random_history(seed, 30, 10), seed);
-    let other: Vec<Value> = messy(&random_history(seed ^ 0x07e5, 25, 10), seed ^ 1)
-        .into_iter()
-        .map(|mut event| {
-            event["la"] = json!("other");
-            if let Some(unit) = event.get("unit").and_then(Value::as_str) {
-                event["unit"] = json!(format!("o-{unit}"));
-            }
-            event
-        })
-        .collect();
-    let mut rng = Rng(seed ^ 0x5ca1e);
-    let (mut left, mut right) = (test.into_iter().peekable(), other.into_iter().peekable());
-    let mut lines = Vec::new();
-    while left.peek().is_some() || right.peek().is_some() {
-        let from_left = right.peek().is_none() || (left.peek().is_some() && rng.chance(55));
-        let event = if from_left { left.next() } else { right.next() };
-        lines.push(event.expect("one side has events").to_string().into_bytes());
-        if rng.chance(2) {
-            let bad = match rng.below(3) {
-                0 => "not json at all".to_string(),
-                1 => r#"{"event_id":"x","type":"referral","la":"nowhere","child_id":"c1","date":"2016-01-01","unit":"n-cswt"}"#.to_string(),
-                _ => "[1,2,3]".to_string(),
-            };
-            lines.push(bad.into_bytes());
-        }
-    }
-    lines
-}
-
-/// The producers' key: the child, else the unit, else the whole line.
-fn producer_key(bytes: &[u8]) -> Vec<u8> {
-    let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    for field in ["child_id", "unit"] {
-        if let Some(text) = value.get(field).and_then(Value::as_str) {
-            return text.as_bytes().to_vec();
-        }
-    }
-    bytes.to_vec()
-}
 
 fn open_engine(config: &Arc<Config>, directory: &Path, owned: Option<&[LaIdx]>) -> Engine {
     let mut engine = Engine::open(config.clone(), directory, Mode::Replay).expect("engine opens");
@@ -260,46 +195,6 @@ fn scaled_out(
     (parts, dead)
 }
 
-/// The reading and rating of the last indicator value record of each key
-/// in the outbox, for the keys whose reading is not empty. (A value is sent
-/// when its reading or rating changes (`docs/outputs.md`), so when it was
-/// last sent, and with it its date, its comparisons with a month and a year
-/// before and its rolling-3-month reading, depend on arrival order.)
-fn last_values(engine: &Engine) -> BTreeMap<String, Value> {
-    let mut values = BTreeMap::new();
-    for (_, record) in engine.pending_outputs(usize::MAX).unwrap() {
-        if record.topic == ragline::outbox::OutputTopic::Values {
-            let payload: Value = serde_json::from_str(&record.payload).unwrap();
-            let kept: serde_json::Map<String, Value> = ["num", "den", "value", "rag"]
-                .iter()
-                .filter_map(|field| Some((field.to_string(), payload.get(*field)?.clone())))
-                .collect();
-            values.insert(record.key, Value::Object(kept));
-        }
-    }
-    // A value is first sent when it is not empty, so a value that has
-    // become empty again was either sent empty last or never sent: both
-    // say "empty", depending on whether a passing state was ever seen.
-    let zero = |field: Option<&Value>| field.is_none_or(|value| value.as_f64() == Some(0.0));
-    values.retain(|_, value| !(zero(value.get("num")) && zero(value.get("den"))));
-    values
-}
-
-/// The month-end scorecard of one unit for every month `first..=last`.
-fn unit_scorecards(engine: &Engine, unit: ragline::config::UnitIdx) -> Vec<String> {
-    let clock = engine.clock();
-    let (Some(mut month), Some(last)) = (clock.first_month, clock.last_closed) else {
-        return Vec::new();
-    };
-    let reader = engine.reader();
-    let mut out = Vec::new();
-    while month <= last {
-        out.push(ragline::report::report_json(&reader, &[unit], month).to_string());
-        month = month.plus(1);
-    }
-    out
-}
-
 fn check(seed: u64, inputs: u32, partitions: u32, batch: usize) {
     let config = config();
     let lines = history(seed);
@@ -356,19 +251,7 @@ fn check(seed: u64, inputs: u32, partitions: u32, batch: usize) {
             assert!(scaled_values.insert(key, value).is_none());
         }
     }
-    let single_values = last_values(&single);
-    let differing: Vec<String> = single_values
-        .keys()
-        .chain(scaled_values.keys())
-        .filter(|key| single_values.get(*key) != scaled_values.get(*key))
-        .map(|key| {
-            format!(
-                "{key}: scaled out {:?}, one engine {:?}",
-                scaled_values.get(key),
-                single_values.get(key)
-            )
-        })
-        .collect();
+    let differing = differing_values(&scaled_values, &last_values(&single));
     assert!(
         differing.is_empty(),
         "last indicator values differ:\n{}",

@@ -25,6 +25,8 @@ pub(super) struct FileConfig {
     pub(super) pack: FilePack,
     #[serde(default)]
     pub(super) benchmark: FileBenchmark,
+    #[serde(default)]
+    pub(super) scale_out: FileScaleOut,
     #[serde(rename = "authority")]
     pub(super) authorities: Vec<FileAuthority>,
     #[serde(rename = "unit")]
@@ -112,6 +114,24 @@ pub(super) struct FileKafka {
     pub(super) properties: BTreeMap<String, String>,
     pub(super) consumer_properties: BTreeMap<String, String>,
     pub(super) producer_properties: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileScaleOut {
+    pub(super) enabled: bool,
+    pub(super) repartition_topic: String,
+    pub(super) partitions: u32,
+}
+
+impl Default for FileScaleOut {
+    fn default() -> Self {
+        FileScaleOut {
+            enabled: false,
+            repartition_topic: "ragline.repartition".into(),
+            partitions: 12,
+        }
+    }
 }
 
 impl Default for FileKafka {

@@ -24,7 +24,7 @@ pub use benchmark::{BenchmarkSet, Benchmarks};
 
 pub use settings::{
     HttpSettings, HttpTls, HttpToken, KafkaSettings, OutputSettings, PackSettings, Processing,
-    Scope, Validation,
+    ScaleOutSettings, Scope, Validation,
 };
 
 /// Index of a unit in [`Config::units`].
@@ -200,6 +200,8 @@ pub struct Config {
     pub pack: PackSettings,
     /// Published comparators shown beside the values (`[benchmark]`).
     pub benchmarks: Benchmarks,
+    /// More than one instance (`[scale_out]`, `docs/scale-out.md`).
+    pub scale_out: ScaleOutSettings,
 }
 
 impl Config {

@@ -393,9 +393,25 @@ impl Config {
         };
         let benchmarks = Benchmarks::parse(&raw.benchmark, &indicators)
             .map_err(|(key, problem)| fail(&key, problem))?;
+        let scale_out = &raw.scale_out;
+        if scale_out.partitions == 0 {
+            return Err(fail("scale_out.partitions", "must be at least 1".into()));
+        }
+        if scale_out.repartition_topic.trim().is_empty() {
+            return Err(fail(
+                "scale_out.repartition_topic",
+                "must not be empty".into(),
+            ));
+        }
+        let scale_out = ScaleOutSettings {
+            enabled: scale_out.enabled,
+            repartition_topic: scale_out.repartition_topic.clone(),
+            partitions: scale_out.partitions,
+        };
         Ok(Config {
             pack,
             benchmarks,
+            scale_out,
             path: path.to_path_buf(),
             authorities,
             default_la,

@@ -258,3 +258,18 @@ impl Default for PackSettings {
         }
     }
 }
+
+/// More than one instance (`[scale_out]`, `docs/scale-out.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleOutSettings {
+    /// Whether `ragline run` joins consumer groups and shares the work
+    /// with other instances (false: one instance applies every input
+    /// partition itself).
+    pub enabled: bool,
+    /// The internal topic between routing and applying, keyed by authority.
+    pub repartition_topic: String,
+    /// Its number of partitions: the most instances that can share the
+    /// applying. Every instance must agree; it cannot change without
+    /// rebuilding every instance's state.
+    pub partitions: u32,
+}

@@ -3,6 +3,7 @@
 //! deterministic random history generator, and the engine harness.
 
 pub mod engine;
+pub mod scaled;
 use crate::model::*;
 use chrono::NaiveDate;
 use serde_json::{json, Value};

@@ -1,0 +1,670 @@
+//! `ragline run` as one of several instances (`[scale_out] enabled`,
+//! `docs/scale-out.md`): both stages in one loop.
+//!
+//! - **Routing.** A consumer in the group `kafka.group_id` (cooperative
+//!   sticky assignment) reads the input partitions Kafka gives it, routes
+//!   each message ([`crate::route`]) to its authority's partition of the
+//!   repartition topic, unchanged, or dead-letters it, and commits the
+//!   input offsets to the group once the broker has every record. A crash
+//!   in between sends some records again: the applying engines count them
+//!   as the duplicates they are.
+//! - **Applying.** A second consumer, in the group `<group_id>-apply`, only
+//!   learns which partitions of the repartition topic this instance owns
+//!   (it never fetches: its partitions are paused). Each owned partition
+//!   gets its own engine and state directory (`<state>/partition-<n>`), so
+//!   revoking a partition drops exactly its state; a third consumer reads
+//!   the owned partitions from the offsets each engine stored with its
+//!   state (exactly-once effect, as for a single instance), or from the
+//!   beginning when this instance has no state for it yet: a partition
+//!   moved from a dead instance is rebuilt from the repartition topic, which
+//!   must therefore keep its whole history. After a batch that moved a
+//!   partition's clock, the clock is written to every other partition.
+
+use crate::calendar::{Date, Month};
+use crate::config::{Config, KafkaSettings};
+use crate::event::{Position, RawMessage};
+use crate::kafka_client::{client_config, consumer_config};
+use crate::outbox;
+use crate::pipeline::{Clock, Engine, EngineError, Mode};
+use crate::route::{partition_authorities, Route, Router};
+use crate::sink::kafka::{KafkaSink, SinkError};
+use crate::source::kafka::position_key;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The header that marks a record of the repartition topic as a clock (its
+/// value: the JSON of a [`Clock`]); records without it are input messages.
+/// Only ragline writes it: input headers are not forwarded.
+pub const CLOCK_HEADER: &str = "ragline-clock";
+
+/// How long routing waits for the broker to take a batch's records.
+const ROUTE_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a revoked partition's outputs may take to leave its outbox.
+const REVOKE_DRAIN_WAIT: Duration = Duration::from_secs(5);
+/// Most output records drained per partition per loop.
+const DRAIN_MAX_RECORDS: usize = 20_000;
+/// How long each poll of routing and applying waits for a first message.
+const POLL_WAIT: Duration = Duration::from_millis(20);
+
+/// A failure that stops the instance.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaleOutError {
+    /// A Kafka client could not be created or configured.
+    #[error("kafka: {action}: {error}")]
+    Kafka {
+        /// What was being done.
+        action: String,
+        /// The client's error.
+        #[source]
+        error: KafkaError,
+    },
+    /// A partition's engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A partition's outputs could not be drained.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The JSON Schemas did not load.
+    #[error("loading the JSON Schemas: {0}")]
+    Schema(String),
+}
+
+fn kafka(action: &str) -> impl FnOnce(KafkaError) -> ScaleOutError + '_ {
+    move |error| ScaleOutError::Kafka {
+        action: action.to_string(),
+        error,
+    }
+}
+
+/// How an instance runs.
+#[derive(Clone, Debug)]
+pub struct ScaleOutOptions {
+    /// Live (today's date counts) or replay (event dates only).
+    pub mode: Mode,
+    /// A fixed "today" (tests); `None` reads the system clock in live mode.
+    pub fixed_today: Option<Date>,
+    /// Where the instance shows what it has done so far.
+    pub progress: Arc<ScaleOutProgress>,
+}
+
+/// What an instance has done so far, readable while it runs.
+#[derive(Debug, Default)]
+pub struct ScaleOutProgress {
+    /// Input messages routed to the repartition topic.
+    pub routed: AtomicU64,
+    /// Input messages dead-lettered by routing.
+    pub rejected: AtomicU64,
+    /// Records of the repartition topic applied.
+    pub applied: AtomicU64,
+    /// The partitions of the repartition topic this instance applies.
+    pub owned: std::sync::Mutex<Vec<i32>>,
+}
+
+/// What an instance did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScaleOutSummary {
+    /// Input messages routed to the repartition topic.
+    pub routed: u64,
+    /// Input messages dead-lettered by routing.
+    pub rejected: u64,
+    /// Records of the repartition topic applied (events and clocks).
+    pub applied: u64,
+    /// Clock records written to other partitions.
+    pub clocks_shared: u64,
+    /// Partitions opened (assigned, or taken over).
+    pub partitions_opened: u64,
+    /// Outputs delivered.
+    pub delivered: u64,
+}
+
+/// Counts the records the broker did not take.
+#[derive(Default)]
+struct Failures(AtomicU64);
+
+impl ClientContext for Failures {}
+
+impl ProducerContext for Failures {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((error, _)) = result {
+            tracing::warn!(%error, "a record for the repartition or dead-letter topic was not delivered");
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// One owned partition of the repartition topic.
+struct Applier {
+    engine: Engine,
+    sink: KafkaSink,
+    /// The clock last shared with the other partitions.
+    shared: (Option<Date>, Option<Month>),
+}
+
+/// The instance: its clients and the engines of its partitions.
+struct Instance<'a> {
+    config: &'a Arc<Config>,
+    state: PathBuf,
+    mode: Mode,
+    router: Router<'a>,
+    route_consumer: BaseConsumer,
+    membership: BaseConsumer,
+    data: BaseConsumer,
+    producer: BaseProducer<Failures>,
+    appliers: BTreeMap<i32, Applier>,
+    summary: ScaleOutSummary,
+}
+
+/// Runs one instance until `shutdown` is set.
+pub fn run(
+    config: Arc<Config>,
+    state: &Path,
+    options: &ScaleOutOptions,
+    shutdown: &AtomicBool,
+) -> Result<ScaleOutSummary, ScaleOutError> {
+    let settings = &config.kafka;
+    let scale = &config.scale_out;
+    let schema = if config.processing.schema_validation {
+        Some(crate::event::schema::validator().map_err(ScaleOutError::Schema)?)
+    } else {
+        None
+    };
+    let today = || match options.mode {
+        Mode::Live => Some(
+            options
+                .fixed_today
+                .unwrap_or_else(crate::live::system_today),
+        ),
+        Mode::Replay => None,
+    };
+    ensure_repartition_topic(settings, &scale.repartition_topic, scale.partitions)?;
+    // Before routing writes dead letters: a topic made on first use gets
+    // the broker's defaults.
+    KafkaSink::connect(settings)?.ensure_topics(settings)?;
+    let route_consumer = group_consumer(settings, &settings.group_id)?;
+    route_consumer
+        .subscribe(&[&settings.input_topic])
+        .map_err(kafka("subscribing to the input topic"))?;
+    let membership = group_consumer(settings, &format!("{}-apply", settings.group_id))?;
+    membership
+        .subscribe(&[&scale.repartition_topic])
+        .map_err(kafka("subscribing to the repartition topic"))?;
+    let data: BaseConsumer = consumer_config(settings)
+        .set("group.id", format!("{}-apply-data", settings.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(kafka("creating the repartition reader"))?;
+    let mut producer_config = client_config(settings);
+    for (key, value) in &settings.producer_properties {
+        producer_config.set(key, value);
+    }
+    let producer: BaseProducer<Failures> = producer_config
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set(
+            "message.max.bytes",
+            crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string(),
+        )
+        .create_with_context(Failures::default())
+        .map_err(kafka("creating the repartition producer"))?;
+    let validation_today = Some(crate::live::system_today());
+    let mut instance = Instance {
+        config: &config,
+        state: state.to_path_buf(),
+        mode: options.mode,
+        router: Router::new(
+            &config,
+            schema.as_ref(),
+            today().or(validation_today),
+            scale.partitions,
+        ),
+        route_consumer,
+        membership,
+        data,
+        producer,
+        appliers: BTreeMap::new(),
+        summary: ScaleOutSummary::default(),
+    };
+    let progress = &options.progress;
+    while !shutdown.load(Ordering::SeqCst) {
+        instance.route_some()?;
+        instance.follow_membership()?;
+        instance.apply_some(today())?;
+        let summary = &instance.summary;
+        progress.routed.store(summary.routed, Ordering::SeqCst);
+        progress.rejected.store(summary.rejected, Ordering::SeqCst);
+        progress.applied.store(summary.applied, Ordering::SeqCst);
+        *progress
+            .owned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            instance.appliers.keys().copied().collect();
+    }
+    instance.close_all()?;
+    Ok(instance.summary)
+}
+
+/// A consumer in `group` with cooperative sticky assignment and offsets
+/// committed by hand.
+fn group_consumer(settings: &KafkaSettings, group: &str) -> Result<BaseConsumer, ScaleOutError> {
+    consumer_config(settings)
+        .set("group.id", group)
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(kafka("creating a group consumer"))
+}
+
+impl Instance<'_> {
+    /// Routes the input messages at hand and commits their offsets once the
+    /// broker holds what they became.
+    fn route_some(&mut self) -> Result<(), ScaleOutError> {
+        let settings = &self.config.kafka;
+        let scale = &self.config.scale_out;
+        let max = self.config.processing.batch_max_events;
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut count = 0usize;
+        while count < max {
+            let wait = if count == 0 {
+                POLL_WAIT
+            } else {
+                Duration::ZERO
+            };
+            let message = match self.route_consumer.poll(wait) {
+                None => break,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "kafka consumer error (routing)");
+                    break;
+                }
+                Some(Ok(message)) => message,
+            };
+            count += 1;
+            next.insert(message.partition(), message.offset() + 1);
+            let bytes = message.payload().unwrap_or_default();
+            let key = message.key();
+            match self.router.route(bytes) {
+                Route::Partition { partition, .. } => {
+                    let mut record = BaseRecord::to(&scale.repartition_topic)
+                        .partition(partition as i32)
+                        .payload(bytes);
+                    if let Some(key) = key {
+                        record = record.key(key);
+                    }
+                    send(&self.producer, record);
+                    self.summary.routed += 1;
+                }
+                Route::Rejected(rejection) => {
+                    let position = Position::Kafka {
+                        topic: message.topic().to_string(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        key: key.map(|key| String::from_utf8_lossy(key).into_owned()),
+                    };
+                    let letter = outbox::dead_letter(
+                        bytes,
+                        &position,
+                        &rejection,
+                        self.config.outputs.dead_letter_payloads,
+                    );
+                    send(
+                        &self.producer,
+                        BaseRecord::to(&settings.dead_letters_topic)
+                            .key(letter.key.as_str())
+                            .payload(letter.payload.as_str()),
+                    );
+                    self.summary.rejected += 1;
+                }
+            }
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let flushed = self.producer.flush(ROUTE_FLUSH_TIMEOUT);
+        let failed = self.producer.context().0.swap(0, Ordering::SeqCst);
+        if flushed.is_err() || failed > 0 {
+            // Not committed: read again from the last committed offsets.
+            tracing::warn!(
+                failed,
+                "routed records were not all delivered; reading them again"
+            );
+            self.rewind_routing()?;
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        for (partition, offset) in next {
+            offsets
+                .add_partition_offset(&settings.input_topic, partition, Offset::Offset(offset))
+                .map_err(kafka("building the offsets to commit"))?;
+        }
+        if let Err(error) = self.route_consumer.commit(&offsets, CommitMode::Sync) {
+            // Harmless: what is read again is a duplicate downstream.
+            tracing::warn!(%error, "could not commit the routed input offsets");
+        }
+        Ok(())
+    }
+
+    /// Seeks every routed partition back to its committed offset.
+    fn rewind_routing(&mut self) -> Result<(), ScaleOutError> {
+        let assignment = self
+            .route_consumer
+            .assignment()
+            .map_err(kafka("reading the routing assignment"))?;
+        let committed = self
+            .route_consumer
+            .committed_offsets(assignment, Duration::from_secs(10))
+            .map_err(kafka("reading the committed input offsets"))?;
+        for element in committed.elements() {
+            let offset = match element.offset() {
+                Offset::Offset(offset) => Offset::Offset(offset),
+                _ => Offset::Beginning,
+            };
+            if let Err(error) = self.route_consumer.seek(
+                element.topic(),
+                element.partition(),
+                offset,
+                Duration::from_secs(10),
+            ) {
+                tracing::warn!(%error, partition = element.partition(), "could not rewind routing");
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens an engine for every partition newly assigned to this instance
+    /// and closes those revoked; then reads the owned partitions from their
+    /// stored offsets.
+    fn follow_membership(&mut self) -> Result<(), ScaleOutError> {
+        let topic = &self.config.scale_out.repartition_topic;
+        // Heartbeats and rebalances happen inside poll; the partitions are
+        // paused, so nothing (or a prefetched message, ignored) comes back.
+        let _ = self.membership.poll(Duration::ZERO);
+        let assignment = self
+            .membership
+            .assignment()
+            .map_err(kafka("reading the applying assignment"))?;
+        if assignment.count() > 0 {
+            let _ = self.membership.pause(&assignment);
+        }
+        let owned: BTreeSet<i32> = assignment
+            .elements()
+            .iter()
+            .filter(|element| element.topic() == topic)
+            .map(|element| element.partition())
+            .collect();
+        let held: BTreeSet<i32> = self.appliers.keys().copied().collect();
+        if owned == held {
+            return Ok(());
+        }
+        for partition in held.difference(&owned) {
+            if let Some(mut applier) = self.appliers.remove(partition) {
+                let _ = applier
+                    .sink
+                    .drain(&applier.engine, DRAIN_MAX_RECORDS, REVOKE_DRAIN_WAIT);
+                applier.engine.flush()?;
+                tracing::info!(partition, "repartition partition revoked");
+            }
+        }
+        for &partition in owned.difference(&held) {
+            let applier = self.open_partition(partition)?;
+            self.appliers.insert(partition, applier);
+            self.summary.partitions_opened += 1;
+        }
+        let mut list = TopicPartitionList::new();
+        for (partition, applier) in &self.appliers {
+            let offset = applier
+                .engine
+                .positions()
+                .get(&position_key(topic, *partition))
+                .map_or(Offset::Beginning, |next| Offset::Offset(*next));
+            list.add_partition_offset(topic, *partition, offset)
+                .map_err(kafka("building the repartition assignment"))?;
+        }
+        self.data
+            .assign(&list)
+            .map_err(kafka("assigning the repartition partitions"))?;
+        Ok(())
+    }
+
+    fn open_partition(&self, partition: i32) -> Result<Applier, ScaleOutError> {
+        let scale = &self.config.scale_out;
+        let directory = self.state.join(format!("partition-{partition}"));
+        let fresh = !directory.exists();
+        let mut engine = Engine::open(self.config.clone(), &directory, self.mode)?;
+        engine.set_emit_outputs(true);
+        engine.set_validation_today(Some(crate::live::system_today()));
+        let authorities = partition_authorities(self.config, partition as u32, scale.partitions);
+        engine.set_owned_authorities(Some(&authorities));
+        tracing::info!(
+            partition,
+            authorities = authorities.len(),
+            rebuilding = fresh,
+            "repartition partition assigned{}",
+            if fresh {
+                "; no local state: rebuilding it from the repartition topic"
+            } else {
+                ""
+            }
+        );
+        let sink = KafkaSink::connect(&self.config.kafka)?;
+        sink.ensure_topics(&self.config.kafka)?;
+        let clock = engine.clock();
+        Ok(Applier {
+            engine,
+            sink,
+            shared: (clock.latest_event, clock.first_month),
+        })
+    }
+
+    /// Applies the records at hand, per partition, shares moved clocks and
+    /// drains every partition's outputs.
+    fn apply_some(&mut self, today: Option<Date>) -> Result<(), ScaleOutError> {
+        let topic = self.config.scale_out.repartition_topic.clone();
+        let partitions = self.config.scale_out.partitions;
+        let max = self.config.processing.batch_max_events;
+        let mut batches: BTreeMap<i32, (Vec<RawMessage>, Vec<Clock>)> = BTreeMap::new();
+        let mut count = 0usize;
+        if !self.appliers.is_empty() {
+            while count < max {
+                let wait = if count == 0 {
+                    POLL_WAIT
+                } else {
+                    Duration::ZERO
+                };
+                let message = match self.data.poll(wait) {
+                    None => break,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "kafka consumer error (applying)");
+                        break;
+                    }
+                    Some(Ok(message)) => message,
+                };
+                count += 1;
+                let (messages, clocks) = batches.entry(message.partition()).or_default();
+                let is_clock = message
+                    .headers()
+                    .is_some_and(|headers| headers.iter().any(|header| header.key == CLOCK_HEADER));
+                if is_clock {
+                    match serde_json::from_slice::<Clock>(message.payload().unwrap_or_default()) {
+                        Ok(clock) => clocks.push(clock),
+                        Err(error) => {
+                            tracing::warn!(%error, "a clock record did not decode; ignored")
+                        }
+                    }
+                } else {
+                    messages.push(RawMessage {
+                        bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        position: Position::Kafka {
+                            topic: topic.clone(),
+                            partition: message.partition(),
+                            offset: message.offset(),
+                            key: message
+                                .key()
+                                .map(|key| String::from_utf8_lossy(key).into_owned()),
+                        },
+                    });
+                }
+            }
+        }
+        for (partition, (messages, clocks)) in batches {
+            let Some(applier) = self.appliers.get_mut(&partition) else {
+                continue; // revoked meanwhile
+            };
+            self.summary.applied += (messages.len() + clocks.len()) as u64;
+            for clock in &clocks {
+                applier.engine.merge_clock(clock);
+            }
+            applier.engine.run_batch(&messages, today)?;
+            let clock = applier.engine.clock();
+            let now = (clock.latest_event, clock.first_month);
+            if now != applier.shared {
+                applier.shared = now;
+                let shared = Clock {
+                    today: None,
+                    last_closed: None,
+                    ..clock
+                };
+                let payload = serde_json::to_vec(&shared).expect("a clock always encodes");
+                for other in (0..partitions as i32).filter(|other| *other != partition) {
+                    let headers = OwnedHeaders::new().insert(Header {
+                        key: CLOCK_HEADER,
+                        value: Some("1"),
+                    });
+                    send(
+                        &self.producer,
+                        BaseRecord::<(), [u8]>::to(&topic)
+                            .partition(other)
+                            .payload(&payload)
+                            .headers(headers),
+                    );
+                    self.summary.clocks_shared += 1;
+                }
+            }
+        }
+        self.producer.poll(Duration::ZERO);
+        for applier in self.appliers.values_mut() {
+            let drained = applier
+                .sink
+                .drain(&applier.engine, DRAIN_MAX_RECORDS, Duration::ZERO)?;
+            self.summary.delivered += drained.delivered;
+        }
+        Ok(())
+    }
+
+    /// Delivers what every partition still holds and closes the states.
+    fn close_all(&mut self) -> Result<(), ScaleOutError> {
+        let _ = self.producer.flush(ROUTE_FLUSH_TIMEOUT);
+        let deadline = Instant::now() + REVOKE_DRAIN_WAIT;
+        for applier in self.appliers.values_mut() {
+            while applier.engine.outbox_pending() > 0 && Instant::now() < deadline {
+                let drained = applier.sink.drain(
+                    &applier.engine,
+                    DRAIN_MAX_RECORDS,
+                    Duration::from_millis(200),
+                )?;
+                self.summary.delivered += drained.delivered;
+            }
+            applier.sink.flush(REVOKE_DRAIN_WAIT);
+            applier.engine.flush()?;
+        }
+        self.appliers.clear();
+        Ok(())
+    }
+}
+
+/// Queues a record, waiting while the producer's queue is full.
+fn send<K, P>(producer: &BaseProducer<Failures>, mut record: BaseRecord<'_, K, P>)
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(10));
+            }
+            Err((error, _)) => {
+                tracing::warn!(%error, "could not queue a record");
+                producer.context().0.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+}
+
+/// Creates the repartition topic with its partitions if it does not exist,
+/// keeping its whole history (a partition that moves is rebuilt from it).
+fn ensure_repartition_topic(
+    settings: &KafkaSettings,
+    topic: &str,
+    partitions: u32,
+) -> Result<(), ScaleOutError> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = client_config(settings)
+        .create()
+        .map_err(kafka("creating the admin client"))?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(kafka("reading the repartition topic's metadata"))?;
+    let existing = metadata
+        .topics()
+        .iter()
+        .find(|found| found.name() == topic && found.error().is_none())
+        .map(|found| found.partitions().len());
+    if let Some(count) = existing.filter(|count| *count > 0) {
+        if count != partitions as usize {
+            tracing::error!(
+                topic,
+                found = count,
+                configured = partitions,
+                "the repartition topic's partitions differ from scale_out.partitions"
+            );
+        }
+        return Ok(());
+    }
+    let max_message_bytes = crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string();
+    let new_topic = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(-1))
+        .set("retention.ms", "-1")
+        .set("max.message.bytes", &max_message_bytes);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime always builds");
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    match runtime.block_on(admin.create_topics(&[new_topic], &options)) {
+        Ok(results) => {
+            for result in results {
+                match result {
+                    Ok(name) => {
+                        tracing::info!(topic = %name, partitions, "created the repartition topic")
+                    }
+                    Err((name, error)) => {
+                        tracing::warn!(topic = %name, %error, "could not create the repartition topic")
+                    }
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not create the repartition topic"),
+    }
+    Ok(())
+}

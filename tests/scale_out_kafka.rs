@@ -1,0 +1,386 @@
+//! More than one instance on librdkafka's mock cluster (`docs/scale-out.md`).
+//! Two authorities' messy history, with malformed messages among it, keyed
+//! by child over a six-partition input topic, is run by one, two and three
+//! instances (consumer groups with cooperative sticky assignment, a
+//! four-partition repartition topic): the last value of every indicator and
+//! unit on the values topic, the dead letters, every partition's clock and
+//! the month-end scorecard of every unit and closed month equal one engine
+//! given the whole history. When one of three instances stops mid-stream,
+//! the others take over its partitions, rebuild them from the repartition
+//! topic, and end with the same scorecards.
+
+mod common;
+#[allow(dead_code)]
+mod model;
+use common::scaled::{differing_values, history, last_readings, last_values, producer_key};
+use common::scaled::{two_authorities_text, unit_scorecards};
+use ragline::config::{Config, ScaleOutSettings};
+use ragline::event::RawMessage;
+use ragline::pipeline::{Engine, Mode};
+use ragline::route::partition_authorities;
+use ragline::scale_out::{ScaleOutOptions, ScaleOutProgress, ScaleOutSummary};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const PARTITIONS: u32 = 4;
+
+fn config(brokers: &str, suffix: &str) -> Arc<Config> {
+    let mut config = Config::parse(&two_authorities_text(), Path::new("test.toml")).unwrap();
+    let kafka = &mut config.kafka;
+    kafka.brokers = brokers.to_string();
+    kafka.input_topic = format!("events-{suffix}");
+    kafka.group_id = format!("ragline-{suffix}");
+    kafka.values_topic = format!("values-{suffix}");
+    kafka.rag_changes_topic = format!("rag-{suffix}");
+    kafka.scorecards_topic = format!("scorecards-{suffix}");
+    kafka.restatements_topic = format!("restatements-{suffix}");
+    kafka.dead_letters_topic = format!("dead-{suffix}");
+    for (key, value) in [
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "500"),
+    ] {
+        kafka
+            .consumer_properties
+            .insert(key.to_string(), value.to_string());
+    }
+    config.processing.batch_max_events = 200;
+    config.scale_out = ScaleOutSettings {
+        enabled: true,
+        repartition_topic: format!("repartition-{suffix}"),
+        partitions: PARTITIONS,
+    };
+    Arc::new(config)
+}
+
+/// One instance running on a thread of its own.
+struct Instance {
+    handle: Option<JoinHandle<ScaleOutSummary>>,
+    stop: Arc<AtomicBool>,
+    progress: Arc<ScaleOutProgress>,
+    directory: tempfile::TempDir,
+}
+
+impl Instance {
+    fn start(config: &Arc<Config>) -> Instance {
+        let directory = tempfile::tempdir().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(ScaleOutProgress::default());
+        let options = ScaleOutOptions {
+            mode: Mode::Replay,
+            fixed_today: None,
+            progress: progress.clone(),
+        };
+        let (config, state, flag) = (config.clone(), directory.path().to_path_buf(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            ragline::scale_out::run(config, &state, &options, &flag).expect("the instance runs")
+        });
+        Instance {
+            handle: Some(handle),
+            stop,
+            progress,
+            directory,
+        }
+    }
+
+    fn owned(&self) -> Vec<i32> {
+        self.progress.owned.lock().unwrap().clone()
+    }
+
+    fn stop(&mut self) -> ScaleOutSummary {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle.take().unwrap().join().expect("no panic")
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until every partition is owned by exactly one running instance.
+fn wait_for_assignment(instances: &[&Instance]) {
+    wait_for(
+        "every partition to be assigned once",
+        Duration::from_secs(60),
+        || {
+            let mut owned: Vec<i32> = instances
+                .iter()
+                .flat_map(|instance| instance.owned())
+                .collect();
+            owned.sort_unstable();
+            owned == (0..PARTITIONS as i32).collect::<Vec<_>>()
+        },
+    );
+}
+
+/// Input messages the instances have routed or dead-lettered so far.
+fn routed(instances: &[&Instance]) -> u64 {
+    instances
+        .iter()
+        .map(|instance| {
+            instance.progress.routed.load(Ordering::SeqCst)
+                + instance.progress.rejected.load(Ordering::SeqCst)
+        })
+        .sum()
+}
+
+/// Waits until the instances have routed `messages` in all and applied
+/// nothing new for a while.
+fn wait_until_quiet(instances: &[&Instance], messages: u64) {
+    let routed = || routed(instances);
+    wait_for(
+        "every input message to be routed",
+        Duration::from_secs(120),
+        || routed() >= messages,
+    );
+    let applied = || {
+        instances
+            .iter()
+            .map(|instance| instance.progress.applied.load(Ordering::SeqCst))
+            .sum::<u64>()
+    };
+    let mut last = (applied(), Instant::now());
+    wait_for("applying to finish", Duration::from_secs(120), || {
+        let now = applied();
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+        last.1.elapsed() > Duration::from_secs(3)
+    });
+}
+
+fn produce(brokers: &str, topic: &str, lines: &[Vec<u8>]) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    for line in lines {
+        let key = producer_key(line);
+        let mut record = BaseRecord::to(topic).key(&key).payload(line);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(20));
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Every message of a topic, partition after partition: (key, payload).
+fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for partition in metadata.topics()[0].partitions() {
+        assignment
+            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut messages = Vec::new();
+    let mut idle = 0;
+    while idle < 8 {
+        match consumer.poll(Duration::from_millis(250)) {
+            Some(Ok(message)) => {
+                idle = 0;
+                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                let payload =
+                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
+                messages.push((key, payload));
+            }
+            _ => idle += 1,
+        }
+    }
+    messages
+}
+
+/// One engine given the whole history, in order.
+fn one_engine(config: &Arc<Config>, lines: &[Vec<u8>], directory: &Path) -> Engine {
+    let mut engine = Engine::open(config.clone(), directory, Mode::Replay).unwrap();
+    engine.set_emit_outputs(true);
+    let messages = RawMessage::file_lines(
+        "history.jsonl",
+        lines
+            .iter()
+            .map(|line| String::from_utf8_lossy(line).into_owned()),
+    );
+    for chunk in messages.chunks(200) {
+        engine.run_batch(chunk, None).unwrap();
+    }
+    engine
+}
+
+/// Compares the partitions' states (opened from the instances that own
+/// them) with one engine: clocks and the month-end scorecards of every unit.
+fn compare_states(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine) {
+    assert_eq!(owners.len(), PARTITIONS as usize);
+    let clock = single.clock();
+    assert!(clock.last_closed.is_some());
+    for (partition, state) in owners {
+        let directory = state.join(format!("partition-{partition}"));
+        let engine = Engine::open(config.clone(), &directory, Mode::Replay).unwrap();
+        let held = engine.clock();
+        assert_eq!(
+            (held.latest_event, held.first_month, held.last_closed),
+            (clock.latest_event, clock.first_month, clock.last_closed),
+            "partition {partition}'s clock"
+        );
+        for la in partition_authorities(config, *partition as u32, PARTITIONS) {
+            for unit in config.unit_indices() {
+                if config.unit(unit).la != la {
+                    continue;
+                }
+                assert_eq!(
+                    unit_scorecards(&engine, unit),
+                    unit_scorecards(single, unit),
+                    "unit {} (partition {partition})",
+                    config.unit(unit).id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn one_two_and_three_instances_agree_with_one_engine() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let lines = history(5);
+    let directory = tempfile::tempdir().unwrap();
+    let single = one_engine(&common::scaled::config(), &lines, directory.path());
+    let rejected: u64 = single.totals().rejected.values().sum();
+    assert!(rejected > 0, "the history holds malformed messages");
+    for count in 1..=3 {
+        let suffix = format!("n{count}");
+        let config = config(&brokers, &suffix);
+        cluster
+            .create_topic(&config.kafka.input_topic, 6, 1)
+            .unwrap();
+        let mut instances: Vec<Instance> = (0..count).map(|_| Instance::start(&config)).collect();
+        wait_for_assignment(&instances.iter().collect::<Vec<_>>());
+        if count > 1 {
+            assert!(
+                instances
+                    .iter()
+                    .all(|instance| !instance.owned().is_empty()),
+                "{count} instances share the partitions"
+            );
+        }
+        produce(&brokers, &config.kafka.input_topic, &lines);
+        wait_until_quiet(&instances.iter().collect::<Vec<_>>(), lines.len() as u64);
+        let owners: Vec<(i32, std::path::PathBuf)> = instances
+            .iter()
+            .flat_map(|instance| {
+                let state = instance.directory.path().to_path_buf();
+                instance
+                    .owned()
+                    .into_iter()
+                    .map(move |partition| (partition, state.clone()))
+            })
+            .collect();
+        let summaries: Vec<ScaleOutSummary> = instances.iter_mut().map(Instance::stop).collect();
+        assert_eq!(
+            summaries
+                .iter()
+                .map(|summary| summary.rejected)
+                .sum::<u64>(),
+            rejected,
+            "{count} instances: dead letters"
+        );
+        assert_eq!(
+            read_all(&brokers, &config.kafka.dead_letters_topic).len() as u64,
+            rejected
+        );
+        let values = last_readings(read_all(&brokers, &config.kafka.values_topic).into_iter());
+        let differing = differing_values(&values, &last_values(&single));
+        assert!(
+            differing.is_empty(),
+            "{count} instances: last values differ:\n{}",
+            differing.join("\n")
+        );
+        let owners: Vec<(i32, &Path)> = owners
+            .iter()
+            .map(|(partition, state)| (*partition, state.as_path()))
+            .collect();
+        compare_states(&config, &owners, &single);
+    }
+}
+
+#[test]
+fn an_instance_that_stops_mid_stream_hands_its_partitions_over() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let lines = history(8);
+    let directory = tempfile::tempdir().unwrap();
+    let single = one_engine(&common::scaled::config(), &lines, directory.path());
+    let config = config(&brokers, "failover");
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&config)).collect();
+    wait_for_assignment(&instances.iter().collect::<Vec<_>>());
+    let leaving = instances
+        .iter()
+        .position(|instance| !instance.owned().is_empty())
+        .unwrap();
+    let half = lines.len() / 2;
+    produce(&brokers, &config.kafka.input_topic, &lines[..half]);
+    wait_until_quiet(&instances.iter().collect::<Vec<_>>(), half as u64);
+    let handed_over = instances[leaving].owned();
+    let mut gone = instances.remove(leaving);
+    gone.stop();
+    let staying: Vec<&Instance> = instances.iter().collect();
+    wait_for_assignment(&staying);
+    let before = routed(&staying);
+    produce(&brokers, &config.kafka.input_topic, &lines[half..]);
+    wait_until_quiet(&staying, before + (lines.len() - half) as u64);
+    let owners: Vec<(i32, std::path::PathBuf)> = instances
+        .iter()
+        .flat_map(|instance| {
+            let state = instance.directory.path().to_path_buf();
+            instance
+                .owned()
+                .into_iter()
+                .map(move |partition| (partition, state.clone()))
+        })
+        .collect();
+    assert!(
+        handed_over
+            .iter()
+            .all(|partition| owners.iter().any(|(owned, _)| owned == partition)),
+        "the partitions of the instance that left are taken over"
+    );
+    for instance in &mut instances {
+        instance.stop();
+    }
+    let owners: Vec<(i32, &Path)> = owners
+        .iter()
+        .map(|(partition, state)| (*partition, state.as_path()))
+        .collect();
+    compare_states(&config, &owners, &single);
+    drop(gone);
+}
