@@ -800,14 +800,25 @@ fn run_scaled_out(
             scope.spawn(|| ragline::scale_out::run(config.clone(), state, &options, &shutdown));
         // The runtime only waits for signals.
         while !handle.is_finished() {
-            runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(100)));
+            runtime.block_on(async {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await
+            });
         }
         handle.join()
     })
     .map_err(|_| anyhow::anyhow!("the processing loop panicked"))??;
+    let owned: Vec<String> = summary
+        .owned_at_stop
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     eprintln!(
-        "ragline: stopped after routing {} messages ({} rejected) and applying {} records on {} partitions; {} outputs delivered",
-        summary.routed, summary.rejected, summary.applied, summary.partitions_opened, summary.delivered
+        "ragline: stopped after routing {} messages ({} rejected) and applying {} records; {} outputs delivered; repartition partitions applied at stop: [{}]",
+        summary.routed,
+        summary.rejected,
+        summary.applied,
+        summary.delivered,
+        owned.join(", ")
     );
     Ok(())
 }

@@ -123,6 +123,8 @@ pub struct ScaleOutSummary {
     pub partitions_opened: u64,
     /// Outputs delivered.
     pub delivered: u64,
+    /// The partitions of the repartition topic applied when it stopped.
+    pub owned_at_stop: Vec<i32>,
 }
 
 /// Counts the records the broker did not take.
@@ -148,6 +150,15 @@ struct Applier {
     sink: KafkaSink,
     /// The clock last shared with the other partitions.
     shared: (Option<Date>, Option<Month>),
+}
+
+/// What one poll brought for one partition of the repartition topic.
+#[derive(Default)]
+struct PartitionBatch {
+    /// Input messages, in order.
+    messages: Vec<RawMessage>,
+    /// Clock records, with their positions.
+    clocks: Vec<(Clock, Position)>,
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -252,6 +263,7 @@ pub fn run(
             .unwrap_or_else(|poisoned| poisoned.into_inner()) =
             instance.appliers.keys().copied().collect();
     }
+    instance.summary.owned_at_stop = instance.appliers.keys().copied().collect();
     instance.close_all()?;
     Ok(instance.summary)
 }
@@ -476,7 +488,7 @@ impl Instance<'_> {
         let topic = self.config.scale_out.repartition_topic.clone();
         let partitions = self.config.scale_out.partitions;
         let max = self.config.processing.batch_max_events;
-        let mut batches: BTreeMap<i32, (Vec<RawMessage>, Vec<Clock>)> = BTreeMap::new();
+        let mut batches: BTreeMap<i32, PartitionBatch> = BTreeMap::new();
         let mut count = 0usize;
         if !self.appliers.is_empty() {
             while count < max {
@@ -494,39 +506,44 @@ impl Instance<'_> {
                     Some(Ok(message)) => message,
                 };
                 count += 1;
-                let (messages, clocks) = batches.entry(message.partition()).or_default();
+                let PartitionBatch { messages, clocks } =
+                    batches.entry(message.partition()).or_default();
                 let is_clock = message
                     .headers()
                     .is_some_and(|headers| headers.iter().any(|header| header.key == CLOCK_HEADER));
+                let position = Position::Kafka {
+                    topic: topic.clone(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    key: message
+                        .key()
+                        .map(|key| String::from_utf8_lossy(key).into_owned()),
+                };
                 if is_clock {
                     match serde_json::from_slice::<Clock>(message.payload().unwrap_or_default()) {
-                        Ok(clock) => clocks.push(clock),
+                        Ok(clock) => clocks.push((clock, position)),
                         Err(error) => {
-                            tracing::warn!(%error, "a clock record did not decode; ignored")
+                            tracing::warn!(%error, "a clock record did not decode; ignored");
+                            // An empty clock merges to nothing; its position is passed.
+                            clocks.push((Clock::default(), position));
                         }
                     }
                 } else {
                     messages.push(RawMessage {
                         bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                        position: Position::Kafka {
-                            topic: topic.clone(),
-                            partition: message.partition(),
-                            offset: message.offset(),
-                            key: message
-                                .key()
-                                .map(|key| String::from_utf8_lossy(key).into_owned()),
-                        },
+                        position,
                     });
                 }
             }
         }
-        for (partition, (messages, clocks)) in batches {
+        for (partition, PartitionBatch { messages, clocks }) in batches {
             let Some(applier) = self.appliers.get_mut(&partition) else {
                 continue; // revoked meanwhile
             };
             self.summary.applied += (messages.len() + clocks.len()) as u64;
-            for clock in &clocks {
+            for (clock, position) in &clocks {
                 applier.engine.merge_clock(clock);
+                applier.engine.skip_position(position);
             }
             applier.engine.run_batch(&messages, today)?;
             let clock = applier.engine.clock();
@@ -556,6 +573,9 @@ impl Instance<'_> {
             }
         }
         self.producer.poll(Duration::ZERO);
+        if count > 0 {
+            self.commit_applied(&topic);
+        }
         for applier in self.appliers.values_mut() {
             let drained = applier
                 .sink
@@ -563,6 +583,26 @@ impl Instance<'_> {
             self.summary.delivered += drained.delivered;
         }
         Ok(())
+    }
+
+    /// Commits each owned partition's stored offset to the applying group,
+    /// for monitoring (lag) only: an instance resumes from its state.
+    fn commit_applied(&self, topic: &str) {
+        let mut offsets = TopicPartitionList::new();
+        for (partition, applier) in &self.appliers {
+            if let Some(next) = applier
+                .engine
+                .positions()
+                .get(&position_key(topic, *partition))
+            {
+                let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(*next));
+            }
+        }
+        if offsets.count() > 0 {
+            if let Err(error) = self.membership.commit(&offsets, CommitMode::Async) {
+                tracing::debug!(%error, "could not commit the applied offsets (monitoring only)");
+            }
+        }
     }
 
     /// Delivers what every partition still holds and closes the states.

@@ -237,12 +237,17 @@ fn one_engine(config: &Arc<Config>, lines: &[Vec<u8>], directory: &Path) -> Engi
 /// Compares the partitions' states (opened from the instances that own
 /// them) with one engine: clocks and the month-end scorecards of every unit.
 fn compare_states(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine) {
+    compare_states_in(config, owners, single, Mode::Replay)
+}
+
+/// [`compare_states`] for states written in `mode`.
+fn compare_states_in(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine, mode: Mode) {
     assert_eq!(owners.len(), PARTITIONS as usize);
     let clock = single.clock();
     assert!(clock.last_closed.is_some());
     for (partition, state) in owners {
         let directory = state.join(format!("partition-{partition}"));
-        let engine = Engine::open(config.clone(), &directory, Mode::Replay).unwrap();
+        let engine = Engine::open(config.clone(), &directory, mode).unwrap();
         let held = engine.clock();
         assert_eq!(
             (held.latest_event, held.first_month, held.last_closed),
@@ -254,12 +259,41 @@ fn compare_states(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine
                 if config.unit(unit).la != la {
                     continue;
                 }
-                assert_eq!(
+                let (got, expected) = (
                     unit_scorecards(&engine, unit),
                     unit_scorecards(single, unit),
-                    "unit {} (partition {partition})",
-                    config.unit(unit).id
                 );
+                assert_eq!(got.len(), expected.len());
+                for (month, (got, expected)) in got.iter().zip(&expected).enumerate() {
+                    if got == expected {
+                        continue;
+                    }
+                    let got: Value = serde_json::from_str(got).unwrap();
+                    let expected: Value = serde_json::from_str(expected).unwrap();
+                    let unit_id = &config.unit(unit).id;
+                    let rows = |value: &Value| {
+                        value[unit_id.as_str()]
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default()
+                    };
+                    let (got_rows, expected_rows) = (rows(&got), rows(&expected));
+                    let differing: Vec<String> = expected_rows
+                        .iter()
+                        .filter(|(indicator, row)| got_rows.get(*indicator) != Some(row))
+                        .map(|(indicator, row)| {
+                            format!(
+                                "{indicator}: scaled out {:?} one engine {row}",
+                                got_rows.get(indicator)
+                            )
+                        })
+                        .take(4)
+                        .collect();
+                    panic!(
+                        "unit {unit_id} (partition {partition}), month {month} after the first: {}",
+                        differing.join("\n")
+                    );
+                }
             }
         }
     }
@@ -383,4 +417,272 @@ fn an_instance_that_stops_mid_stream_hands_its_partitions_over() {
         .collect();
     compare_states(&config, &owners, &single);
     drop(gone);
+}
+
+/// `ragline run` processes with `[scale_out] enabled`, on the mock cluster.
+struct Process {
+    child: std::process::Child,
+    state: Option<tempfile::TempDir>,
+    log: std::path::PathBuf,
+}
+
+impl Process {
+    fn start(config_path: &Path, today: &str, logs: &Path, index: usize) -> Process {
+        let state = tempfile::tempdir().unwrap();
+        let log = logs.join(format!("instance-{index}.log"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(["run", "--config"])
+            .arg(config_path)
+            .arg("--state")
+            .arg(state.path())
+            .args(["--today", today])
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Process {
+            child,
+            state: Some(state),
+            log,
+        }
+    }
+
+    /// The repartition partitions its log says it was ever assigned.
+    fn assigned(&self) -> std::collections::BTreeSet<i32> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let mut plain = String::with_capacity(log.len());
+        let mut escape = false;
+        for character in log.chars() {
+            match (escape, character) {
+                (false, '\u{1b}') => escape = true,
+                (true, 'm') => escape = false,
+                (true, _) => {}
+                (false, _) => plain.push(character),
+            }
+        }
+        plain
+            .lines()
+            .filter(|line| line.contains("repartition partition assigned"))
+            .filter_map(|line| {
+                let (_, rest) = line.split_once(" partition=")?;
+                rest.split_whitespace().next()?.parse().ok()
+            })
+            .collect()
+    }
+
+    /// SIGTERM, then the partitions it applied when it stopped.
+    fn stop(mut self) -> (Vec<i32>, tempfile::TempDir) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(&self.log).unwrap();
+                assert!(status.success(), "instance failed: {log}");
+                let line = log
+                    .lines()
+                    .find(|line| line.contains("repartition partitions applied at stop"))
+                    .unwrap_or_else(|| panic!("no stop line in {log}"));
+                let list = line.rsplit_once('[').unwrap().1.trim_end_matches(']');
+                let owned = list
+                    .split(", ")
+                    .filter(|text| !text.is_empty())
+                    .map(|text| text.parse().unwrap())
+                    .collect();
+                return (owned, self.state.take().unwrap());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("instance did not stop");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sum of a topic's high watermarks.
+fn high_watermarks(brokers: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
+        return 0;
+    };
+    metadata.topics()[0]
+        .partitions()
+        .iter()
+        .filter_map(|partition| {
+            consumer
+                .fetch_watermarks(topic, partition.id(), Duration::from_secs(5))
+                .ok()
+        })
+        .map(|(_, high)| high)
+        .sum()
+}
+
+/// How far `group` lags behind the end of `topic`, summed over its
+/// partitions (every message, when nothing is committed).
+fn group_lag(brokers: &str, group: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
+        return i64::MAX;
+    };
+    let mut list = rdkafka::TopicPartitionList::new();
+    for partition in metadata.topics()[0].partitions() {
+        list.add_partition(topic, partition.id());
+    }
+    let Ok(committed) = consumer.committed_offsets(list, Duration::from_secs(5)) else {
+        return i64::MAX;
+    };
+    committed
+        .elements()
+        .iter()
+        .map(|element| {
+            let high = consumer
+                .fetch_watermarks(topic, element.partition(), Duration::from_secs(5))
+                .map_or(i64::MAX / 16, |(_, high)| high);
+            match element.offset() {
+                rdkafka::Offset::Offset(offset) => high - offset,
+                _ => high,
+            }
+        })
+        .sum()
+}
+
+/// Waits until routing has committed the whole input and applying the
+/// whole repartition topic, and it stays so for a while (clock records
+/// written after a partition's last batch land on the others).
+fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
+    let group = &config.kafka.group_id;
+    let done = || {
+        group_lag(brokers, group, &config.kafka.input_topic) == 0
+            && group_lag(
+                brokers,
+                &format!("{group}-apply"),
+                &config.scale_out.repartition_topic,
+            ) == 0
+    };
+    let mut since: Option<Instant> = None;
+    wait_for(
+        "routing and applying to finish",
+        Duration::from_secs(240),
+        || {
+            if done() {
+                since.get_or_insert_with(Instant::now).elapsed() > Duration::from_secs(3)
+            } else {
+                since = None;
+                false
+            }
+        },
+    );
+}
+
+#[test]
+fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = config(&brokers, "kill");
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config_path = work.path().join("ragline.toml");
+    let text = format!(
+        "{}\n[kafka]\nbrokers = \"{brokers}\"\ninput_topic = \"{}\"\ngroup_id = \"{}\"\nvalues_topic = \"{}\"\nrag_changes_topic = \"{}\"\nscorecards_topic = \"{}\"\nrestatements_topic = \"{}\"\ndead_letters_topic = \"{}\"\n\n[kafka.consumer_properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"500\"\n\n[processing]\nbatch_max_events = 200\n\n[scale_out]\nenabled = true\nrepartition_topic = \"{}\"\npartitions = {PARTITIONS}\n",
+        two_authorities_text(),
+        config.kafka.input_topic,
+        config.kafka.group_id,
+        config.kafka.values_topic,
+        config.kafka.rag_changes_topic,
+        config.kafka.scorecards_topic,
+        config.kafka.restatements_topic,
+        config.kafka.dead_letters_topic,
+        config.scale_out.repartition_topic,
+    );
+    std::fs::write(&config_path, text).unwrap();
+    let config = Arc::new(Config::load(&config_path).unwrap());
+    let today = "2019-01-20";
+    let lines = history(13);
+
+    let mut processes: Vec<Process> = (0..3)
+        .map(|index| Process::start(&config_path, today, work.path(), index))
+        .collect();
+    let every: std::collections::BTreeSet<i32> = (0..PARTITIONS as i32).collect();
+    let assigned = |processes: &[Process]| -> std::collections::BTreeSet<i32> {
+        processes.iter().flat_map(Process::assigned).collect()
+    };
+    wait_for(
+        "every partition to be assigned",
+        Duration::from_secs(90),
+        || assigned(&processes) == every,
+    );
+    let half = lines.len() / 2;
+    produce(&brokers, &config.kafka.input_topic, &lines[..half]);
+    wait_for_quiet_outputs(&brokers, &config);
+    // kill -9 one instance mid-stream.
+    let mut killed = processes.remove(1);
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+    let lost = killed.assigned();
+    assert!(!lost.is_empty(), "the killed instance applied partitions");
+    produce(&brokers, &config.kafka.input_topic, &lines[half..]);
+    wait_for(
+        "the survivors to take every partition over",
+        Duration::from_secs(90),
+        || assigned(&processes) == every,
+    );
+    wait_for_quiet_outputs(&brokers, &config);
+    let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
+        processes.into_iter().map(Process::stop).collect();
+    let mut owned: Vec<i32> = stopped
+        .iter()
+        .flat_map(|(owned, _)| owned.clone())
+        .collect();
+    owned.sort_unstable();
+    assert_eq!(
+        owned,
+        (0..PARTITIONS as i32).collect::<Vec<_>>(),
+        "the survivors apply every partition"
+    );
+
+    // One engine, live at the same date, given the whole history.
+    let directory = tempfile::tempdir().unwrap();
+    let mut single = Engine::open(config.clone(), directory.path(), Mode::Live).unwrap();
+    single.set_emit_outputs(true);
+    let today_date = ragline::calendar::Date::parse(today).unwrap();
+    let messages = RawMessage::file_lines(
+        "history.jsonl",
+        lines
+            .iter()
+            .map(|line| String::from_utf8_lossy(line).into_owned()),
+    );
+    for chunk in messages.chunks(200) {
+        single.run_batch(chunk, Some(today_date)).unwrap();
+    }
+    let owners: Vec<(i32, &Path)> = stopped
+        .iter()
+        .flat_map(|(owned, state)| {
+            owned
+                .iter()
+                .map(move |partition| (*partition, state.path()))
+        })
+        .collect();
+    compare_states_in(&config, &owners, &single, Mode::Live);
+    drop(killed);
 }

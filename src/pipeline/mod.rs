@@ -356,6 +356,15 @@ impl Engine {
         }
     }
 
+    /// Moves the stored input position past `position`, a record with no
+    /// event to apply (a clock record of a scaled-out deployment), so that
+    /// a restart does not read it again; committed with the next batch.
+    pub fn skip_position(&mut self, position: &Position) {
+        let (key, offset) = position_key(position);
+        let entry = self.positions.entry(key).or_insert(offset);
+        *entry = (*entry).max(offset);
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
