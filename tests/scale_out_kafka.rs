@@ -511,27 +511,6 @@ impl Drop for Process {
     }
 }
 
-/// The sum of a topic's high watermarks.
-fn high_watermarks(brokers: &str, topic: &str) -> i64 {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
-    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
-        return 0;
-    };
-    metadata.topics()[0]
-        .partitions()
-        .iter()
-        .filter_map(|partition| {
-            consumer
-                .fetch_watermarks(topic, partition.id(), Duration::from_secs(5))
-                .ok()
-        })
-        .map(|(_, high)| high)
-        .sum()
-}
-
 /// How far `group` lags behind the end of `topic`, summed over its
 /// partitions (every message, when nothing is committed).
 fn group_lag(brokers: &str, group: &str, topic: &str) -> i64 {
