@@ -12,6 +12,7 @@
 # - every alert has a firing and a not-firing unit test;
 # - docker-compose.yml: build context, Dockerfile, bind mounts, volumes,
 #   depends_on, the scrape and alerting targets against service names;
+#   docker-compose.scale-out.yml: two instances, each with its own state;
 # - the Dockerfile's COPY sources exist and survive Dockerfile.dockerignore,
 #   and what the crate includes at build time (include_str!, targets) is in
 #   them;
@@ -422,6 +423,31 @@ if "healthz" not in json.dumps(ragline.get("healthcheck", {})):
 kafka_env = services.get("kafka", {}).get("environment", {})
 if "kafka:9092" not in str(kafka_env.get("KAFKA_ADVERTISED_LISTENERS", "")):
     error(f"{compose_path}: kafka must advertise kafka:9092")
+# The scale-out override: two instances, each with a state of its own.
+scaled_path = "docker/docker-compose.scale-out.yml"
+scaled = load_yaml(scaled_path) or {}
+scaled_services = scaled.get("services", {})
+scaled_volumes = declared_volumes | set((scaled.get("volumes") or {}).keys())
+if set(scaled_services) != {"ragline", "ragline-2"}:
+    error(f"{scaled_path}: should hold ragline and ragline-2, not {sorted(scaled_services)}")
+for name, service in scaled_services.items():
+    env = service.get("environment", {})
+    if env.get("RAGLINE_SCALE_OUT_ENABLED") != "true":
+        error(f"{scaled_path}: {name} must have RAGLINE_SCALE_OUT_ENABLED=true")
+    for dependency in service.get("depends_on", {}) or {}:
+        if dependency not in services and dependency not in scaled_services:
+            error(f"{scaled_path}: {name} depends_on unknown service {dependency}")
+    for volume in service.get("volumes", []) or []:
+        source = volume.split(":", 1)[0]
+        if not source.startswith((".", "/")) and source not in scaled_volumes:
+            error(f"{scaled_path}: {name} uses undeclared volume {source}")
+second = scaled_services.get("ragline-2", {})
+if second.get("image") != ragline.get("image"):
+    error(f"{scaled_path}: ragline-2 must run the image ragline builds")
+if second.get("ports"):
+    error(f"{scaled_path}: ragline-2 publishes no ports (it would clash with ragline's)")
+if [v.split(":", 1)[0] for v in second.get("volumes", [])] == [v.split(":", 1)[0] for v in ragline.get("volumes", [])]:
+    error(f"{scaled_path}: ragline-2 needs a state volume of its own")
 # The scrape and alerting targets are services of the stack.
 for target in scrape_targets.get("ragline", []) + am_targets:
     if target.split(":")[0] not in services:

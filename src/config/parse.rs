@@ -403,8 +403,21 @@ impl Config {
                 "must not be empty".into(),
             ));
         }
+        let enabled = match std::env::var("RAGLINE_SCALE_OUT_ENABLED") {
+            Err(_) => scale_out.enabled,
+            Ok(text) => match text.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(fail(
+                        "scale_out.enabled",
+                        format!("RAGLINE_SCALE_OUT_ENABLED is '{text}'; give true or false"),
+                    ))
+                }
+            },
+        };
         let scale_out = ScaleOutSettings {
-            enabled: scale_out.enabled,
+            enabled,
             repartition_topic: scale_out.repartition_topic.clone(),
             partitions: scale_out.partitions,
         };
