@@ -428,7 +428,23 @@ struct Process {
 
 impl Process {
     fn start(config_path: &Path, today: &str, logs: &Path, index: usize) -> Process {
-        let state = tempfile::tempdir().unwrap();
+        Process::start_in(
+            config_path,
+            today,
+            logs,
+            index,
+            tempfile::tempdir().unwrap(),
+        )
+    }
+
+    /// Starts an instance over a state it had before.
+    fn start_in(
+        config_path: &Path,
+        today: &str,
+        logs: &Path,
+        index: usize,
+        state: tempfile::TempDir,
+    ) -> Process {
         let log = logs.join(format!("instance-{index}.log"));
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_ragline"))
             .args(["run", "--config"])
@@ -572,16 +588,27 @@ fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
     );
 }
 
-#[test]
-fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
-    let cluster = MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let config = config(&brokers, "kill");
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let config_path = work.path().join("ragline.toml");
+/// One engine, live at `today`, given the whole history in order.
+fn live_engine(config: &Arc<Config>, lines: &[Vec<u8>], today: &str, directory: &Path) -> Engine {
+    let mut engine = Engine::open(config.clone(), directory, Mode::Live).unwrap();
+    engine.set_emit_outputs(true);
+    let today = ragline::calendar::Date::parse(today).unwrap();
+    let messages = RawMessage::file_lines(
+        "history.jsonl",
+        lines
+            .iter()
+            .map(|line| String::from_utf8_lossy(line).into_owned()),
+    );
+    for chunk in messages.chunks(200) {
+        engine.run_batch(chunk, Some(today)).unwrap();
+    }
+    engine
+}
+
+/// Writes `config`'s Kafka and scale-out settings to a configuration file
+/// for `ragline run`.
+fn write_config(config: &Config, brokers: &str, directory: &Path) -> std::path::PathBuf {
+    let config_path = directory.join("ragline.toml");
     let text = format!(
         "{}\n[kafka]\nbrokers = \"{brokers}\"\ninput_topic = \"{}\"\ngroup_id = \"{}\"\nvalues_topic = \"{}\"\nrag_changes_topic = \"{}\"\nscorecards_topic = \"{}\"\nrestatements_topic = \"{}\"\ndead_letters_topic = \"{}\"\n\n[kafka.consumer_properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"500\"\n\n[processing]\nbatch_max_events = 200\n\n[scale_out]\nenabled = true\nrepartition_topic = \"{}\"\npartitions = {PARTITIONS}\n",
         two_authorities_text(),
@@ -595,6 +622,19 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
         config.scale_out.repartition_topic,
     );
     std::fs::write(&config_path, text).unwrap();
+    config_path
+}
+
+#[test]
+fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = config(&brokers, "kill");
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config_path = write_config(&config, &brokers, work.path());
     let config = Arc::new(Config::load(&config_path).unwrap());
     let today = "2019-01-20";
     let lines = history(13);
@@ -642,18 +682,7 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
 
     // One engine, live at the same date, given the whole history.
     let directory = tempfile::tempdir().unwrap();
-    let mut single = Engine::open(config.clone(), directory.path(), Mode::Live).unwrap();
-    single.set_emit_outputs(true);
-    let today_date = ragline::calendar::Date::parse(today).unwrap();
-    let messages = RawMessage::file_lines(
-        "history.jsonl",
-        lines
-            .iter()
-            .map(|line| String::from_utf8_lossy(line).into_owned()),
-    );
-    for chunk in messages.chunks(200) {
-        single.run_batch(chunk, Some(today_date)).unwrap();
-    }
+    let single = live_engine(&config, &lines, today, directory.path());
     let owners: Vec<(i32, &Path)> = stopped
         .iter()
         .flat_map(|(owned, state)| {
@@ -664,4 +693,53 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
         .collect();
     compare_states_in(&config, &owners, &single, Mode::Live);
     drop(killed);
+}
+
+#[test]
+fn a_rolling_restart_loses_and_repeats_nothing() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = config(&brokers, "rolling");
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config_path = write_config(&config, &brokers, work.path());
+    let config = Arc::new(Config::load(&config_path).unwrap());
+    let today = "2019-01-20";
+    let lines = history(21);
+    let mut processes: Vec<Option<Process>> = (0..3)
+        .map(|index| Some(Process::start(&config_path, today, work.path(), index)))
+        .collect();
+    let pieces: Vec<&[Vec<u8>]> = lines.chunks(lines.len() / 4 + 1).collect();
+    produce(&brokers, &config.kafka.input_topic, pieces[0]);
+    // Each instance in turn stops (SIGTERM) and starts again over its
+    // state, while the next part of the history arrives.
+    for (turn, piece) in pieces[1..].iter().enumerate() {
+        let (_, state) = processes[turn].take().unwrap().stop();
+        produce(&brokers, &config.kafka.input_topic, piece);
+        processes[turn] = Some(Process::start_in(
+            &config_path,
+            today,
+            work.path(),
+            10 + turn,
+            state,
+        ));
+    }
+    wait_for_quiet_outputs(&brokers, &config);
+    let stopped: Vec<(Vec<i32>, tempfile::TempDir)> = processes
+        .into_iter()
+        .map(|process| process.unwrap().stop())
+        .collect();
+    let directory = tempfile::tempdir().unwrap();
+    let single = live_engine(&config, &lines, today, directory.path());
+    let owners: Vec<(i32, &Path)> = stopped
+        .iter()
+        .flat_map(|(owned, state)| {
+            owned
+                .iter()
+                .map(move |partition| (*partition, state.path()))
+        })
+        .collect();
+    compare_states_in(&config, &owners, &single, Mode::Live);
 }
