@@ -51,6 +51,10 @@ const ROUTE_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 const REVOKE_DRAIN_WAIT: Duration = Duration::from_secs(5);
 /// Most output records drained per partition per loop.
 const DRAIN_MAX_RECORDS: usize = 20_000;
+/// Least time between two consumer errors logged at warning level.
+const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+/// How long to wait before trying unreachable brokers again.
+const CONNECT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 /// How long each poll of routing and applying waits for a first message.
 const POLL_WAIT: Duration = Duration::from_millis(20);
 
@@ -166,7 +170,10 @@ struct Instance<'a> {
     config: &'a Arc<Config>,
     state: PathBuf,
     mode: Mode,
-    router: Router<'a>,
+    /// The JSON Schemas, when `processing.schema_validation` is on.
+    schema: Option<&'a jsonschema::Validator>,
+    /// When a consumer error was last logged at warning level.
+    last_warning: std::cell::Cell<Option<Instant>>,
     route_consumer: BaseConsumer,
     membership: BaseConsumer,
     data: BaseConsumer,
@@ -197,10 +204,32 @@ pub fn run(
         ),
         Mode::Replay => None,
     };
-    ensure_repartition_topic(settings, &scale.repartition_topic, scale.partitions)?;
-    // Before routing writes dead letters: a topic made on first use gets
-    // the broker's defaults.
-    KafkaSink::connect(settings)?.ensure_topics(settings)?;
+    // A broker that is down at start is waited for, not fatal.
+    loop {
+        let ready = ensure_repartition_topic(settings, &scale.repartition_topic, scale.partitions)
+            // Before routing writes dead letters: a topic made on first use
+            // gets the broker's defaults.
+            .and_then(|()| Ok(KafkaSink::connect(settings)?.ensure_topics(settings)?));
+        match ready {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    brokers = %settings.brokers,
+                    "cannot reach the brokers{}; retrying in {} s",
+                    crate::kafka_client::security_hint(settings),
+                    CONNECT_RETRY_INTERVAL.as_secs()
+                );
+                let deadline = Instant::now() + CONNECT_RETRY_INTERVAL;
+                while Instant::now() < deadline {
+                    if shutdown.load(Ordering::SeqCst) {
+                        return Err(error);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
     let route_consumer = group_consumer(settings, &settings.group_id)?;
     route_consumer
         .subscribe(&[&settings.input_topic])
@@ -230,17 +259,12 @@ pub fn run(
         )
         .create_with_context(Failures::default())
         .map_err(kafka("creating the repartition producer"))?;
-    let validation_today = Some(crate::live::system_today());
     let mut instance = Instance {
         config: &config,
         state: state.to_path_buf(),
         mode: options.mode,
-        router: Router::new(
-            &config,
-            schema.as_ref(),
-            today().or(validation_today),
-            scale.partitions,
-        ),
+        schema: schema.as_ref(),
+        last_warning: std::cell::Cell::new(None),
         route_consumer,
         membership,
         data,
@@ -250,7 +274,9 @@ pub fn run(
     };
     let progress = &options.progress;
     while !shutdown.load(Ordering::SeqCst) {
-        instance.route_some()?;
+        // Event dates are bounded by today's date, read again for every
+        // batch so that a long run does not keep its first day's bound.
+        instance.route_some(today().or_else(|| Some(crate::live::system_today())))?;
         instance.follow_membership()?;
         instance.apply_some(today())?;
         let summary = &instance.summary;
@@ -283,11 +309,28 @@ fn group_consumer(settings: &KafkaSettings, group: &str) -> Result<BaseConsumer,
 }
 
 impl Instance<'_> {
+    /// Logs a consumer error: at warning level at most every
+    /// [`WARNING_INTERVAL`] (a missing topic answers every poll), else at
+    /// debug level.
+    fn consumer_error(&self, stage: &str, error: &KafkaError) {
+        let due = self
+            .last_warning
+            .get()
+            .is_none_or(|last| last.elapsed() >= WARNING_INTERVAL);
+        if due {
+            self.last_warning.set(Some(Instant::now()));
+            tracing::warn!(%error, stage, "kafka consumer error");
+        } else {
+            tracing::debug!(%error, stage, "kafka consumer error");
+        }
+    }
+
     /// Routes the input messages at hand and commits their offsets once the
     /// broker holds what they became.
-    fn route_some(&mut self) -> Result<(), ScaleOutError> {
+    fn route_some(&mut self, today: Option<Date>) -> Result<(), ScaleOutError> {
         let settings = &self.config.kafka;
         let scale = &self.config.scale_out;
+        let router = Router::new(self.config, self.schema, today, scale.partitions);
         let max = self.config.processing.batch_max_events;
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut count = 0usize;
@@ -300,7 +343,7 @@ impl Instance<'_> {
             let message = match self.route_consumer.poll(wait) {
                 None => break,
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "kafka consumer error (routing)");
+                    self.consumer_error("routing", &error);
                     break;
                 }
                 Some(Ok(message)) => message,
@@ -309,7 +352,7 @@ impl Instance<'_> {
             next.insert(message.partition(), message.offset() + 1);
             let bytes = message.payload().unwrap_or_default();
             let key = message.key();
-            match self.router.route(bytes) {
+            match router.route(bytes) {
                 Route::Partition { partition, .. } => {
                     let mut record = BaseRecord::to(&scale.repartition_topic)
                         .partition(partition as i32)
@@ -500,7 +543,7 @@ impl Instance<'_> {
                 let message = match self.data.poll(wait) {
                     None => break,
                     Some(Err(error)) => {
-                        tracing::warn!(%error, "kafka consumer error (applying)");
+                        self.consumer_error("applying", &error);
                         break;
                     }
                     Some(Ok(message)) => message,

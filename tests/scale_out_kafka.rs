@@ -743,3 +743,37 @@ fn a_rolling_restart_loses_and_repeats_nothing() {
         .collect();
     compare_states_in(&config, &owners, &single, Mode::Live);
 }
+
+#[test]
+fn a_broker_down_at_start_is_waited_for() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = config(&brokers, "down");
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    let lines = history(34);
+    produce(&brokers, &config.kafka.input_topic, &lines);
+    cluster.broker_down(1).unwrap();
+    let mut instance = Instance::start(&config);
+    // Down for long enough that the first attempt fails.
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(
+        !instance.handle.as_ref().unwrap().is_finished(),
+        "still waiting for the broker"
+    );
+    assert!(instance.owned().is_empty());
+    cluster.broker_up(1).unwrap();
+    wait_for_assignment(&[&instance]);
+    wait_until_quiet(&[&instance], lines.len() as u64);
+    let owned = instance.owned();
+    let state = instance.directory.path().to_path_buf();
+    instance.stop();
+    let directory = tempfile::tempdir().unwrap();
+    let single = one_engine(&common::scaled::config(), &lines, directory.path());
+    let owners: Vec<(i32, &Path)> = owned
+        .iter()
+        .map(|partition| (*partition, state.as_path()))
+        .collect();
+    compare_states(&config, &owners, &single);
+}
