@@ -6,6 +6,9 @@
 //! restarted mid-run, an output topic gone, input pruned by retention) are
 //! waited for, counted and recovered from, or refused explicitly.
 
+#[path = "common/kafka_topics.rs"]
+mod kafka_topics;
+use kafka_topics::read_all;
 use ragline::calendar::Month;
 use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
@@ -13,7 +16,6 @@ use ragline::live::{self, LiveOptions};
 use ragline::pipeline::{Engine, Mode};
 use ragline::report;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
@@ -88,43 +90,6 @@ fn produce(brokers: &str, topic: &str, lines: &[Vec<u8>]) {
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(30)).unwrap();
-}
-
-/// Every message of a topic: (key, payload).
-fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    for partition in metadata.topics()[0].partitions() {
-        assignment
-            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut messages = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut idle = 0;
-    while Instant::now() < deadline && idle < 10 {
-        match consumer.poll(Duration::from_millis(300)) {
-            Some(Ok(message)) => {
-                idle = 0;
-                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-                let payload =
-                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
-                messages.push((key, payload));
-            }
-            _ => idle += 1,
-        }
-    }
-    messages
 }
 
 fn file_report(config: &Config, lines: &[Vec<u8>], month: Month) -> Value {

@@ -10,6 +10,9 @@
 //! topic, and end with the same scorecards.
 
 mod common;
+#[path = "common/kafka_topics.rs"]
+mod kafka_topics;
+use kafka_topics::read_all;
 #[allow(dead_code)]
 mod model;
 use common::scaled::{differing_values, history, last_readings, last_values, producer_key};
@@ -20,7 +23,6 @@ use ragline::pipeline::{Engine, Mode};
 use ragline::route::partition_authorities;
 use ragline::scale_out::{ScaleOutOptions, ScaleOutProgress, ScaleOutSummary};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
@@ -181,41 +183,6 @@ fn produce(brokers: &str, topic: &str, lines: &[Vec<u8>]) {
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(30)).unwrap();
-}
-
-/// Every message of a topic, partition after partition: (key, payload).
-fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{topic}"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    for partition in metadata.topics()[0].partitions() {
-        assignment
-            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut messages = Vec::new();
-    let mut idle = 0;
-    while idle < 8 {
-        match consumer.poll(Duration::from_millis(250)) {
-            Some(Ok(message)) => {
-                idle = 0;
-                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-                let payload =
-                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
-                messages.push((key, payload));
-            }
-            _ => idle += 1,
-        }
-    }
-    messages
 }
 
 /// One engine given the whole history, in order.
@@ -625,17 +592,33 @@ fn write_config(config: &Config, brokers: &str, directory: &Path) -> std::path::
     config_path
 }
 
-#[test]
-fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
+/// A mock cluster with the input topic, and a configuration file for
+/// `ragline run` processes: (cluster, brokers, work directory, file, the
+/// configuration as the processes read it).
+fn processes_setup(
+    suffix: &str,
+) -> (
+    MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    String,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Arc<Config>,
+) {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let config = config(&brokers, "kill");
+    let config = config(&brokers, suffix);
     cluster
         .create_topic(&config.kafka.input_topic, 6, 1)
         .unwrap();
     let work = tempfile::tempdir().unwrap();
     let config_path = write_config(&config, &brokers, work.path());
     let config = Arc::new(Config::load(&config_path).unwrap());
+    (cluster, brokers, work, config_path, config)
+}
+
+#[test]
+fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
+    let (_cluster, brokers, work, config_path, config) = processes_setup("kill");
     let today = "2019-01-20";
     let lines = history(13);
 
@@ -697,15 +680,7 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
 
 #[test]
 fn a_rolling_restart_loses_and_repeats_nothing() {
-    let cluster = MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let config = config(&brokers, "rolling");
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let config_path = write_config(&config, &brokers, work.path());
-    let config = Arc::new(Config::load(&config_path).unwrap());
+    let (_cluster, brokers, work, config_path, config) = processes_setup("rolling");
     let today = "2019-01-20";
     let lines = history(21);
     let mut processes: Vec<Option<Process>> = (0..3)

@@ -1,0 +1,44 @@
+//! Reading a whole topic back, for the Kafka tests.
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::ClientConfig;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Every message of a topic, partition after partition: (key, payload).
+pub fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{topic}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for partition in metadata.topics()[0].partitions() {
+        assignment
+            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut messages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut idle = 0;
+    while Instant::now() < deadline && idle < 10 {
+        match consumer.poll(Duration::from_millis(300)) {
+            Some(Ok(message)) => {
+                idle = 0;
+                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                let payload =
+                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
+                messages.push((key, payload));
+            }
+            _ => idle += 1,
+        }
+    }
+    messages
+}
