@@ -6,26 +6,34 @@
 //! messy histories of two authorities with malformed lines among them,
 //! delivered in random interleavings, with records written twice (a
 //! producer's retry) and partitions' state lost and rebuilt from their
-//! log, every unit reports the same month-end scorecard for every closed
-//! month as one engine given the whole history in order, the clocks agree,
-//! and the dead letters are the same.
+//! log or restarted over their state, every unit reports the same
+//! month-end scorecard for every closed month as one engine given the
+//! whole history in order, the clocks agree, and the dead letters are the
+//! same. Owners cut batches by writing decisions into their partition
+//! (some lost and proposed again), and leave outputs undelivered when
+//! they go: no output id is ever delivered with two contents, and the
+//! last value delivered for every indicator and unit is the one engine's.
 
 mod common;
 #[allow(dead_code)]
 mod model;
 use common::scaled::{
-    config, differing_values, history, last_values, producer_key, unit_scorecards,
+    config, differing_values, history, last_readings, last_values, producer_key, unit_scorecards,
 };
 use common::Rng;
 use proptest::prelude::*;
 use ragline::config::{fnv1a, Config, LaIdx};
 use ragline::event::{Position, RawMessage};
+use ragline::outbox::OutputTopic;
 use ragline::pipeline::{Clock, Engine, Mode};
 use ragline::route::{authority_partition, partition_authorities, Route, Router};
+use ragline::scale_out::apply_batch;
+use ragline::scale_out::decisions::{Decision, Decisions, Record};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn open_engine(config: &Arc<Config>, directory: &Path, owned: Option<&[LaIdx]>) -> Engine {
     let mut engine = Engine::open(config.clone(), directory, Mode::Replay).expect("engine opens");
@@ -41,22 +49,70 @@ enum Internal {
     Event(Vec<u8>),
     /// Another partition's clock.
     Clock(Clock),
+    /// A batch decision.
+    Decision(Decision),
 }
 
-/// One partition of the repartition topic and the engine applying it.
+/// The output topics: every record delivered, in order, and the content
+/// first delivered under each id.
+#[derive(Default)]
+struct Delivered {
+    records: Vec<(String, Value)>,
+    by_id: BTreeMap<String, String>,
+}
+
+impl Delivered {
+    /// Delivers what `engine`'s outbox holds; an id delivered before must
+    /// come with the same content.
+    fn drain(&mut self, engine: &Engine) {
+        let pending = engine.pending_outputs(usize::MAX).unwrap();
+        let mut sequences = Vec::new();
+        for (sequence, record) in pending {
+            sequences.push(sequence);
+            if record.topic == OutputTopic::DeadLetters {
+                continue; // the router's, not the partitions'
+            }
+            let held = self
+                .by_id
+                .entry(record.id.clone())
+                .or_insert_with(|| record.payload.clone());
+            assert!(
+                *held == record.payload,
+                "output id {} delivered with two contents:\n  {held}\n  {}",
+                record.id,
+                record.payload
+            );
+            if record.topic == OutputTopic::Values {
+                self.records
+                    .push((record.key, serde_json::from_str(&record.payload).unwrap()));
+            }
+        }
+        engine.acknowledge_outputs(&sequences).unwrap();
+    }
+}
+
+/// One partition of the repartition topic and its owner.
 struct Partition {
     number: u32,
     authorities: Vec<LaIdx>,
     log: Vec<Internal>,
     engine: Engine,
     directory: tempfile::TempDir,
-    /// Records of `log` applied.
-    applied: usize,
+    /// Records of `log` read by the owner.
+    read: usize,
+    /// What was read and not yet applied.
+    decisions: Decisions,
+    /// Catching up after opening.
+    catching_up: bool,
     /// The clock this partition last shared.
     shared: (
         Option<ragline::calendar::Date>,
         Option<ragline::calendar::Month>,
     ),
+}
+
+fn today() -> ragline::calendar::Date {
+    ragline::calendar::Date::from_ymd(2030, 1, 1).unwrap()
 }
 
 impl Partition {
@@ -70,68 +126,155 @@ impl Partition {
             log: Vec::new(),
             engine,
             directory,
-            applied: 0,
+            read: 0,
+            decisions: Decisions::new(None),
+            catching_up: true,
             shared: (None, None),
         }
     }
 
-    /// Applies the next records of the log, up to `upto`, as one batch.
-    fn apply(&mut self, upto: usize) {
-        let mut messages = Vec::new();
-        for offset in self.applied..upto {
-            match &self.log[offset] {
-                Internal::Event(bytes) => messages.push(RawMessage {
-                    bytes: bytes.clone(),
-                    position: Position::Kafka {
-                        topic: "repartition".into(),
-                        partition: self.number as i32,
-                        offset: offset as i64,
-                        key: None,
-                    },
-                }),
-                Internal::Clock(clock) => self.engine.merge_clock(clock),
+    fn position(&self) -> Option<i64> {
+        self.engine
+            .positions()
+            .get(&ragline::source::kafka::position_key(
+                "repartition",
+                self.number as i32,
+            ))
+            .copied()
+    }
+
+    /// The record at `offset` of the log, as read from the topic.
+    fn record(&self, offset: usize, record: &Internal) -> Record {
+        match record {
+            Internal::Event(bytes) => Record::Message(RawMessage {
+                bytes: bytes.clone(),
+                position: Position::Kafka {
+                    topic: "repartition".into(),
+                    partition: self.number as i32,
+                    offset: offset as i64,
+                    key: None,
+                },
+            }),
+            Internal::Clock(clock) => Record::Clock(*clock),
+            Internal::Decision(decision) => Record::Decision(*decision),
+        }
+    }
+
+    /// Whether the owner has work left: records to read, batches to
+    /// decide or apply, outputs to deliver.
+    fn busy(&self) -> bool {
+        self.read < self.log.len()
+            || self.decisions.undecided() > 0
+            || self.decisions.decided_len() > 0
+            || self.engine.outbox_pending() > 0
+            || self.catching_up
+    }
+
+    /// The owner reads up to `upto` records of its log, applies the
+    /// batches decided (silently those a later decision follows while it
+    /// catches up; caught up once it has read the whole log), delivers its
+    /// outputs unless `deliver` is false, and proposes the next decision
+    /// (sometimes lost on its way) once its outputs are delivered. Returns
+    /// the clock to share, if it moved.
+    fn step(
+        &mut self,
+        upto: usize,
+        deliver: bool,
+        delivered: &mut Delivered,
+        rng: &mut Rng,
+    ) -> Option<Clock> {
+        while self.read < upto {
+            let record = self.record(self.read, &self.log[self.read]);
+            self.decisions.push(self.read as i64, record);
+            self.read += 1;
+        }
+        let caught_up = self.read == self.log.len();
+        let mut moved = false;
+        loop {
+            let later = self.decisions.decided_len() > 1;
+            if self.catching_up && !caught_up && !later {
+                break;
+            }
+            let Some(batch) = self.decisions.take_decided() else {
+                break;
+            };
+            let silent = self.catching_up && later;
+            apply_batch(
+                &mut self.engine,
+                "repartition",
+                self.number as i32,
+                Mode::Replay,
+                batch,
+                silent,
+            )
+            .expect("batch commits");
+            moved |= !silent;
+        }
+        if self.catching_up && caught_up {
+            self.catching_up = false;
+            self.shared = (None, None);
+            moved = true;
+        }
+        if deliver {
+            delivered.drain(&self.engine);
+        }
+        if !self.catching_up && self.engine.outbox_pending() == 0 {
+            // Retried at once when not yet read back: a second proposal
+            // for the same start is ignored when both arrive.
+            if let Some(decision) = self.decisions.propose(
+                today(),
+                1 + rng.below(80) as usize,
+                Instant::now(),
+                Duration::ZERO,
+            ) {
+                if !rng.chance(8) {
+                    self.log.push(Internal::Decision(decision));
+                }
             }
         }
-        self.engine
-            .run_batch(&messages, None)
-            .expect("batch commits");
-        self.applied = upto;
-    }
-
-    /// Loses the state and rebuilds it from the log, in pieces of random
-    /// sizes, up to where it was.
-    fn fail_over(&mut self, config: &Arc<Config>, rng: &mut Rng) {
-        let upto = self.applied;
-        self.directory = tempfile::tempdir().unwrap();
-        self.engine = open_engine(config, self.directory.path(), Some(&self.authorities));
-        self.applied = 0;
-        while self.applied < upto {
-            let next = (self.applied + 1 + rng.below(200) as usize).min(upto);
-            self.apply(next);
-        }
-    }
-
-    /// The clock to share, if it moved since last shared.
-    fn clock_to_share(&mut self) -> Option<Clock> {
         let clock = self.engine.clock();
         let now = (clock.latest_event, clock.first_month);
-        (now != self.shared).then(|| {
+        if !moved {
+            self.shared = now;
+            return None;
+        }
+        (now != self.shared && now != (None, None)).then(|| {
             self.shared = now;
             clock
         })
     }
+
+    /// The owner changes: the new one has the old state (a restart) or
+    /// none (a move), and reads from its stored position. What the old
+    /// one had not delivered is lost with it.
+    fn fail_over(&mut self, config: &Arc<Config>, keep_state: bool) {
+        if !keep_state {
+            self.directory = tempfile::tempdir().unwrap();
+        }
+        // The old owner's engine closes before the new one opens.
+        let spare = tempfile::tempdir().unwrap();
+        drop(std::mem::replace(
+            &mut self.engine,
+            open_engine(config, spare.path(), None),
+        ));
+        self.engine = open_engine(config, self.directory.path(), Some(&self.authorities));
+        let stored = self.position();
+        self.read = stored.unwrap_or(0) as usize;
+        self.decisions = Decisions::new(stored);
+        self.catching_up = true;
+    }
 }
 
 /// Runs the history through `inputs` input partitions and `partitions`
-/// partitions of the repartition topic; returns the partitions and the
-/// dead letters' reasons by code.
+/// partitions of the repartition topic; returns the partitions, the dead
+/// letters' reasons by code and the outputs delivered.
 fn scaled_out(
     config: &Arc<Config>,
     lines: &[Vec<u8>],
     inputs: u32,
     partitions: u32,
     seed: u64,
-) -> (Vec<Partition>, BTreeMap<String, u64>) {
+) -> (Vec<Partition>, BTreeMap<String, u64>, Delivered) {
     let mut rng = Rng(seed ^ 0xfa11);
     let mut input: Vec<Vec<Vec<u8>>> = vec![Vec::new(); inputs as usize];
     for line in lines {
@@ -143,18 +286,19 @@ fn scaled_out(
         .collect();
     let router = Router::new(config, None, None, partitions);
     let mut dead: BTreeMap<String, u64> = BTreeMap::new();
+    let mut delivered = Delivered::default();
     loop {
         let unread: Vec<usize> = (0..inputs as usize)
             .filter(|&p| read[p] < input[p].len())
             .collect();
-        let behind: Vec<usize> = (0..partitions as usize)
-            .filter(|&q| parts[q].applied < parts[q].log.len())
+        let busy: Vec<usize> = (0..partitions as usize)
+            .filter(|&q| parts[q].busy())
             .collect();
-        if unread.is_empty() && behind.is_empty() {
+        if unread.is_empty() && busy.is_empty() {
             break;
         }
         let roll = rng.below(100);
-        if !unread.is_empty() && (roll < 50 || behind.is_empty()) {
+        if !unread.is_empty() && (roll < 40 || busy.is_empty()) {
             // The first stage reads a few messages of one input partition.
             let p = unread[rng.below(unread.len() as u64) as usize];
             let end = (read[p] + 1 + rng.below(40) as usize).min(input[p].len());
@@ -173,13 +317,13 @@ fn scaled_out(
                 }
             }
             read[p] = end;
-        } else if !behind.is_empty() && roll < 97 {
-            // The second stage applies a few records of one partition and
-            // shares its clock.
-            let q = behind[rng.below(behind.len() as u64) as usize];
-            let upto = (parts[q].applied + 1 + rng.below(60) as usize).min(parts[q].log.len());
-            parts[q].apply(upto);
-            if let Some(clock) = parts[q].clock_to_share() {
+        } else if !busy.is_empty() && roll < 97 {
+            // The owner of one partition reads a few records, applies what
+            // is decided, delivers (mostly) and shares its clock.
+            let q = busy[rng.below(busy.len() as u64) as usize];
+            let upto = (parts[q].read + rng.below(60) as usize).min(parts[q].log.len());
+            let deliver = !rng.chance(4);
+            if let Some(clock) = parts[q].step(upto, deliver, &mut delivered, &mut rng) {
                 for (other, part) in parts.iter_mut().enumerate() {
                     if other != q {
                         part.log.push(Internal::Clock(clock));
@@ -187,12 +331,14 @@ fn scaled_out(
                 }
             }
         } else {
-            // A partition moves to an instance without its state.
+            // A partition moves to an instance without its state, or its
+            // instance restarts over its state.
             let q = rng.below(u64::from(partitions)) as usize;
-            parts[q].fail_over(config, &mut rng);
+            let keep = rng.chance(2);
+            parts[q].fail_over(config, keep);
         }
     }
-    (parts, dead)
+    (parts, dead, delivered)
 }
 
 fn check(seed: u64, inputs: u32, partitions: u32, batch: usize) {
@@ -209,7 +355,7 @@ fn check(seed: u64, inputs: u32, partitions: u32, batch: usize) {
     for chunk in messages.chunks(batch) {
         single.run_batch(chunk, None).unwrap();
     }
-    let (parts, dead) = scaled_out(&config, &lines, inputs, partitions, seed);
+    let (parts, dead, delivered) = scaled_out(&config, &lines, inputs, partitions, seed);
 
     let clock = single.clock();
     assert!(clock.last_closed.is_some(), "the history closes months");
@@ -227,36 +373,72 @@ fn check(seed: u64, inputs: u32, partitions: u32, batch: usize) {
         );
     }
     assert_eq!(dead, single.totals().rejected, "dead letters by reason");
-    for part in &parts {
-        let outputs = part.engine.pending_outputs(usize::MAX).unwrap();
-        assert!(part.authorities.is_empty() || !outputs.is_empty());
-        for (_, record) in outputs {
-            let payload: Value = serde_json::from_str(&record.payload).unwrap();
-            if let Some(unit) = payload.get("unit").and_then(Value::as_str) {
-                let unit = config.unit_by_id(unit).expect("a configured unit");
-                assert!(
-                    part.authorities.contains(&config.unit(unit).la),
-                    "partition {} reports unit {} of another authority",
-                    part.number,
-                    config.unit(unit).id
-                );
-            }
-        }
+    for (key, payload) in &delivered.records {
+        let unit = payload["unit"].as_str().expect("a value names its unit");
+        let unit = config.unit_by_id(unit).expect("a configured unit");
+        let part = authority_partition(&config, config.unit(unit).la, partitions);
+        assert!(
+            parts[part as usize]
+                .authorities
+                .contains(&config.unit(unit).la),
+            "value {key} from the partition of another authority"
+        );
     }
-    // The last value of every indicator and unit (a compacted topic's
-    // content) is the one engine's, and each comes from one partition.
-    let mut scaled_values = BTreeMap::new();
-    for part in &parts {
-        for (key, value) in last_values(&part.engine) {
-            assert!(scaled_values.insert(key, value).is_none());
-        }
-    }
+    // The last value delivered for every indicator and unit (a compacted
+    // topic's content) is the one engine's.
+    let scaled_values = last_readings(delivered.records.iter().cloned());
     let differing = differing_values(&scaled_values, &last_values(&single));
     assert!(
         differing.is_empty(),
         "last indicator values differ:\n{}",
         differing.join("\n")
     );
+    // Month-end scorecards were delivered for every unit and closed month.
+    let months = unit_scorecards(&single, config.unit_indices()[0]).len();
+    let scorecards = delivered
+        .by_id
+        .keys()
+        .filter(|id| id.matches('/').count() == 1)
+        .count();
+    assert_eq!(
+        scorecards,
+        months * config.units.len(),
+        "scorecards delivered"
+    );
+    // Every output that one owner applying each partition's decided log
+    // without interruption produces was delivered, under the same id with
+    // the same content, and nothing else.
+    let mut uninterrupted = Delivered::default();
+    for part in &parts {
+        let directory = tempfile::tempdir().unwrap();
+        let mut engine = open_engine(&config, directory.path(), Some(&part.authorities));
+        let mut decisions = Decisions::new(None);
+        for (offset, record) in part.log.iter().enumerate() {
+            decisions.push(offset as i64, part.record(offset, record));
+        }
+        assert_eq!(decisions.undecided(), 0, "every record was decided");
+        while let Some(batch) = decisions.take_decided() {
+            let number = part.number as i32;
+            apply_batch(
+                &mut engine,
+                "repartition",
+                number,
+                Mode::Replay,
+                batch,
+                false,
+            )
+            .unwrap();
+        }
+        uninterrupted.drain(&engine);
+    }
+    let missing: Vec<&String> = uninterrupted
+        .by_id
+        .keys()
+        .filter(|id| !delivered.by_id.contains_key(*id))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "outputs never delivered: {missing:?}");
+    assert_eq!(uninterrupted.by_id, delivered.by_id);
     for unit in config.unit_indices() {
         let la = config.unit(unit).la;
         let part = &parts[authority_partition(&config, la, partitions) as usize];

@@ -385,6 +385,9 @@ impl Engine {
     /// Adds output records to the outbox in `batch`, numbered in order,
     /// with the outbox's next number.
     pub(super) fn put_outputs(&mut self, batch: &mut Batch, outputs: Vec<OutboxRecord>) {
+        if self.silenced {
+            return;
+        }
         self.outbox_pending
             .fetch_add(outputs.len() as u64, std::sync::atomic::Ordering::Relaxed);
         for record in outputs {

@@ -294,6 +294,9 @@ pub struct Engine {
     parked: std::sync::atomic::AtomicU64,
     mode: Mode,
     emit_live: bool,
+    /// Outputs are computed (live values numbered, restatements counted)
+    /// but not queued: they were delivered before.
+    silenced: bool,
     schema: Option<jsonschema::Validator>,
     /// The wall clock's date for input validation in replay (live batches
     /// pass today's date to [`Engine::run_batch`]).
@@ -318,6 +321,14 @@ impl Engine {
     /// directory turns this off for speed.
     pub fn set_emit_outputs(&mut self, emit: bool) {
         self.emit_live = emit;
+    }
+
+    /// Computes every output as usual, keeping what numbers them (live
+    /// values' sequences, restatement counts), but does not queue them: a
+    /// partition of a scaled-out deployment rebuilt from its log repeats
+    /// batches whose outputs were delivered before (`docs/scale-out.md`).
+    pub fn set_outputs_silenced(&mut self, silenced: bool) {
+        self.silenced = silenced;
     }
 
     /// Also validates every message against the JSON Schemas (set at open

@@ -89,6 +89,7 @@ impl Engine {
             parked: std::sync::atomic::AtomicU64::new(0),
             mode,
             emit_live: true,
+            silenced: false,
             schema: if config_schema_validation {
                 Some(crate::event::schema::validator().map_err(EngineError::Schema)?)
             } else {

@@ -19,6 +19,15 @@
 //!   moved from a dead instance is rebuilt from the repartition topic, which
 //!   must therefore keep its whole history. After a batch that moved a
 //!   partition's clock, the clock is written to every other partition.
+//! - **Decisions.** An owner cuts a partition into batches by writing each
+//!   batch's decision into the partition and applying it once read back
+//!   ([`decisions`]), so that a new owner rebuilding the partition cuts the
+//!   same batches and repeats the same outputs under the same ids. While a
+//!   partition is caught up after opening, every batch that a later
+//!   decision follows is applied silently (its outputs were delivered:
+//!   an owner decides a batch only once the previous one's outputs are).
+
+pub mod decisions;
 
 use crate::calendar::{Date, Month};
 use crate::config::{Config, KafkaSettings};
@@ -29,6 +38,7 @@ use crate::pipeline::{Clock, Engine, EngineError, Mode};
 use crate::route::{partition_authorities, Route, Router};
 use crate::sink::kafka::{KafkaSink, SinkError};
 use crate::source::kafka::position_key;
+use decisions::{DecidedBatch, Decisions, Record, DECISION_HEADER};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -57,6 +67,9 @@ const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 const CONNECT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 /// How long each poll of routing and applying waits for a first message.
 const POLL_WAIT: Duration = Duration::from_millis(20);
+/// How long a batch decision may take to come back before it is written
+/// again.
+const PROPOSAL_RETRY: Duration = Duration::from_secs(5);
 
 /// A failure that stops the instance.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +123,10 @@ pub struct ScaleOutProgress {
     pub applied: AtomicU64,
     /// The partitions of the repartition topic this instance applies.
     pub owned: std::sync::Mutex<Vec<i32>>,
+    /// Those of them still catching up with their partition (rebuilding it
+    /// from the topic, or reading what arrived while the instance was
+    /// away): their values are not yet current.
+    pub catching_up: std::sync::Mutex<Vec<i32>>,
 }
 
 /// What an instance did.
@@ -123,6 +140,11 @@ pub struct ScaleOutSummary {
     pub applied: u64,
     /// Clock records written to other partitions.
     pub clocks_shared: u64,
+    /// Batch decisions written.
+    pub decisions_written: u64,
+    /// Batches applied silently while catching up (their outputs were
+    /// delivered before).
+    pub batches_repeated: u64,
     /// Partitions opened (assigned, or taken over).
     pub partitions_opened: u64,
     /// Outputs delivered.
@@ -154,15 +176,15 @@ struct Applier {
     sink: KafkaSink,
     /// The clock last shared with the other partitions.
     shared: (Option<Date>, Option<Month>),
-}
-
-/// What one poll brought for one partition of the repartition topic.
-#[derive(Default)]
-struct PartitionBatch {
-    /// Input messages, in order.
-    messages: Vec<RawMessage>,
-    /// Clock records, with their positions.
-    clocks: Vec<(Clock, Position)>,
+    /// Records read and not yet applied, and the batches decided.
+    decisions: Decisions,
+    /// Catching up after opening: a batch that a later decision follows is
+    /// applied silently.
+    catching_up: bool,
+    /// The partition's end when it was opened (its high watermark):
+    /// reading up to it ends the catch-up (as does a poll that finds
+    /// nothing).
+    end_at_open: Option<i64>,
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -278,7 +300,11 @@ pub fn run(
         // batch so that a long run does not keep its first day's bound.
         instance.route_some(today().or_else(|| Some(crate::live::system_today())))?;
         instance.follow_membership()?;
-        instance.apply_some(today())?;
+        instance.apply_some(
+            options
+                .fixed_today
+                .unwrap_or_else(crate::live::system_today),
+        )?;
         let summary = &instance.summary;
         progress.routed.store(summary.routed, Ordering::SeqCst);
         progress.rejected.store(summary.rejected, Ordering::SeqCst);
@@ -288,6 +314,15 @@ pub fn run(
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) =
             instance.appliers.keys().copied().collect();
+        *progress
+            .catching_up
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = instance
+            .appliers
+            .iter()
+            .filter(|(_, applier)| applier.catching_up)
+            .map(|(partition, _)| *partition)
+            .collect();
     }
     instance.summary.owned_at_stop = instance.appliers.keys().copied().collect();
     instance.close_all()?;
@@ -501,18 +536,28 @@ impl Instance<'_> {
         let fresh = !directory.exists();
         let mut engine = Engine::open(self.config.clone(), &directory, self.mode)?;
         engine.set_emit_outputs(true);
-        engine.set_validation_today(Some(crate::live::system_today()));
         let authorities = partition_authorities(self.config, partition as u32, scale.partitions);
         engine.set_owned_authorities(Some(&authorities));
+        let end_at_open = self
+            .data
+            .fetch_watermarks(&scale.repartition_topic, partition, Duration::from_secs(5))
+            .map(|(_, high)| high)
+            .ok();
+        let stored = engine
+            .positions()
+            .get(&position_key(&scale.repartition_topic, partition))
+            .copied();
         tracing::info!(
             partition,
             authorities = authorities.len(),
             rebuilding = fresh,
+            from = stored.unwrap_or(0),
+            end = end_at_open.unwrap_or(-1),
             "repartition partition assigned{}",
             if fresh {
                 "; no local state: rebuilding it from the repartition topic"
             } else {
-                ""
+                "; catching up from its stored position"
             }
         );
         let sink = KafkaSink::connect(&self.config.kafka)?;
@@ -522,16 +567,19 @@ impl Instance<'_> {
             engine,
             sink,
             shared: (clock.latest_event, clock.first_month),
+            decisions: Decisions::new(stored),
+            catching_up: true,
+            end_at_open,
         })
     }
 
-    /// Applies the records at hand, per partition, shares moved clocks and
-    /// drains every partition's outputs.
-    fn apply_some(&mut self, today: Option<Date>) -> Result<(), ScaleOutError> {
+    /// Reads the records at hand, applies every decided batch, shares moved
+    /// clocks, drains every partition's outputs and writes the next batch
+    /// decisions (dated `date`: today when live, the bound of event dates
+    /// in replay).
+    fn apply_some(&mut self, date: Date) -> Result<(), ScaleOutError> {
         let topic = self.config.scale_out.repartition_topic.clone();
-        let partitions = self.config.scale_out.partitions;
         let max = self.config.processing.batch_max_events;
-        let mut batches: BTreeMap<i32, PartitionBatch> = BTreeMap::new();
         let mut count = 0usize;
         if !self.appliers.is_empty() {
             while count < max {
@@ -549,71 +597,47 @@ impl Instance<'_> {
                     Some(Ok(message)) => message,
                 };
                 count += 1;
-                let PartitionBatch { messages, clocks } =
-                    batches.entry(message.partition()).or_default();
-                let is_clock = message
-                    .headers()
-                    .is_some_and(|headers| headers.iter().any(|header| header.key == CLOCK_HEADER));
-                let position = Position::Kafka {
-                    topic: topic.clone(),
-                    partition: message.partition(),
-                    offset: message.offset(),
-                    key: message
-                        .key()
-                        .map(|key| String::from_utf8_lossy(key).into_owned()),
+                let Some(applier) = self.appliers.get_mut(&message.partition()) else {
+                    continue; // revoked meanwhile
                 };
-                if is_clock {
-                    match serde_json::from_slice::<Clock>(message.payload().unwrap_or_default()) {
-                        Ok(clock) => clocks.push((clock, position)),
+                let header = |name: &str| {
+                    message
+                        .headers()
+                        .is_some_and(|headers| headers.iter().any(|header| header.key == name))
+                };
+                let payload = message.payload().unwrap_or_default();
+                let record = if header(CLOCK_HEADER) {
+                    Record::Clock(serde_json::from_slice(payload).unwrap_or_else(|error| {
+                        tracing::warn!(%error, "a clock record did not decode; ignored");
+                        Clock::default() // merges to nothing
+                    }))
+                } else if header(DECISION_HEADER) {
+                    match serde_json::from_slice(payload) {
+                        Ok(decision) => Record::Decision(decision),
                         Err(error) => {
-                            tracing::warn!(%error, "a clock record did not decode; ignored");
-                            // An empty clock merges to nothing; its position is passed.
-                            clocks.push((Clock::default(), position));
+                            tracing::warn!(%error, "a batch decision did not decode; ignored");
+                            continue;
                         }
                     }
                 } else {
-                    messages.push(RawMessage {
-                        bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                        position,
-                    });
-                }
+                    Record::Message(RawMessage {
+                        bytes: payload.to_vec(),
+                        position: Position::Kafka {
+                            topic: topic.clone(),
+                            partition: message.partition(),
+                            offset: message.offset(),
+                            key: message
+                                .key()
+                                .map(|key| String::from_utf8_lossy(key).into_owned()),
+                        },
+                    })
+                };
+                applier.decisions.push(message.offset(), record);
             }
         }
-        for (partition, PartitionBatch { messages, clocks }) in batches {
-            let Some(applier) = self.appliers.get_mut(&partition) else {
-                continue; // revoked meanwhile
-            };
-            self.summary.applied += (messages.len() + clocks.len()) as u64;
-            for (clock, position) in &clocks {
-                applier.engine.merge_clock(clock);
-                applier.engine.skip_position(position);
-            }
-            applier.engine.run_batch(&messages, today)?;
-            let clock = applier.engine.clock();
-            let now = (clock.latest_event, clock.first_month);
-            if now != applier.shared {
-                applier.shared = now;
-                let shared = Clock {
-                    today: None,
-                    last_closed: None,
-                    ..clock
-                };
-                let payload = serde_json::to_vec(&shared).expect("a clock always encodes");
-                for other in (0..partitions as i32).filter(|other| *other != partition) {
-                    let headers = OwnedHeaders::new().insert(Header {
-                        key: CLOCK_HEADER,
-                        value: Some("1"),
-                    });
-                    send(
-                        &self.producer,
-                        BaseRecord::<(), [u8]>::to(&topic)
-                            .partition(other)
-                            .payload(&payload)
-                            .headers(headers),
-                    );
-                    self.summary.clocks_shared += 1;
-                }
-            }
+        let partitions: Vec<i32> = self.appliers.keys().copied().collect();
+        for partition in partitions {
+            self.apply_decided(partition, count == 0)?;
         }
         self.producer.poll(Duration::ZERO);
         if count > 0 {
@@ -625,7 +649,126 @@ impl Instance<'_> {
                 .drain(&applier.engine, DRAIN_MAX_RECORDS, Duration::ZERO)?;
             self.summary.delivered += drained.delivered;
         }
+        let now = Instant::now();
+        for (partition, applier) in &mut self.appliers {
+            // The next batch is decided only once the last one's outputs
+            // are delivered: a new owner repeats silently every batch that
+            // a later decision follows.
+            if applier.catching_up || applier.engine.outbox_pending() > 0 {
+                continue;
+            }
+            if let Some(decision) = applier.decisions.propose(date, max, now, PROPOSAL_RETRY) {
+                let payload = serde_json::to_vec(&decision).expect("a decision always encodes");
+                let headers = OwnedHeaders::new().insert(Header {
+                    key: DECISION_HEADER,
+                    value: Some("1"),
+                });
+                send(
+                    &self.producer,
+                    BaseRecord::<(), [u8]>::to(&topic)
+                        .partition(*partition)
+                        .payload(&payload)
+                        .headers(headers),
+                );
+                self.summary.decisions_written += 1;
+            }
+        }
+        self.producer.poll(Duration::ZERO);
         Ok(())
+    }
+
+    /// Applies `partition`'s decided batches: while it catches up, those
+    /// a later decision follows silently, the last once caught up (at the
+    /// partition's end when opened, or when a poll found nothing).
+    fn apply_decided(&mut self, partition: i32, nothing_read: bool) -> Result<(), ScaleOutError> {
+        let topic = self.config.scale_out.repartition_topic.clone();
+        let mode = self.mode;
+        let Some(applier) = self.appliers.get_mut(&partition) else {
+            return Ok(());
+        };
+        let caught_up = nothing_read
+            || applier.end_at_open.is_some_and(|end| {
+                applier
+                    .decisions
+                    .read_to()
+                    .or(applier
+                        .engine
+                        .positions()
+                        .get(&position_key(&topic, partition))
+                        .copied())
+                    .unwrap_or(0)
+                    >= end
+            });
+        let mut moved = false;
+        loop {
+            let later = applier.decisions.decided_len() > 1;
+            if applier.catching_up && !caught_up && !later {
+                break; // the last decision read may not have been applied
+            }
+            let Some(batch) = applier.decisions.take_decided() else {
+                break;
+            };
+            let silent = applier.catching_up && later;
+            let records = (batch.messages.len() + batch.clocks.len()) as u64;
+            apply_batch(&mut applier.engine, &topic, partition, mode, batch, silent)?;
+            self.summary.applied += records;
+            if silent {
+                self.summary.batches_repeated += 1;
+            } else {
+                moved = true;
+            }
+        }
+        if applier.catching_up && caught_up {
+            applier.catching_up = false;
+            applier.engine.set_outputs_silenced(false);
+            // What a dead owner may not have shared yet.
+            applier.shared = (None, None);
+            moved = true;
+            tracing::info!(
+                partition,
+                position = applier.decisions.read_to().unwrap_or(0),
+                "repartition partition caught up: its values are current"
+            );
+        }
+        if !moved {
+            let clock = applier.engine.clock();
+            applier.shared = (clock.latest_event, clock.first_month);
+            return Ok(());
+        }
+        let clock = applier.engine.clock();
+        let now = (clock.latest_event, clock.first_month);
+        if now != applier.shared && now != (None, None) {
+            applier.shared = now;
+            self.share_clock(partition, clock);
+        }
+        Ok(())
+    }
+
+    /// Writes `clock` to every partition but `partition`.
+    fn share_clock(&mut self, partition: i32, clock: Clock) {
+        let topic = &self.config.scale_out.repartition_topic;
+        let shared = Clock {
+            today: None,
+            last_closed: None,
+            ..clock
+        };
+        let payload = serde_json::to_vec(&shared).expect("a clock always encodes");
+        for other in
+            (0..self.config.scale_out.partitions as i32).filter(|other| *other != partition)
+        {
+            let headers = OwnedHeaders::new().insert(Header {
+                key: CLOCK_HEADER,
+                value: Some("1"),
+            });
+            send(
+                &self.producer,
+                BaseRecord::<(), [u8]>::to(topic)
+                    .partition(other)
+                    .payload(&payload)
+                    .headers(headers),
+            );
+            self.summary.clocks_shared += 1;
+        }
     }
 
     /// Commits each owned partition's stored offset to the applying group,
@@ -667,6 +810,44 @@ impl Instance<'_> {
         self.appliers.clear();
         Ok(())
     }
+}
+
+/// Applies one decided batch of `partition` to its engine, with the
+/// decision's date, and stores the position after it; `silent`: its
+/// outputs were delivered before (see [`Engine::set_outputs_silenced`]).
+pub fn apply_batch(
+    engine: &mut Engine,
+    topic: &str,
+    partition: i32,
+    mode: Mode,
+    batch: DecidedBatch,
+    silent: bool,
+) -> Result<(), EngineError> {
+    let DecidedBatch {
+        decision,
+        messages,
+        clocks,
+    } = batch;
+    engine.set_outputs_silenced(silent);
+    for clock in &clocks {
+        engine.merge_clock(clock);
+    }
+    // The batch may end with a clock or an ignored decision.
+    engine.skip_position(&Position::Kafka {
+        topic: topic.to_string(),
+        partition,
+        offset: decision.to - 1,
+        key: None,
+    });
+    let result = match mode {
+        Mode::Live => engine.run_batch(&messages, Some(decision.today)),
+        Mode::Replay => {
+            engine.set_validation_today(Some(decision.today));
+            engine.run_batch(&messages, None)
+        }
+    };
+    engine.set_outputs_silenced(false);
+    result.map(|_| ())
 }
 
 /// Queues a record, waiting while the producer's queue is full.
