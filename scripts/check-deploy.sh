@@ -446,6 +446,10 @@ if second.get("image") != ragline.get("image"):
     error(f"{scaled_path}: ragline-2 must run the image ragline builds")
 if second.get("ports"):
     error(f"{scaled_path}: ragline-2 publishes no ports (it would clash with ragline's)")
+if "healthz" not in json.dumps(second.get("healthcheck", {})):
+    error(f"{scaled_path}: ragline-2 healthcheck should GET /healthz")
+if (scaled_services.get("ragline", {}).get("healthcheck") or {}).get("disable"):
+    error(f"{scaled_path}: scaled-out instances serve /healthz: keep ragline's health check")
 if [v.split(":", 1)[0] for v in second.get("volumes", [])] == [v.split(":", 1)[0] for v in ragline.get("volumes", [])]:
     error(f"{scaled_path}: ragline-2 needs a state volume of its own")
 # The scrape and alerting targets are services of the stack.

@@ -721,20 +721,7 @@ fn run(args: RunArgs) -> Result<()> {
     runtime.block_on(async move {
         let shutdown = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (stop_http, mut http_stopped) = tokio::sync::watch::channel(false);
-        let flag = shutdown.clone();
-        let stop_on_signal = stop_http.clone();
-        tokio::spawn(async move {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("installing the SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            tracing::info!("shutting down: finishing the batch and flushing outputs");
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            let _ = stop_on_signal.send(true);
-        });
+        tokio::spawn(stop_on_signal(shutdown.clone(), stop_http.clone()));
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("listening on {listen} (http.listen)"))?;
@@ -763,29 +750,61 @@ fn run(args: RunArgs) -> Result<()> {
     })
 }
 
-/// `ragline run` as one of several instances (`[scale_out] enabled`).
+/// Waits for SIGINT or SIGTERM, then sets `flag` and tells `stop`.
+async fn stop_on_signal(
+    flag: Arc<std::sync::atomic::AtomicBool>,
+    stop: tokio::sync::watch::Sender<bool>,
+) {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down: finishing the batch and flushing outputs");
+    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = stop.send(true);
+}
+
+/// `ragline run` as one of several instances (`[scale_out] enabled`):
+/// `/metrics`, `/healthz` and `/readyz` on `http.listen` (no scorecard
+/// pages: each instance holds only its partitions' units).
 fn run_scaled_out(
     config: Arc<ragline::config::Config>,
     state: &std::path::Path,
     fixed_today: Option<ragline::calendar::Date>,
 ) -> Result<()> {
     let shutdown = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = shutdown.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.spawn(async move {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing the SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-        tracing::info!("shutting down: finishing the batch and flushing outputs");
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-    });
+    let (stop_http, mut http_stopped) = tokio::sync::watch::channel(false);
+    runtime.spawn(stop_on_signal(shutdown.clone(), stop_http.clone()));
+    let telemetry = Arc::new(ragline::telemetry::Telemetry::new(&config));
+    let progress = Arc::new(ragline::scale_out::ScaleOutProgress::default());
+    let status = ragline::sink::http::Status {
+        telemetry: telemetry.clone(),
+        ready: progress.ready.clone(),
+        http: Arc::new(config.http.clone()),
+    };
+    let listen = config.http.listen.clone();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&listen))
+        .with_context(|| format!("listening on {listen} (http.listen)"))?;
+    eprintln!(
+        "ragline: serving /metrics, /healthz, /readyz on http://{}",
+        listener
+            .local_addr()
+            .map_or(listen, |address| address.to_string())
+    );
+    let server = runtime.spawn(ragline::sink::http::serve_status(
+        listener,
+        status,
+        async move {
+            let _ = http_stopped.changed().await;
+        },
+    ));
     eprintln!(
         "ragline: one of several instances (scale_out): group {}, repartition topic {} ({} partitions)",
         config.kafka.group_id, config.scale_out.repartition_topic, config.scale_out.partitions
@@ -793,7 +812,8 @@ fn run_scaled_out(
     let options = ragline::scale_out::ScaleOutOptions {
         mode: Mode::Live,
         fixed_today,
-        progress: Default::default(),
+        progress,
+        telemetry: Some(telemetry),
     };
     let summary = std::thread::scope(|scope| {
         let handle =
@@ -806,7 +826,10 @@ fn run_scaled_out(
         }
         handle.join()
     })
-    .map_err(|_| anyhow::anyhow!("the processing loop panicked"))??;
+    .map_err(|_| anyhow::anyhow!("the processing loop panicked"))?;
+    let _ = stop_http.send(true);
+    let _ = runtime.block_on(server);
+    let summary = summary?;
     let owned: Vec<String> = summary
         .owned_at_stop
         .iter()

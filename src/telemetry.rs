@@ -50,6 +50,18 @@ pub struct Telemetry {
     pub kafka_errors: IntCounterVec,
     /// Input partitions assigned to this processor.
     pub partitions_assigned: IntGauge,
+    /// Scaled out: 1 for an owned partition of the repartition topic that
+    /// is catching up (its values are not yet current), 0 once current.
+    pub repartition_catching_up: IntGaugeVec,
+    /// Scaled out: the offset up to which an owned partition of the
+    /// repartition topic is applied.
+    pub repartition_applied_offset: IntGaugeVec,
+    /// Scaled out: input messages routed to the repartition topic.
+    pub messages_routed: IntCounter,
+    /// Scaled out: batch decisions written.
+    pub batch_decisions: IntCounter,
+    /// Scaled out: batches repeated silently while catching up.
+    pub batches_repeated: IntCounter,
     /// 1 for an input partition whose next events were deleted by retention
     /// before they were read: it is not read until the state is rebuilt.
     pub retention_gap: IntGaugeVec,
@@ -83,8 +95,8 @@ pub struct Telemetry {
 
 #[derive(Default)]
 struct Published {
-    current: Option<Date>,
-    values: rustc_hash::FxHashMap<(crate::contrib::Slot, crate::config::UnitIdx), Live>,
+    /// Each value shown, with the date its target and floor were read for.
+    values: rustc_hash::FxHashMap<(crate::contrib::Slot, crate::config::UnitIdx), (Live, Date)>,
 }
 
 fn unix_seconds(date: Date) -> i64 {
@@ -224,6 +236,22 @@ impl Telemetry {
         registry
             .register(Box::new(retention_gap.clone()))
             .expect("unique metric");
+        let partition_gauge = |name: &str, help: &str| {
+            let metric =
+                IntGaugeVec::new(Opts::new(name, help), &["partition"]).expect("valid metric");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("unique metric");
+            metric
+        };
+        let repartition_catching_up = partition_gauge(
+            "ragline_repartition_catching_up",
+            "Scaled out: 1 for an owned repartition partition still catching up, 0 once current.",
+        );
+        let repartition_applied_offset = partition_gauge(
+            "ragline_repartition_applied_offset",
+            "Scaled out: the offset up to which an owned repartition partition is applied.",
+        );
         let latency_buckets = vec![
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ];
@@ -263,6 +291,20 @@ impl Telemetry {
                 "Input partitions assigned to this processor.",
             ),
             retention_gap,
+            repartition_catching_up,
+            repartition_applied_offset,
+            messages_routed: counter(
+                "ragline_messages_routed_total",
+                "Scaled out: input messages routed to the repartition topic.",
+            ),
+            batch_decisions: counter(
+                "ragline_batch_decisions_written_total",
+                "Scaled out: batch decisions written to the repartition topic.",
+            ),
+            batches_repeated: counter(
+                "ragline_batches_repeated_total",
+                "Scaled out: batches repeated silently while catching up.",
+            ),
             event_time_lag: float_gauge(
                 "ragline_event_time_lag_seconds",
                 "Now minus the latest event date.",
@@ -348,27 +390,53 @@ impl Telemetry {
 
     /// Refreshes the indicator gauges and state gauges from the engine.
     pub fn refresh(&self, engine: &Engine, now_seconds: i64) {
+        self.state_messages.set(engine.totals().consumed as i64);
+        self.refresh_indicators(engine);
+        for (reason, count) in &engine.totals().anomalies {
+            self.anomalies.with_label_values(&[reason]).set(*count);
+        }
+        let clock = engine.clock();
+        if clock.current().is_some() {
+            self.observe_clock(&clock, now_seconds);
+        }
+        self.state_size.set(engine.store().size_bytes() as i64);
+    }
+
+    /// Sets the clock gauges: event-time lag, last closed month, current
+    /// date.
+    pub fn observe_clock(&self, clock: &crate::pipeline::Clock, now_seconds: i64) {
+        if let Some(latest) = clock.latest_event {
+            self.event_time_lag
+                .set((now_seconds - unix_seconds(latest)) as f64);
+        }
+        if let Some(month) = clock.last_closed {
+            self.month_last_closed
+                .set(unix_seconds(month.last_day().add_days(1)));
+        }
+        if let Some(current) = clock.current() {
+            self.current_date.set(unix_seconds(current));
+        }
+    }
+
+    /// Sets the indicator gauges of the engine's live values that changed
+    /// (or whose date did: targets and floors depend on it). Engines of
+    /// disjoint units (the partitions of a scaled-out instance) may share
+    /// one telemetry.
+    pub fn refresh_indicators(&self, engine: &Engine) {
         let reader = engine.reader();
         let config = engine.config();
-        let clock = engine.clock();
-        self.state_messages.set(engine.totals().consumed as i64);
-        let Some(current) = clock.current() else {
+        let Some(current) = engine.clock().current() else {
             return;
         };
         let mut published = self
             .published
             .lock()
             .expect("the telemetry lock is never poisoned: panics stop the process");
-        if published.current != Some(current) {
-            // Targets and floors depend on the date: set every gauge again.
-            published.values.clear();
-            published.current = Some(current);
-        }
         for (&(slot, unit), live) in engine.live_values() {
-            if published.values.get(&(slot, unit)) == Some(live) {
+            if published.values.get(&(slot, unit)) == Some(&(*live, current)) {
                 continue;
             }
-            published.values.insert((slot, unit), *live);
+            published.values.insert((slot, unit), (*live, current));
             let slot_def = &engine.catalogue().slots[slot as usize];
             let def = slot_def.def;
             let node = config.unit(unit);
@@ -412,19 +480,6 @@ impl Telemetry {
                 live.rag.map(|rag| rag.as_number() as f64),
             );
         }
-        for (reason, count) in &engine.totals().anomalies {
-            self.anomalies.with_label_values(&[reason]).set(*count);
-        }
-        if let Some(latest) = clock.latest_event {
-            self.event_time_lag
-                .set((now_seconds - unix_seconds(latest)) as f64);
-        }
-        if let Some(month) = clock.last_closed {
-            self.month_last_closed
-                .set(unix_seconds(month.last_day().add_days(1)));
-        }
-        self.current_date.set(unix_seconds(current));
-        self.state_size.set(engine.store().size_bytes() as i64);
     }
 
     /// The text exposition of every metric.

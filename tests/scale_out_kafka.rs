@@ -12,7 +12,9 @@
 mod common;
 #[path = "common/kafka_topics.rs"]
 mod kafka_topics;
-use kafka_topics::read_all;
+use kafka_topics::{assert_one_content_per_id, read_all};
+#[path = "common/http_client.rs"]
+mod http_client;
 #[allow(dead_code)]
 mod model;
 use common::scaled::{differing_values, history, last_readings, last_values, producer_key};
@@ -80,6 +82,7 @@ impl Instance {
             mode: Mode::Replay,
             fixed_today: None,
             progress: progress.clone(),
+            telemetry: Some(Arc::new(ragline::telemetry::Telemetry::new(config))),
         };
         let (config, state, flag) = (config.clone(), directory.path().to_path_buf(), stop.clone());
         let handle = std::thread::spawn(move || {
@@ -101,6 +104,21 @@ impl Instance {
         self.stop.store(true, Ordering::SeqCst);
         self.handle.take().unwrap().join().expect("no panic")
     }
+}
+
+/// Asserts that no output id was delivered with two contents.
+fn assert_ids_unique(brokers: &str, config: &Config) {
+    let kafka = &config.kafka;
+    let count = assert_one_content_per_id(
+        brokers,
+        &[
+            &kafka.values_topic,
+            &kafka.rag_changes_topic,
+            &kafka.scorecards_topic,
+            &kafka.restatements_topic,
+        ],
+    );
+    assert!(count > 0, "outputs were delivered");
 }
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -328,6 +346,7 @@ fn one_two_and_three_instances_agree_with_one_engine() {
             .map(|(partition, state)| (*partition, state.as_path()))
             .collect();
         compare_states(&config, &owners, &single);
+        assert_ids_unique(&brokers, &config);
     }
 }
 
@@ -383,6 +402,7 @@ fn an_instance_that_stops_mid_stream_hands_its_partitions_over() {
         .map(|(partition, state)| (*partition, state.as_path()))
         .collect();
     compare_states(&config, &owners, &single);
+    assert_ids_unique(&brokers, &config);
     drop(gone);
 }
 
@@ -452,6 +472,34 @@ impl Process {
                 rest.split_whitespace().next()?.parse().ok()
             })
             .collect()
+    }
+
+    /// The port its `/metrics`, `/healthz` and `/readyz` listen on.
+    fn http_port(&self) -> u16 {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let line = log
+            .lines()
+            .find(|line| line.contains("serving /metrics, /healthz, /readyz on http://"))
+            .unwrap_or_else(|| panic!("no listening line in {log}"));
+        line.rsplit_once(':').unwrap().1.trim().parse().unwrap()
+    }
+
+    /// Asserts that the instance is ready (every partition it applies is
+    /// current) and that its metrics say so per partition; returns its
+    /// metrics.
+    fn assert_ready_with_metrics(&self) -> String {
+        let port = self.http_port();
+        let (status, body) = http_client::http_get(port, "/readyz").unwrap();
+        assert_eq!((status, body.trim()), (200, "ready"));
+        let (status, metrics) = http_client::http_get(port, "/metrics").unwrap();
+        assert_eq!(status, 200);
+        let catching_up: Vec<&str> = metrics
+            .lines()
+            .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
+            .collect();
+        assert!(!catching_up.is_empty(), "per-partition gauges: {metrics}");
+        assert!(catching_up.iter().all(|line| line.ends_with(" 0")));
+        metrics
     }
 
     /// SIGTERM, then the partitions it applied when it stopped.
@@ -577,7 +625,7 @@ fn live_engine(config: &Arc<Config>, lines: &[Vec<u8>], today: &str, directory: 
 fn write_config(config: &Config, brokers: &str, directory: &Path) -> std::path::PathBuf {
     let config_path = directory.join("ragline.toml");
     let text = format!(
-        "{}\n[kafka]\nbrokers = \"{brokers}\"\ninput_topic = \"{}\"\ngroup_id = \"{}\"\nvalues_topic = \"{}\"\nrag_changes_topic = \"{}\"\nscorecards_topic = \"{}\"\nrestatements_topic = \"{}\"\ndead_letters_topic = \"{}\"\n\n[kafka.consumer_properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"500\"\n\n[processing]\nbatch_max_events = 200\n\n[scale_out]\nenabled = true\nrepartition_topic = \"{}\"\npartitions = {PARTITIONS}\n",
+        "{}\n[kafka]\nbrokers = \"{brokers}\"\ninput_topic = \"{}\"\ngroup_id = \"{}\"\nvalues_topic = \"{}\"\nrag_changes_topic = \"{}\"\nscorecards_topic = \"{}\"\nrestatements_topic = \"{}\"\ndead_letters_topic = \"{}\"\n\n[kafka.consumer_properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"500\"\n\n[processing]\nbatch_max_events = 200\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[scale_out]\nenabled = true\nrepartition_topic = \"{}\"\npartitions = {PARTITIONS}\n",
         two_authorities_text(),
         config.kafka.input_topic,
         config.kafka.group_id,
@@ -643,13 +691,52 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
     killed.child.wait().unwrap();
     let lost = killed.assigned();
     assert!(!lost.is_empty(), "the killed instance applied partitions");
-    produce(&brokers, &config.kafka.input_topic, &lines[half..]);
+    let three_quarters = lines.len() * 3 / 4;
+    produce(
+        &brokers,
+        &config.kafka.input_topic,
+        &lines[half..three_quarters],
+    );
     wait_for(
         "the survivors to take every partition over",
         Duration::from_secs(90),
         || assigned(&processes) == every,
     );
     wait_for_quiet_outputs(&brokers, &config);
+    // Restarted later over its state, it takes some partitions back and
+    // catches up on what it missed.
+    let state = killed.state.take().unwrap();
+    let restarted = Process::start_in(&config_path, today, work.path(), 3, state);
+    wait_for(
+        "the restarted instance to be given partitions",
+        Duration::from_secs(90),
+        || !restarted.assigned().is_empty(),
+    );
+    processes.push(restarted);
+    produce(
+        &brokers,
+        &config.kafka.input_topic,
+        &lines[three_quarters..],
+    );
+    wait_for_quiet_outputs(&brokers, &config);
+    let metrics: String = processes
+        .iter()
+        .map(Process::assert_ready_with_metrics)
+        .collect();
+    assert!(metrics.lines().any(
+        |line| line.starts_with("ragline_batch_decisions_written_total ") && !line.ends_with(" 0")
+    ));
+    for authority in &config.authorities {
+        // Each authority's live values are gauges of the instance applying it.
+        let label = format!("la=\"{}\"", authority.id);
+        assert!(
+            metrics.lines().any(|line| {
+                line.starts_with("scorecard_indicator_value{") && line.contains(&label)
+            }),
+            "indicator gauges of {}",
+            authority.id
+        );
+    }
     let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
         processes.into_iter().map(Process::stop).collect();
     let mut owned: Vec<i32> = stopped
@@ -660,7 +747,7 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
     assert_eq!(
         owned,
         (0..PARTITIONS as i32).collect::<Vec<_>>(),
-        "the survivors apply every partition"
+        "the instances apply every partition"
     );
 
     // One engine, live at the same date, given the whole history.
@@ -675,6 +762,7 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
         })
         .collect();
     compare_states_in(&config, &owners, &single, Mode::Live);
+    assert_ids_unique(&brokers, &config);
     drop(killed);
 }
 
@@ -717,6 +805,7 @@ fn a_rolling_restart_loses_and_repeats_nothing() {
         })
         .collect();
     compare_states_in(&config, &owners, &single, Mode::Live);
+    assert_ids_unique(&brokers, &config);
 }
 
 #[test]
@@ -751,4 +840,5 @@ fn a_broker_down_at_start_is_waited_for() {
         .map(|partition| (*partition, state.as_path()))
         .collect();
     compare_states(&config, &owners, &single);
+    assert_ids_unique(&brokers, &config);
 }

@@ -147,6 +147,18 @@ impl Decisions {
         self.read_to
     }
 
+    /// The offset up to which the partition is applied, for lag
+    /// monitoring: everything read when nothing waits (the last records of
+    /// a partition are decisions, never applied), else the next batch's
+    /// start.
+    pub fn settled_to(&self) -> Option<i64> {
+        if self.pending.is_empty() && self.decided.is_empty() {
+            self.read_to.or(self.next)
+        } else {
+            self.next
+        }
+    }
+
     /// How many records wait for a decision.
     pub fn undecided(&self) -> usize {
         self.pending.len()
@@ -236,6 +248,9 @@ mod tests {
         assert_eq!(offsets(&second), ["2", "5"]);
         assert!(decisions.take_decided().is_none());
         assert_eq!(decisions.undecided(), 0);
+        assert_eq!(decisions.settled_to(), Some(7), "the decisions at the end");
+        decisions.push(7, message(7));
+        assert_eq!(decisions.settled_to(), Some(6));
     }
 
     #[test]

@@ -70,6 +70,8 @@ const POLL_WAIT: Duration = Duration::from_millis(20);
 /// How long a batch decision may take to come back before it is written
 /// again.
 const PROPOSAL_RETRY: Duration = Duration::from_secs(5);
+/// How often the state gauges (size, messages, clock) are set.
+const STATE_OBSERVE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A failure that stops the instance.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +104,7 @@ fn kafka(action: &str) -> impl FnOnce(KafkaError) -> ScaleOutError + '_ {
 }
 
 /// How an instance runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ScaleOutOptions {
     /// Live (today's date counts) or replay (event dates only).
     pub mode: Mode,
@@ -110,6 +112,8 @@ pub struct ScaleOutOptions {
     pub fixed_today: Option<Date>,
     /// Where the instance shows what it has done so far.
     pub progress: Arc<ScaleOutProgress>,
+    /// The metrics to keep (served on `/metrics`); `None`: none kept.
+    pub telemetry: Option<Arc<crate::telemetry::Telemetry>>,
 }
 
 /// What an instance has done so far, readable while it runs.
@@ -127,6 +131,9 @@ pub struct ScaleOutProgress {
     /// from the topic, or reading what arrived while the instance was
     /// away): their values are not yet current.
     pub catching_up: std::sync::Mutex<Vec<i32>>,
+    /// Whether the instance applies at least one partition and every one
+    /// it applies is current (what `/readyz` answers).
+    pub ready: Arc<AtomicBool>,
 }
 
 /// What an instance did.
@@ -202,6 +209,9 @@ struct Instance<'a> {
     producer: BaseProducer<Failures>,
     appliers: BTreeMap<i32, Applier>,
     summary: ScaleOutSummary,
+    telemetry: Option<Arc<crate::telemetry::Telemetry>>,
+    /// When the state gauges were last set.
+    state_observed: Option<Instant>,
 }
 
 /// Runs one instance until `shutdown` is set.
@@ -293,6 +303,8 @@ pub fn run(
         producer,
         appliers: BTreeMap::new(),
         summary: ScaleOutSummary::default(),
+        telemetry: options.telemetry.clone(),
+        state_observed: None,
     };
     let progress = &options.progress;
     while !shutdown.load(Ordering::SeqCst) {
@@ -323,7 +335,17 @@ pub fn run(
             .filter(|(_, applier)| applier.catching_up)
             .map(|(partition, _)| *partition)
             .collect();
+        progress.ready.store(
+            !instance.appliers.is_empty()
+                && instance
+                    .appliers
+                    .values()
+                    .all(|applier| !applier.catching_up),
+            Ordering::SeqCst,
+        );
+        instance.observe();
     }
+    progress.ready.store(false, Ordering::SeqCst);
     instance.summary.owned_at_stop = instance.appliers.keys().copied().collect();
     instance.close_all()?;
     Ok(instance.summary)
@@ -384,6 +406,9 @@ impl Instance<'_> {
                 Some(Ok(message)) => message,
             };
             count += 1;
+            if let Some(telemetry) = &self.telemetry {
+                telemetry.messages_consumed.inc();
+            }
             next.insert(message.partition(), message.offset() + 1);
             let bytes = message.payload().unwrap_or_default();
             let key = message.key();
@@ -397,6 +422,9 @@ impl Instance<'_> {
                     }
                     send(&self.producer, record);
                     self.summary.routed += 1;
+                    if let Some(telemetry) = &self.telemetry {
+                        telemetry.messages_routed.inc();
+                    }
                 }
                 Route::Rejected(rejection) => {
                     let position = Position::Kafka {
@@ -418,6 +446,12 @@ impl Instance<'_> {
                             .payload(letter.payload.as_str()),
                     );
                     self.summary.rejected += 1;
+                    if let Some(telemetry) = &self.telemetry {
+                        telemetry
+                            .events_rejected
+                            .with_label_values(&[rejection.code.as_str()])
+                            .inc();
+                    }
                 }
             }
         }
@@ -507,6 +541,15 @@ impl Instance<'_> {
                     .drain(&applier.engine, DRAIN_MAX_RECORDS, REVOKE_DRAIN_WAIT);
                 applier.engine.flush()?;
                 tracing::info!(partition, "repartition partition revoked");
+                if let Some(telemetry) = &self.telemetry {
+                    let label = partition.to_string();
+                    let _ = telemetry
+                        .repartition_catching_up
+                        .remove_label_values(&[&label]);
+                    let _ = telemetry
+                        .repartition_applied_offset
+                        .remove_label_values(&[&label]);
+                }
             }
         }
         for &partition in owned.difference(&held) {
@@ -648,6 +691,9 @@ impl Instance<'_> {
                 .sink
                 .drain(&applier.engine, DRAIN_MAX_RECORDS, Duration::ZERO)?;
             self.summary.delivered += drained.delivered;
+            if let Some(telemetry) = &self.telemetry {
+                telemetry.observe_delivered(&drained.by_topic);
+            }
         }
         let now = Instant::now();
         for (partition, applier) in &mut self.appliers {
@@ -671,6 +717,9 @@ impl Instance<'_> {
                         .headers(headers),
                 );
                 self.summary.decisions_written += 1;
+                if let Some(telemetry) = &self.telemetry {
+                    telemetry.batch_decisions.inc();
+                }
             }
         }
         self.producer.poll(Duration::ZERO);
@@ -710,12 +759,29 @@ impl Instance<'_> {
             };
             let silent = applier.catching_up && later;
             let records = (batch.messages.len() + batch.clocks.len()) as u64;
-            apply_batch(&mut applier.engine, &topic, partition, mode, batch, silent)?;
+            let started = Instant::now();
+            let outcome = apply_batch(&mut applier.engine, &topic, partition, mode, batch, silent)?;
             self.summary.applied += records;
             if silent {
                 self.summary.batches_repeated += 1;
             } else {
                 moved = true;
+            }
+            if let Some(telemetry) = &self.telemetry {
+                if silent {
+                    telemetry.batches_repeated.inc();
+                } else {
+                    telemetry.events_applied.inc_by(outcome.applied);
+                    telemetry.events_duplicate.inc_by(outcome.duplicates);
+                    telemetry.restatements.inc_by(outcome.restatements);
+                    telemetry.batches.inc();
+                    telemetry
+                        .batch_duration
+                        .observe(started.elapsed().as_secs_f64());
+                    telemetry
+                        .commit_duration
+                        .observe(outcome.phase_seconds[crate::pipeline::PHASE_COMMIT]);
+                }
             }
         }
         if applier.catching_up && caught_up {
@@ -735,6 +801,10 @@ impl Instance<'_> {
             applier.shared = (clock.latest_event, clock.first_month);
             return Ok(());
         }
+        if let Some(telemetry) = &self.telemetry {
+            // Not while catching up: those values are the past repeated.
+            telemetry.refresh_indicators(&applier.engine);
+        }
         let clock = applier.engine.clock();
         let now = (clock.latest_event, clock.first_month);
         if now != applier.shared && now != (None, None) {
@@ -742,6 +812,83 @@ impl Instance<'_> {
             self.share_clock(partition, clock);
         }
         Ok(())
+    }
+
+    /// Sets the per-partition gauges, and every few seconds the state
+    /// gauges over every owned partition.
+    fn observe(&mut self) {
+        let Some(telemetry) = &self.telemetry else {
+            return;
+        };
+        let topic = &self.config.scale_out.repartition_topic;
+        let mut pending = 0;
+        for (partition, applier) in &self.appliers {
+            let label = partition.to_string();
+            telemetry
+                .repartition_catching_up
+                .with_label_values(&[&label])
+                .set(i64::from(applier.catching_up));
+            if let Some(offset) = applier.decisions.settled_to().or_else(|| {
+                applier
+                    .engine
+                    .positions()
+                    .get(&position_key(topic, *partition))
+                    .copied()
+            }) {
+                telemetry
+                    .repartition_applied_offset
+                    .with_label_values(&[&label])
+                    .set(offset);
+            }
+            pending += applier.engine.outbox_pending() as i64;
+        }
+        telemetry.outbox_pending.set(pending);
+        telemetry.partitions_assigned.set(
+            self.route_consumer
+                .assignment()
+                .map_or(0, |assignment| assignment.count() as i64),
+        );
+        if self
+            .state_observed
+            .is_some_and(|at| at.elapsed() < STATE_OBSERVE_INTERVAL)
+        {
+            return;
+        }
+        self.state_observed = Some(Instant::now());
+        let mut clock: Option<Clock> = None;
+        let (mut consumed, mut size) = (0u64, 0u64);
+        let mut anomalies: BTreeMap<String, i64> = BTreeMap::new();
+        for applier in self
+            .appliers
+            .values()
+            .filter(|applier| !applier.catching_up)
+        {
+            let engine = &applier.engine;
+            consumed += engine.totals().consumed;
+            size += engine.store().size_bytes();
+            for (reason, count) in &engine.totals().anomalies {
+                *anomalies.entry(reason.clone()).or_default() += *count;
+            }
+            let held = engine.clock();
+            clock = Some(match clock {
+                None => held,
+                // The shared clock: the latest fact, the earliest close.
+                Some(merged) => Clock {
+                    latest_event: merged.latest_event.max(held.latest_event),
+                    today: merged.today.max(held.today),
+                    first_month: merged.first_month.min(held.first_month),
+                    last_closed: merged.last_closed.min(held.last_closed),
+                },
+            });
+        }
+        telemetry.state_messages.set(consumed as i64);
+        telemetry.state_size.set(size as i64);
+        for (reason, count) in anomalies {
+            telemetry.anomalies.with_label_values(&[&reason]).set(count);
+        }
+        if let Some(clock) = clock {
+            telemetry.observe_clock(&clock, crate::shared::now_seconds());
+        }
     }
 
     /// Writes `clock` to every partition but `partition`.
@@ -771,17 +918,19 @@ impl Instance<'_> {
         }
     }
 
-    /// Commits each owned partition's stored offset to the applying group,
-    /// for monitoring (lag) only: an instance resumes from its state.
+    /// Commits how far each owned partition is applied to the applying
+    /// group, for monitoring (lag) only: an instance resumes from its state.
     fn commit_applied(&self, topic: &str) {
         let mut offsets = TopicPartitionList::new();
         for (partition, applier) in &self.appliers {
-            if let Some(next) = applier
-                .engine
-                .positions()
-                .get(&position_key(topic, *partition))
-            {
-                let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(*next));
+            if let Some(next) = applier.decisions.settled_to().or_else(|| {
+                applier
+                    .engine
+                    .positions()
+                    .get(&position_key(topic, *partition))
+                    .copied()
+            }) {
+                let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(next));
             }
         }
         if offsets.count() > 0 {
@@ -815,6 +964,7 @@ impl Instance<'_> {
 /// Applies one decided batch of `partition` to its engine, with the
 /// decision's date, and stores the position after it; `silent`: its
 /// outputs were delivered before (see [`Engine::set_outputs_silenced`]).
+/// Returns what the batch did.
 pub fn apply_batch(
     engine: &mut Engine,
     topic: &str,
@@ -822,7 +972,7 @@ pub fn apply_batch(
     mode: Mode,
     batch: DecidedBatch,
     silent: bool,
-) -> Result<(), EngineError> {
+) -> Result<crate::pipeline::BatchOutcome, EngineError> {
     let DecidedBatch {
         decision,
         messages,
@@ -847,7 +997,7 @@ pub fn apply_batch(
         }
     };
     engine.set_outputs_silenced(false);
-    result.map(|_| ())
+    result
 }
 
 /// Queues a record, waiting while the producer's queue is full.

@@ -19,17 +19,49 @@ use axum::Router;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-/// The router over the shared engine and telemetry.
-pub fn router(shared: Shared) -> Router {
+/// What `/metrics`, `/healthz` and `/readyz` read: the telemetry,
+/// readiness and the HTTP settings (tokens), with no engine, so that an
+/// instance of a scaled-out deployment, whose engines are per partition,
+/// serves them too.
+#[derive(Clone)]
+pub struct Status {
+    /// Metrics.
+    pub telemetry: std::sync::Arc<crate::telemetry::Telemetry>,
+    /// What `/readyz` answers.
+    pub ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The HTTP settings (tokens, TLS).
+    pub http: std::sync::Arc<crate::config::HttpSettings>,
+}
+
+impl axum::extract::FromRef<Shared> for Status {
+    fn from_ref(shared: &Shared) -> Status {
+        Status {
+            telemetry: shared.telemetry.clone(),
+            ready: shared.ready.clone(),
+            http: shared.http.clone(),
+        }
+    }
+}
+
+/// `/metrics`, `/healthz` and `/readyz` alone.
+pub fn status_router(status: Status) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .with_state(status)
+}
+
+/// The router over the shared engine and telemetry.
+pub fn router(shared: Shared) -> Router {
+    let status = <Status as axum::extract::FromRef<Shared>>::from_ref(&shared);
+    Router::new()
         .route("/scorecard", get(scorecard_default))
         .route("/scorecard/:unit", get(scorecard_unit))
         .route("/scorecard/published", get(published_default))
         .route("/scorecard/published/:unit", get(published_unit))
         .with_state(shared)
+        .merge(status_router(status))
 }
 
 /// Serves the router on `listener` until `shutdown` resolves: over HTTPS
@@ -40,8 +72,28 @@ pub async fn serve(
     shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let Some(tls) = shared.http.tls.clone() else {
-        return axum::serve(listener, router(shared))
+    let tls = shared.http.tls.clone();
+    serve_router(listener, router(shared), tls, shutdown).await
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` alone (see [`serve`]).
+pub async fn serve_status(
+    listener: tokio::net::TcpListener,
+    status: Status,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let tls = status.http.tls.clone();
+    serve_router(listener, status_router(status), tls, shutdown).await
+}
+
+async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<crate::config::HttpTls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let Some(tls) = tls else {
+        return axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
     };
@@ -86,15 +138,19 @@ pub async fn serve(
     let listener = listener.into_std()?;
     let served = axum_server::from_tcp_rustls(listener, config)
         .handle(handle)
-        .serve(router(shared).into_make_service())
+        .serve(router.into_make_service())
         .await;
     reloader.abort();
     served
 }
 
 /// `None` when the request may read `scope`; otherwise the 401 to send.
-fn refused(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Option<Response> {
-    if !shared.http.authenticates() {
+fn refused(
+    http: &crate::config::HttpSettings,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Option<Response> {
+    if !http.authenticates() {
         return None;
     }
     let allowed = headers
@@ -104,7 +160,7 @@ fn refused(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Option<Respons
             let (kind, token) = value.split_once(' ')?;
             kind.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
-        .and_then(|token| shared.http.scopes_of(token))
+        .and_then(|token| http.scopes_of(token))
         .is_some_and(|scopes| scopes.contains(&scope));
     if allowed {
         None
@@ -120,11 +176,11 @@ fn refused(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Option<Respons
     }
 }
 
-async fn metrics(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refused(&shared, &headers, Scope::Metrics) {
+async fn metrics(State(status): State<Status>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&status.http, &headers, Scope::Metrics) {
         return refusal;
     }
-    let text = shared.telemetry.render();
+    let text = status.telemetry.render();
     (
         [(
             header::CONTENT_TYPE,
@@ -135,8 +191,8 @@ async fn metrics(State(shared): State<Shared>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn ready(State(shared): State<Shared>) -> Response {
-    if shared.ready.load(Ordering::SeqCst) {
+async fn ready(State(status): State<Status>) -> Response {
+    if status.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
@@ -168,7 +224,7 @@ async fn published_unit(
 }
 
 async fn page(shared: Shared, headers: &HeaderMap, key: PageKey) -> Response {
-    match refused(&shared, headers, Scope::Read) {
+    match refused(&shared.http, headers, Scope::Read) {
         Some(refusal) => refusal,
         None => render(shared, key).await,
     }

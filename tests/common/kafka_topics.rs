@@ -42,3 +42,29 @@ pub fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
     }
     messages
 }
+
+#[allow(dead_code)] // not every test file that shares this module uses it
+/// Reads `topics` back and asserts that no output id was delivered with
+/// two different contents (an id may come again, as a redelivery, with
+/// the same content). Returns how many records carried an id.
+pub fn assert_one_content_per_id(brokers: &str, topics: &[&str]) -> usize {
+    let mut seen: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    let mut count = 0;
+    for topic in topics {
+        for (_, payload) in read_all(brokers, topic) {
+            let id = payload["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a record of {topic} without an id: {payload}"))
+                .to_string();
+            count += 1;
+            let held = seen
+                .entry(format!("{topic} {id}"))
+                .or_insert_with(|| payload.clone());
+            assert!(
+                *held == payload,
+                "{topic}: id {id} delivered with two contents:\n  {held}\n  {payload}"
+            );
+        }
+    }
+    count
+}
