@@ -4,6 +4,9 @@
 
 use crate::config::KafkaSettings;
 use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Builds a client configuration from settings plus extra properties.
 pub fn client_config(settings: &KafkaSettings) -> ClientConfig {
@@ -172,4 +175,91 @@ mod tests {
             assert!(hint.contains("cargo build --features gssapi"), "{hint}");
         }
     }
+}
+
+/// A topic for [`create_missing_topics`] to create when it does not exist.
+#[derive(Clone, Debug)]
+pub struct TopicSpec {
+    /// The topic's name.
+    pub name: String,
+    /// Its partitions.
+    pub partitions: i32,
+    /// Its settings (`retention.ms`, `cleanup.policy`, ...).
+    pub settings: Vec<(&'static str, String)>,
+}
+
+/// Why [`create_missing_topics`] could not look.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicsError {
+    /// The admin client could not be created (configuration).
+    #[error("creating the admin client: {0}")]
+    Client(#[source] KafkaError),
+    /// The brokers' metadata could not be read (brokers down).
+    #[error("reading the topics' metadata: {0}")]
+    Metadata(#[source] KafkaError),
+}
+
+/// Creates those of `specs` that the brokers do not have, with the
+/// brokers' default replication; returns the partition counts of those
+/// that existed. A topic that cannot be created is logged at warning
+/// level, not an error: it may be made on first use, with the brokers'
+/// defaults. Requests are bounded (10 s): a broker that does not answer
+/// CreateTopics must not hold the caller for the default minute.
+pub fn create_missing_topics(
+    settings: &KafkaSettings,
+    specs: &[TopicSpec],
+) -> Result<BTreeMap<String, usize>, TopicsError> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = client_config(settings)
+        .create()
+        .map_err(TopicsError::Client)?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, Duration::from_secs(10))
+        .map_err(TopicsError::Metadata)?;
+    let existing: BTreeMap<String, usize> = metadata
+        .topics()
+        .iter()
+        .filter(|topic| topic.error().is_none() && !topic.partitions().is_empty())
+        .map(|topic| (topic.name().to_string(), topic.partitions().len()))
+        .collect();
+    let missing: Vec<NewTopic> = specs
+        .iter()
+        .filter(|spec| !existing.contains_key(&spec.name))
+        .map(|spec| {
+            spec.settings.iter().fold(
+                NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(-1)),
+                |topic, (key, value)| topic.set(key, value),
+            )
+        })
+        .collect();
+    let found = specs
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), *existing.get(&spec.name)?)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime always builds");
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    match runtime.block_on(admin.create_topics(&missing, &options)) {
+        Ok(results) => {
+            for result in results {
+                match result {
+                    Ok(name) => tracing::info!(topic = %name, "created topic"),
+                    Err((name, error)) => {
+                        tracing::warn!(topic = %name, %error, "could not create topic")
+                    }
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not create topics"),
+    }
+    Ok(found)
 }

@@ -18,10 +18,14 @@
 //!   rates, against the broker's own produce -> consume latency;
 //! - Kafka replay throughput (`ragline replay --from-topic`) against a bare
 //!   rdkafka consumer reading the same topic (needs `--broker`);
-//! - Quix Streams: Kafka replay against its SCS03/SCS13 counters (needs `--broker`).
+//! - Quix Streams: Kafka replay against its SCS03/SCS13 counters (needs `--broker`);
+//! - fail-over: two scaled-out `ragline run` instances on the mock cluster,
+//!   the one applying the default authority killed, until the other has
+//!   caught up with its partition ([`failover`]).
 //!
 //! See `bench/README.md`. `scripts/bench.sh` sets everything up.
 
+mod failover;
 mod kafka;
 mod proc;
 mod table;
@@ -396,6 +400,26 @@ fn bench(args: &Args) -> Result<bool> {
             Err(error) => rows.push(Row::missing(
                 Section::Live,
                 format!("live latency ({})", kind.label()),
+                format!("{error:#}"),
+            )),
+        }
+    }
+    if args.wants(Section::Failover) {
+        match failover::failover(
+            &ragline,
+            &config,
+            &config_text,
+            &events,
+            &events_label,
+            replay.current_date.month().plus(1).first_day(),
+            replay.process_seconds,
+            &work,
+            &tag,
+        ) {
+            Ok(mut more) => rows.append(&mut more),
+            Err(error) => rows.push(Row::missing(
+                Section::Failover,
+                "fail-over: kill -9 to values flowing again",
                 format!("{error:#}"),
             )),
         }
@@ -1243,8 +1267,9 @@ fn http_body(port: u16, path: &str) -> Option<String> {
         .map(|(_, body)| body.to_string())
 }
 
-/// A plain HTTP GET on 127.0.0.1: the status code.
-fn http_status(port: u16, path: &str) -> Option<u16> {
+/// A plain HTTP GET on 127.0.0.1: the status code and the body (not
+/// chunked: ragline's pages and metrics carry a length).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
@@ -1254,11 +1279,20 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
     .ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
-    String::from_utf8_lossy(&response)
-        .split(' ')
-        .nth(1)?
-        .parse()
-        .ok()
+    let text = String::from_utf8_lossy(&response);
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_string())?;
+    Some((status, body))
+}
+
+/// A plain HTTP GET on 127.0.0.1: the status code.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_get(port, path).map(|(status, _)| status)
+}
+
+/// A plain HTTP GET on 127.0.0.1: the body of a 200 answer.
+fn http_body(port: u16, path: &str) -> Option<String> {
+    http_get(port, path).and_then(|(status, body)| (status == 200).then_some(body))
 }
 
 fn tail(path: &Path, lines: usize) -> String {

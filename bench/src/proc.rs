@@ -169,6 +169,16 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// Kills the child with SIGKILL (`kill -9`: no chance to clean up).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         if self.child.is_some() {

@@ -22,6 +22,9 @@ pub enum Section {
     Kafka,
     /// Kafka replay against Quix Streams.
     Quix,
+    /// Scaled out: an instance's death to its partition's values flowing
+    /// again from another.
+    Failover,
 }
 
 impl Section {
@@ -36,6 +39,7 @@ impl Section {
             Section::Live => "live",
             Section::Kafka => "kafka",
             Section::Quix => "quix",
+            Section::Failover => "failover",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Smoke run of the benchmark suite (`ragline-bench`) with tiny sizes, so
 //! that the benchmark code cannot rot: every row of the table is there, with
-//! positive numbers. Live latency runs on librdkafka's mock cluster always;
+//! positive numbers. Live latency and fail-over run on librdkafka's mock
+//! cluster always;
 //! the broker rows (Kafka replay, live latency on tansu, Quix) only when
 //! `RAGLINE_BROKER` names a test broker (as `scripts/test.sh` sets it); the
 //! DuckDB rows (the whole rebuild, one month end) only when python3 has
@@ -79,6 +80,7 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
         "live",
         "kafka",
         "quix",
+        "failover",
     ] {
         assert!(sections.contains(section), "no {section} row:\n{stdout}");
     }
@@ -103,8 +105,9 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
             }
         }
     }
-    // Live latency runs on librdkafka's mock cluster with or without a broker.
-    for section in ["file-replay", "memory", "month-ends", "live"] {
+    // Live latency and fail-over run on librdkafka's mock cluster with or
+    // without a broker.
+    for section in ["file-replay", "memory", "month-ends", "live", "failover"] {
         assert!(measured.contains(section), "{section} not measured");
     }
     assert!(

@@ -32,12 +32,14 @@ pub mod decisions;
 use crate::calendar::{Date, Month};
 use crate::config::{Config, KafkaSettings};
 use crate::event::{Position, RawMessage};
-use crate::kafka_client::{client_config, consumer_config};
+use crate::kafka_client::{
+    client_config, consumer_config, create_missing_topics, TopicSpec, TopicsError,
+};
 use crate::outbox;
 use crate::pipeline::{Clock, Engine, EngineError, Mode};
 use crate::route::{partition_authorities, Route, Router};
 use crate::sink::kafka::{KafkaSink, SinkError};
-use crate::source::kafka::position_key;
+use crate::source::kafka::{position_key, position_of};
 use decisions::{DecidedBatch, Decisions, Record, DECISION_HEADER};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -94,6 +96,9 @@ pub enum ScaleOutError {
     /// The JSON Schemas did not load.
     #[error("loading the JSON Schemas: {0}")]
     Schema(String),
+    /// The brokers' topics could not be read.
+    #[error(transparent)]
+    Topics(#[from] TopicsError),
 }
 
 fn kafka(action: &str) -> impl FnOnce(KafkaError) -> ScaleOutError + '_ {
@@ -427,12 +432,7 @@ impl Instance<'_> {
                     }
                 }
                 Route::Rejected(rejection) => {
-                    let position = Position::Kafka {
-                        topic: message.topic().to_string(),
-                        partition: message.partition(),
-                        offset: message.offset(),
-                        key: key.map(|key| String::from_utf8_lossy(key).into_owned()),
-                    };
+                    let position = position_of(&message);
                     let letter = outbox::dead_letter(
                         bytes,
                         &position,
@@ -665,14 +665,7 @@ impl Instance<'_> {
                 } else {
                     Record::Message(RawMessage {
                         bytes: payload.to_vec(),
-                        position: Position::Kafka {
-                            topic: topic.clone(),
-                            partition: message.partition(),
-                            offset: message.offset(),
-                            key: message
-                                .key()
-                                .map(|key| String::from_utf8_lossy(key).into_owned()),
-                        },
+                        position: position_of(&message),
                     })
                 };
                 applier.decisions.push(message.offset(), record);
@@ -1029,56 +1022,25 @@ fn ensure_repartition_topic(
     topic: &str,
     partitions: u32,
 ) -> Result<(), ScaleOutError> {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    use rdkafka::client::DefaultClientContext;
-    let admin: AdminClient<DefaultClientContext> = client_config(settings)
-        .create()
-        .map_err(kafka("creating the admin client"))?;
-    let metadata = admin
-        .inner()
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(kafka("reading the repartition topic's metadata"))?;
-    let existing = metadata
-        .topics()
-        .iter()
-        .find(|found| found.name() == topic && found.error().is_none())
-        .map(|found| found.partitions().len());
-    if let Some(count) = existing.filter(|count| *count > 0) {
-        if count != partitions as usize {
-            tracing::error!(
-                topic,
-                found = count,
-                configured = partitions,
-                "the repartition topic's partitions differ from scale_out.partitions"
-            );
-        }
-        return Ok(());
-    }
-    let max_message_bytes = crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string();
-    let new_topic = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(-1))
-        .set("retention.ms", "-1")
-        .set("max.message.bytes", &max_message_bytes);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime always builds");
-    let options = AdminOptions::new()
-        .operation_timeout(Some(Duration::from_secs(10)))
-        .request_timeout(Some(Duration::from_secs(10)));
-    match runtime.block_on(admin.create_topics(&[new_topic], &options)) {
-        Ok(results) => {
-            for result in results {
-                match result {
-                    Ok(name) => {
-                        tracing::info!(topic = %name, partitions, "created the repartition topic")
-                    }
-                    Err((name, error)) => {
-                        tracing::warn!(topic = %name, %error, "could not create the repartition topic")
-                    }
-                }
-            }
-        }
-        Err(error) => tracing::warn!(%error, "could not create the repartition topic"),
+    let spec = TopicSpec {
+        name: topic.to_string(),
+        partitions: partitions as i32,
+        settings: vec![
+            ("retention.ms", "-1".to_string()),
+            (
+                "max.message.bytes",
+                crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string(),
+            ),
+        ],
+    };
+    let found = create_missing_topics(settings, &[spec])?;
+    if let Some(count) = found.get(topic).filter(|count| **count != partitions as usize) {
+        tracing::error!(
+            topic,
+            found = count,
+            configured = partitions,
+            "the repartition topic's partitions differ from scale_out.partitions"
+        );
     }
     Ok(())
 }

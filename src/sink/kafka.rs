@@ -6,7 +6,7 @@
 //! duplicates by id.
 
 use crate::config::KafkaSettings;
-use crate::kafka_client::client_config;
+use crate::kafka_client::{client_config, create_missing_topics, TopicSpec, TopicsError};
 use crate::outbox::OutputTopic;
 use crate::pipeline::{Engine, EngineError};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -284,68 +284,29 @@ impl KafkaSink {
     /// Creates the output topics that do not exist yet (the values topic
     /// compacted), so that a fresh broker works out of the box.
     pub fn ensure_topics(&self, settings: &KafkaSettings) -> Result<(), SinkError> {
-        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-        use rdkafka::client::DefaultClientContext;
-        let admin: AdminClient<DefaultClientContext> = client_config(settings)
-            .create()
-            .map_err(SinkError::Create)?;
-        let metadata = match admin.inner().fetch_metadata(None, Duration::from_secs(10)) {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                tracing::warn!(%error, "could not list topics; output topics are not created");
-                return Ok(());
-            }
-        };
-        let existing: Vec<String> = metadata
-            .topics()
-            .iter()
-            .map(|topic| topic.name().to_string())
-            .collect();
-        let missing: Vec<(&String, bool)> = self
+        let max_message_bytes = crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string();
+        let specs: Vec<TopicSpec> = self
             .topics
             .iter()
-            .filter(|(_, name)| !existing.contains(name))
-            .map(|(topic, name)| (name, *topic == OutputTopic::Values))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let max_message_bytes = crate::outbox::TOPIC_MAX_MESSAGE_BYTES.to_string();
-        let new_topics: Vec<NewTopic> = missing
-            .iter()
-            .map(|(name, compacted)| {
-                let topic = NewTopic::new(name, 1, TopicReplication::Fixed(-1))
-                    .set("max.message.bytes", &max_message_bytes);
-                if *compacted {
-                    topic.set("cleanup.policy", "compact")
-                } else {
-                    topic
+            .map(|(topic, name)| {
+                let mut settings = vec![("max.message.bytes", max_message_bytes.clone())];
+                if *topic == OutputTopic::Values {
+                    settings.push(("cleanup.policy", "compact".to_string()));
+                }
+                TopicSpec {
+                    name: name.clone(),
+                    partitions: 1,
+                    settings,
                 }
             })
             .collect();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread runtime always builds");
-        // Bounded on the client side too: a broker that does not answer
-        // CreateTopics (some test brokers do not implement it) must not hold
-        // the loop for the default minute.
-        let options = AdminOptions::new()
-            .operation_timeout(Some(Duration::from_secs(10)))
-            .request_timeout(Some(Duration::from_secs(10)));
-        match runtime.block_on(admin.create_topics(&new_topics, &options)) {
-            Ok(results) => {
-                for result in results {
-                    match result {
-                        Ok(name) => tracing::info!(topic = %name, "created output topic"),
-                        Err((name, error)) => {
-                            tracing::warn!(topic = %name, %error, "could not create output topic")
-                        }
-                    }
-                }
+        match create_missing_topics(settings, &specs) {
+            Ok(_) => Ok(()),
+            Err(TopicsError::Client(error)) => Err(SinkError::Create(error)),
+            Err(TopicsError::Metadata(error)) => {
+                tracing::warn!(%error, "could not list topics; output topics are not created");
+                Ok(())
             }
-            Err(error) => tracing::warn!(%error, "could not create output topics"),
         }
-        Ok(())
     }
 }

@@ -55,6 +55,18 @@ pub struct PartitionLag {
     pub high_watermark: i64,
 }
 
+/// Where a Kafka message sits: its topic, partition, offset and key.
+pub fn position_of(message: &impl Message) -> Position {
+    Position::Kafka {
+        topic: message.topic().to_string(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned()),
+    }
+}
+
 /// The key under which `pipeline` stores a partition's next offset.
 pub fn position_key(topic: &str, partition: i32) -> String {
     format!("position/kafka/{topic}/{partition}")
@@ -245,14 +257,7 @@ impl KafkaSource {
                     }
                     batch.messages.push(RawMessage {
                         bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                        position: Position::Kafka {
-                            topic: message.topic().to_string(),
-                            partition,
-                            offset,
-                            key: message
-                                .key()
-                                .map(|key| String::from_utf8_lossy(key).into_owned()),
-                        },
+                        position: position_of(&message),
                     });
                 }
             }

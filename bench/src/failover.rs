@@ -1,0 +1,278 @@
+//! Fail-over of a scaled-out deployment (`docs/scale-out.md`): the time
+//! from the death (`kill -9`) of the instance applying an authority to
+//! that authority's values flowing again from another instance.
+//!
+//! Two `ragline run` instances with `[scale_out] enabled` share a
+//! six-partition input on librdkafka's mock cluster (in the bench
+//! process: the test broker cannot serve a reader that resumes inside a
+//! record batch). The history is routed and applied, the second instance
+//! joins and both catch up; then the one applying the default authority's
+//! partition of the repartition topic is killed. The clock stops when the
+//! survivor reports that partition caught up (`ragline_repartition_catching_up`
+//! 0 on `/metrics`): from then on its values are current and new events
+//! produce outputs. The time splits into detection and rebalance (the
+//! group's `session.timeout.ms`, set to 6 s here, until the survivor owns
+//! the partition) and the catch-up (the partition's history applied again
+//! silently, from the repartition topic).
+
+use crate::proc::Guard;
+use crate::table::{Row, Section};
+use crate::{free_port, kafka, kafka_config, log, tail, write_config};
+use anyhow::{bail, Context, Result};
+use ragline::calendar::Date;
+use ragline::config::Config;
+use rdkafka::mocking::MockCluster;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Partitions of the repartition topic.
+const PARTITIONS: u32 = 4;
+/// Partitions of the input topic.
+const INPUT_PARTITIONS: i32 = 6;
+/// The group's session timeout: how long a dead member goes unnoticed.
+const SESSION_TIMEOUT_MS: &str = "6000";
+/// The longest wait for any one step.
+const STEP_LIMIT: Duration = Duration::from_secs(900);
+
+/// One `ragline run` instance and its HTTP port.
+struct Instance {
+    guard: Guard,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Instance {
+    fn start(
+        ragline: &Path,
+        config_file: &Path,
+        state: &Path,
+        today: Date,
+        log: std::path::PathBuf,
+    ) -> Result<Instance> {
+        let port = free_port()?;
+        let guard = Guard::spawn(
+            Command::new(ragline)
+                .arg("run")
+                .arg("--config")
+                .arg(config_file)
+                .arg("--state")
+                .arg(state)
+                .args(["--today", &today.to_string()])
+                .env("RAGLINE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+                .env("RUST_LOG", "info"),
+            "ragline run (scaled out)",
+            &log,
+        )?;
+        Ok(Instance { guard, port, log })
+    }
+
+    /// Its metrics, if it answers.
+    fn metrics(&self) -> Option<String> {
+        crate::http_body(self.port, "/metrics")
+    }
+
+    /// The catching-up gauge of `partition`: `None` while the instance
+    /// does not apply it.
+    fn catching_up(&self, partition: u32) -> Option<i64> {
+        gauge(
+            &self.metrics()?,
+            &format!("ragline_repartition_catching_up{{partition=\"{partition}\"}}"),
+        )
+    }
+
+    fn check_running(&mut self) -> Result<()> {
+        if !self.guard.running() {
+            bail!("ragline run exited:\n{}", tail(&self.log, 20));
+        }
+        Ok(())
+    }
+}
+
+/// The value of the sample `series` (name and labels) in a text exposition.
+fn gauge(metrics: &str, series: &str) -> Option<i64> {
+    metrics.lines().find_map(|line| {
+        let value = line.strip_prefix(series)?.trim();
+        value.parse::<f64>().ok().map(|value| value as i64)
+    })
+}
+
+/// Waits until `done`, checking the instances are alive.
+fn wait(
+    what: &str,
+    instances: &mut [&mut Instance],
+    mut done: impl FnMut(&[&mut Instance]) -> bool,
+) -> Result<()> {
+    let deadline = Instant::now() + STEP_LIMIT;
+    while !done(instances) {
+        for instance in instances.iter_mut() {
+            instance.check_running()?;
+        }
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Whether `instance` has applied everything it owns: ready, and its
+/// applied offsets unchanged for `quiet`.
+fn settled(instance: &Instance, last: &mut (String, Instant), quiet: Duration) -> bool {
+    if crate::http_status(instance.port, "/readyz") != Some(200) {
+        return false;
+    }
+    let offsets: String = instance
+        .metrics()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| {
+            line.starts_with("ragline_repartition_applied_offset")
+                || line.starts_with("ragline_messages_consumed_total")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if offsets != last.0 {
+        *last = (offsets, Instant::now());
+    }
+    last.1.elapsed() >= quiet
+}
+
+/// Measures a fail-over over the history in `events`.
+#[allow(clippy::too_many_arguments)]
+pub fn failover(
+    ragline: &Path,
+    config: &Config,
+    config_text: &str,
+    events: &Path,
+    events_label: &str,
+    today: Date,
+    replay_seconds: f64,
+    work: &Path,
+    tag: &str,
+) -> Result<Vec<Row>> {
+    log("fail-over: two scaled-out instances on the mock cluster, one killed");
+    let cluster = MockCluster::new(1).context("starting the mock cluster")?;
+    let servers = cluster.bootstrap_servers();
+    let mut consumer_properties = config.kafka.consumer_properties.clone();
+    consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
+    consumer_properties.insert("heartbeat.interval.ms".into(), "500".into());
+    let suffix = format!("failover-{tag}");
+    let (text, topics) = kafka_config(
+        config_text,
+        &servers,
+        &suffix,
+        0,
+        &(
+            config.kafka.properties.clone(),
+            consumer_properties,
+            config.kafka.producer_properties.clone(),
+        ),
+    )?;
+    let repartition = format!("bench-repartition-{suffix}");
+    let text = text.replacen(
+        "[http]\n",
+        &format!(
+            "[scale_out]\nenabled = true\nrepartition_topic = \"{repartition}\"\npartitions = {PARTITIONS}\n\n[http]\n"
+        ),
+        1,
+    );
+    let config_file = write_config(work, &format!("bench-{suffix}"), &text)?;
+    cluster.create_topic(&topics.input, INPUT_PARTITIONS, 1)?;
+    cluster.create_topic(&repartition, PARTITIONS as i32, 1)?;
+    let (messages, _) = kafka::produce_file(&servers, &topics.input, events)?;
+    let la = config.default_la;
+    let partition = ragline::route::authority_partition(config, la, PARTITIONS);
+    let authority = &config.authorities[la.0 as usize].id;
+
+    let states = [work.join(format!("{suffix}-a")), work.join(format!("{suffix}-b"))];
+    for state in &states {
+        let _ = std::fs::remove_dir_all(state);
+    }
+    let mut first = Instance::start(
+        ragline,
+        &config_file,
+        &states[0],
+        today,
+        work.join(format!("{suffix}-a.log")),
+    )?;
+    let started = Instant::now();
+    let mut last = (String::new(), Instant::now());
+    wait(
+        "the first instance to route and apply the history",
+        &mut [&mut first],
+        |instances| {
+            let metrics = instances[0].metrics().unwrap_or_default();
+            gauge(&metrics, "ragline_messages_consumed_total").unwrap_or(0) as u64 >= messages
+                && settled(instances[0], &mut last, Duration::from_secs(3))
+        },
+    )?;
+    let first_apply = started.elapsed().as_secs_f64();
+    let mut second = Instance::start(
+        ragline,
+        &config_file,
+        &states[1],
+        today,
+        work.join(format!("{suffix}-b.log")),
+    )?;
+    let (mut last_first, mut last_second) = (
+        (String::new(), Instant::now()),
+        (String::new(), Instant::now()),
+    );
+    wait(
+        "both instances to share the partitions and catch up",
+        &mut [&mut first, &mut second],
+        |instances| {
+            let owned = |instance: &Instance| {
+                instance
+                    .metrics()
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
+                    .count()
+            };
+            owned(instances[0]) > 0
+                && owned(instances[1]) > 0
+                && settled(instances[0], &mut last_first, Duration::from_secs(3))
+                && settled(instances[1], &mut last_second, Duration::from_secs(3))
+        },
+    )?;
+    let (mut dead, mut survivor) = match (first.catching_up(partition), second.catching_up(partition)) {
+        (Some(_), None) => (first, second),
+        (None, Some(_)) => (second, first),
+        held => bail!("partition {partition} of the authority is not applied once: {held:?}"),
+    };
+    dead.guard.kill();
+    let killed = Instant::now();
+    let mut owned_after = None;
+    wait(
+        "the survivor to take the partition over and catch up",
+        &mut [&mut survivor],
+        |instances| match instances[0].catching_up(partition) {
+            None => false,
+            Some(state) => {
+                owned_after.get_or_insert_with(|| killed.elapsed().as_secs_f64());
+                state == 0
+            }
+        },
+    )?;
+    let total = killed.elapsed().as_secs_f64();
+    let owned_after = owned_after.unwrap_or(total);
+    survivor.guard.stop(Duration::from_secs(30));
+    for state in &states {
+        let _ = std::fs::remove_dir_all(state);
+    }
+    Ok(vec![Row::new(
+        Section::Failover,
+        format!(
+            "fail-over: kill -9 to values flowing again ({authority}, {events_label}, 2 instances, mock cluster)"
+        ),
+        total,
+        "s",
+    )
+    .ceiling(replay_seconds, "file replay of the same history")
+    .note(format!(
+        "{total:.1} s = {owned_after:.1} s until the survivor owned partition {partition} (session.timeout.ms {SESSION_TIMEOUT_MS} ms, then the rebalance) + {:.1} s catching up (the partition's history applied again, silently); {messages} input messages, first routed and applied by one instance in {first_apply:.1} s",
+        total - owned_after
+    ))])
+}
