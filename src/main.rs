@@ -721,7 +721,7 @@ fn run(args: RunArgs) -> Result<()> {
     runtime.block_on(async move {
         let shutdown = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (stop_http, mut http_stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(stop_on_signal(shutdown.clone(), stop_http.clone()));
+        tokio::spawn(stop_on_signal(shutdown.clone(), stop_http.clone())?);
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("listening on {listen} (http.listen)"))?;
@@ -750,20 +750,26 @@ fn run(args: RunArgs) -> Result<()> {
     })
 }
 
-/// Waits for SIGINT or SIGTERM, then sets `flag` and tells `stop`.
-async fn stop_on_signal(
+/// Installs the SIGINT and SIGTERM handlers at once (inside a runtime), so
+/// that a signal arriving from now on stops the loop cleanly; returns what
+/// waits for one, then sets `flag` and tells `stop`.
+fn stop_on_signal(
     flag: Arc<std::sync::atomic::AtomicBool>,
     stop: tokio::sync::watch::Sender<bool>,
-) {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-    tracing::info!("shutting down: finishing the batch and flushing outputs");
-    flag.store(true, std::sync::atomic::Ordering::SeqCst);
-    let _ = stop.send(true);
+) -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("shutting down: finishing the batch and flushing outputs");
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = stop.send(true);
+    })
 }
 
 /// `ragline run` as one of several instances (`[scale_out] enabled`):
@@ -780,7 +786,11 @@ fn run_scaled_out(
         .build()
         .context("starting the async runtime")?;
     let (stop_http, mut http_stopped) = tokio::sync::watch::channel(false);
-    runtime.spawn(stop_on_signal(shutdown.clone(), stop_http.clone()));
+    let stopper = {
+        let _inside = runtime.enter();
+        stop_on_signal(shutdown.clone(), stop_http.clone())?
+    };
+    runtime.spawn(stopper);
     let telemetry = Arc::new(ragline::telemetry::Telemetry::new(&config));
     let progress = Arc::new(ragline::scale_out::ScaleOutProgress::default());
     let status = ragline::sink::http::Status {

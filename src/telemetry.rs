@@ -424,7 +424,6 @@ impl Telemetry {
     /// one telemetry.
     pub fn refresh_indicators(&self, engine: &Engine) {
         let reader = engine.reader();
-        let config = engine.config();
         let Some(current) = engine.clock().current() else {
             return;
         };
@@ -437,15 +436,8 @@ impl Telemetry {
                 continue;
             }
             published.values.insert((slot, unit), (*live, current));
-            let slot_def = &engine.catalogue().slots[slot as usize];
-            let def = slot_def.def;
-            let node = config.unit(unit);
-            let la = &config.authorities[node.la.0 as usize].id;
-            let labels: Vec<&str> = if self.labels_with_la {
-                vec![la, &slot_def.id, &node.id]
-            } else {
-                vec![&slot_def.id, &node.id]
-            };
+            let def = engine.catalogue().slots[slot as usize].def;
+            let labels = self.indicator_labels(engine, slot, unit);
             let value = value_of(def, live.reading);
             let set = |gauge: &GaugeVec, value: Option<f64>| match value {
                 Some(value) => gauge.with_label_values(&labels).set(value),
@@ -479,6 +471,48 @@ impl Telemetry {
                 &self.indicator_rag,
                 live.rag.map(|rag| rag.as_number() as f64),
             );
+        }
+    }
+
+    /// The labels of the indicator gauges of (`slot`, `unit`).
+    fn indicator_labels<'e>(
+        &self,
+        engine: &'e Engine,
+        slot: crate::contrib::Slot,
+        unit: crate::config::UnitIdx,
+    ) -> Vec<&'e str> {
+        let config = engine.config();
+        let slot_def = &engine.catalogue().slots[slot as usize];
+        let node = config.unit(unit);
+        let la = &config.authorities[node.la.0 as usize].id;
+        if self.labels_with_la {
+            vec![la, &slot_def.id, &node.id]
+        } else {
+            vec![&slot_def.id, &node.id]
+        }
+    }
+
+    /// Removes the indicator gauges of the engine's live values: a
+    /// partition revoked from a scaled-out instance, whose new owner shows
+    /// them.
+    pub fn forget_indicators(&self, engine: &Engine) {
+        let mut published = self
+            .published
+            .lock()
+            .expect("the telemetry lock is never poisoned: panics stop the process");
+        for &(slot, unit) in engine.live_values().keys() {
+            published.values.remove(&(slot, unit));
+            let labels = self.indicator_labels(engine, slot, unit);
+            for gauge in [
+                &self.indicator_value,
+                &self.indicator_numerator,
+                &self.indicator_denominator,
+                &self.indicator_target,
+                &self.indicator_floor,
+                &self.indicator_rag,
+            ] {
+                let _ = gauge.remove_label_values(&labels);
+            }
         }
     }
 

@@ -104,6 +104,9 @@ struct Partition {
     decisions: Decisions,
     /// Catching up after opening.
     catching_up: bool,
+    /// The log's end when the owner opened it: reading up to it ends the
+    /// catch-up.
+    end_at_open: usize,
     /// The clock this partition last shared.
     shared: (
         Option<ragline::calendar::Date>,
@@ -129,6 +132,7 @@ impl Partition {
             read: 0,
             decisions: Decisions::new(None),
             catching_up: true,
+            end_at_open: 0,
             shared: (None, None),
         }
     }
@@ -172,7 +176,8 @@ impl Partition {
 
     /// The owner reads up to `upto` records of its log, applies the
     /// batches decided (silently those a later decision follows while it
-    /// catches up; caught up once it has read the whole log), delivers its
+    /// catches up; caught up once it has read up to the log's end when it
+    /// opened it), delivers its
     /// outputs unless `deliver` is false, and proposes the next decision
     /// (sometimes lost on its way) once its outputs are delivered. Returns
     /// the clock to share, if it moved.
@@ -188,7 +193,7 @@ impl Partition {
             self.decisions.push(self.read as i64, record);
             self.read += 1;
         }
-        let caught_up = self.read == self.log.len();
+        let caught_up = self.read >= self.end_at_open;
         let mut moved = false;
         loop {
             let later = self.decisions.decided_len() > 1;
@@ -262,6 +267,7 @@ impl Partition {
         self.read = stored.unwrap_or(0) as usize;
         self.decisions = Decisions::new(stored);
         self.catching_up = true;
+        self.end_at_open = self.log.len();
     }
 }
 
@@ -482,4 +488,68 @@ fn two_authorities_in_two_partitions_share_one_clock() {
     });
     let partitions = spread.expect("some partition count separates the two authorities");
     check(11, 3, partitions, 50);
+}
+
+/// A batch whose handling panics is split to find the message at fault;
+/// the halves commit their own positions. The stored position must still
+/// be the decision's end, or a restart would resume inside the decided
+/// chain and cut batches of its own.
+#[test]
+fn a_batch_split_to_isolate_a_panic_still_ends_at_its_decision() {
+    let config = config();
+    let router = Router::new(&config, None, None, 1);
+    let lines: Vec<Vec<u8>> = history(3)
+        .into_iter()
+        .filter(|line| matches!(router.route(line), Route::Partition { .. }))
+        .take(6)
+        .collect();
+    let poison: Value = serde_json::from_slice(&lines[2]).unwrap();
+    let poison = poison["event_id"].as_str().unwrap().to_string();
+    let directory = tempfile::tempdir().unwrap();
+    let mut engine = open_engine(&config, directory.path(), None);
+    engine.set_fault_injector(Some(Box::new(move |event| event.id == poison)));
+    let mut decisions = Decisions::new(None);
+    let mut offset = 0i64;
+    for line in &lines {
+        let message = RawMessage {
+            bytes: line.clone(),
+            position: Position::Kafka {
+                topic: "repartition".into(),
+                partition: 0,
+                offset,
+                key: None,
+            },
+        };
+        decisions.push(offset, Record::Message(message));
+        offset += 1;
+    }
+    // The batch ends with another partition's clock.
+    decisions.push(offset, Record::Clock(Clock::default()));
+    let end = offset + 1;
+    decisions.push(
+        end,
+        Record::Decision(Decision {
+            from: 0,
+            to: end,
+            today: today(),
+        }),
+    );
+    let batch = decisions.take_decided().expect("decided");
+    let outcome = apply_batch(&mut engine, "repartition", 0, Mode::Replay, batch, false).unwrap();
+    assert_eq!(
+        outcome
+            .rejected
+            .get(&ragline::event::RejectionCode::InternalError),
+        Some(&1),
+        "the message at fault is set aside"
+    );
+    drop(engine);
+    let engine = open_engine(&config, directory.path(), None);
+    assert_eq!(
+        engine
+            .positions()
+            .get(&ragline::source::kafka::position_key("repartition", 0)),
+        Some(&end),
+        "the stored position is the decision's end"
+    );
 }

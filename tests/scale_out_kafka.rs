@@ -299,6 +299,10 @@ fn one_two_and_three_instances_agree_with_one_engine() {
         cluster
             .create_topic(&config.kafka.input_topic, 6, 1)
             .unwrap();
+        // The mock cluster has no CreateTopics: the topic ragline would create.
+        cluster
+            .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
+            .unwrap();
         let mut instances: Vec<Instance> = (0..count).map(|_| Instance::start(&config)).collect();
         wait_for_assignment(&instances.iter().collect::<Vec<_>>());
         if count > 1 {
@@ -360,6 +364,10 @@ fn an_instance_that_stops_mid_stream_hands_its_partitions_over() {
     let config = config(&brokers, "failover");
     cluster
         .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    // The mock cluster has no CreateTopics: the topic ragline would create.
+    cluster
+        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
         .unwrap();
     let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&config)).collect();
     wait_for_assignment(&instances.iter().collect::<Vec<_>>());
@@ -502,8 +510,15 @@ impl Process {
         metrics
     }
 
-    /// SIGTERM, then the partitions it applied when it stopped.
+    /// SIGTERM, then the partitions it applied when it stopped. Waits
+    /// first until the instance has started (its signal handlers are in
+    /// place once it listens).
     fn stop(mut self) -> (Vec<i32>, tempfile::TempDir) {
+        wait_for("the instance to start", Duration::from_secs(60), || {
+            std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .contains("serving /metrics, /healthz, /readyz")
+        });
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -658,6 +673,10 @@ fn processes_setup(
     cluster
         .create_topic(&config.kafka.input_topic, 6, 1)
         .unwrap();
+    // The mock cluster has no CreateTopics: the topic ragline would create.
+    cluster
+        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
+        .unwrap();
     let work = tempfile::tempdir().unwrap();
     let config_path = write_config(&config, &brokers, work.path());
     let config = Arc::new(Config::load(&config_path).unwrap());
@@ -719,23 +738,43 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
         &lines[three_quarters..],
     );
     wait_for_quiet_outputs(&brokers, &config);
-    let metrics: String = processes
+    let metrics: Vec<String> = processes
         .iter()
         .map(Process::assert_ready_with_metrics)
         .collect();
-    assert!(metrics.lines().any(
-        |line| line.starts_with("ragline_batch_decisions_written_total ") && !line.ends_with(" 0")
-    ));
-    for authority in &config.authorities {
-        // Each authority's live values are gauges of the instance applying it.
+    let counter = |name: &str| -> f64 {
+        metrics
+            .iter()
+            .flat_map(|text| text.lines())
+            .filter_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .sum()
+    };
+    assert!(counter("ragline_batch_decisions_written_total ") > 0.0);
+    assert!(
+        counter("ragline_batches_repeated_total ") > 0.0,
+        "partitions taken over were caught up silently"
+    );
+    for (la, authority) in config.authorities.iter().enumerate() {
+        // Each authority's live values are gauges of the one instance
+        // applying its partition, and of no other.
+        let la = ragline::config::LaIdx(la as u16);
+        let partition = ragline::route::authority_partition(&config, la, PARTITIONS);
+        let owner = format!("ragline_repartition_catching_up{{partition=\"{partition}\"}}");
         let label = format!("la=\"{}\"", authority.id);
-        assert!(
-            metrics.lines().any(|line| {
+        let mut owners = 0;
+        for text in &metrics {
+            let owns = text.lines().any(|line| line.starts_with(&owner));
+            let gauges = text.lines().any(|line| {
                 line.starts_with("scorecard_indicator_value{") && line.contains(&label)
-            }),
-            "indicator gauges of {}",
-            authority.id
-        );
+            });
+            assert_eq!(
+                owns, gauges,
+                "indicator gauges of {} on an instance that owns its partition: {owns}",
+                authority.id
+            );
+            owners += usize::from(owns);
+        }
+        assert_eq!(owners, 1, "one instance applies {}", authority.id);
     }
     let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
         processes.into_iter().map(Process::stop).collect();
@@ -815,6 +854,10 @@ fn a_broker_down_at_start_is_waited_for() {
     let config = config(&brokers, "down");
     cluster
         .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    // The mock cluster has no CreateTopics: the topic ragline would create.
+    cluster
+        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
         .unwrap();
     let lines = history(34);
     produce(&brokers, &config.kafka.input_topic, &lines);

@@ -185,7 +185,10 @@ pub fn failover(
     let partition = ragline::route::authority_partition(config, la, PARTITIONS);
     let authority = &config.authorities[la.0 as usize].id;
 
-    let states = [work.join(format!("{suffix}-a")), work.join(format!("{suffix}-b"))];
+    let states = [
+        work.join(format!("{suffix}-a")),
+        work.join(format!("{suffix}-b")),
+    ];
     for state in &states {
         let _ = std::fs::remove_dir_all(state);
     }
@@ -237,11 +240,12 @@ pub fn failover(
                 && settled(instances[1], &mut last_second, Duration::from_secs(3))
         },
     )?;
-    let (mut dead, mut survivor) = match (first.catching_up(partition), second.catching_up(partition)) {
-        (Some(_), None) => (first, second),
-        (None, Some(_)) => (second, first),
-        held => bail!("partition {partition} of the authority is not applied once: {held:?}"),
-    };
+    let (mut dead, mut survivor) =
+        match (first.catching_up(partition), second.catching_up(partition)) {
+            (Some(_), None) => (first, second),
+            (None, Some(_)) => (second, first),
+            held => bail!("partition {partition} of the authority is not applied once: {held:?}"),
+        };
     dead.guard.kill();
     let killed = Instant::now();
     let mut owned_after = None;

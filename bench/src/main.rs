@@ -1255,33 +1255,19 @@ fn batch_metrics(port: u16) -> LiveMetrics {
     }
 }
 
-/// A plain HTTP GET on 127.0.0.1: the body (without chunk framing).
-fn http_body(port: u16, path: &str) -> Option<String> {
+/// A plain HTTP/1.0 GET on 127.0.0.1 (so never chunked): the status code
+/// and the body.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    text.split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-}
-
-/// A plain HTTP GET on 127.0.0.1: the status code and the body (not
-/// chunked: ragline's pages and metrics carry a length).
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
     let text = String::from_utf8_lossy(&response);
     let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_string())?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())?;
     Some((status, body))
 }
 

@@ -376,6 +376,17 @@ impl Engine {
         *entry = (*entry).max(offset);
     }
 
+    /// Stores the input positions held in memory (moved by
+    /// [`Engine::skip_position`] since the last commit), in a write of
+    /// their own.
+    pub fn store_positions(&mut self) -> Result<(), EngineError> {
+        let mut batch = Batch::new();
+        for (key, offset) in &self.positions {
+            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
+        }
+        self.finish_write(&mut batch)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config

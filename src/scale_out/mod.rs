@@ -72,6 +72,9 @@ const POLL_WAIT: Duration = Duration::from_millis(20);
 /// How long a batch decision may take to come back before it is written
 /// again.
 const PROPOSAL_RETRY: Duration = Duration::from_secs(5);
+/// How often a partition's end is asked for again when the brokers did
+/// not answer.
+const WATERMARK_RETRY: Duration = Duration::from_secs(5);
 /// How often the state gauges (size, messages, clock) are set.
 const STATE_OBSERVE_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -194,9 +197,11 @@ struct Applier {
     /// applied silently.
     catching_up: bool,
     /// The partition's end when it was opened (its high watermark):
-    /// reading up to it ends the catch-up (as does a poll that finds
-    /// nothing).
+    /// reading up to it ends the catch-up. `None` while it could not be
+    /// read (asked again every [`WATERMARK_RETRY`]).
     end_at_open: Option<i64>,
+    /// When the end was last asked for.
+    end_asked: Instant,
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -217,6 +222,9 @@ struct Instance<'a> {
     telemetry: Option<Arc<crate::telemetry::Telemetry>>,
     /// When the state gauges were last set.
     state_observed: Option<Instant>,
+    /// Every anomaly reason shown so far (one that no partition holds any
+    /// more shows 0).
+    anomaly_reasons: BTreeSet<String>,
 }
 
 /// Runs one instance until `shutdown` is set.
@@ -310,6 +318,7 @@ pub fn run(
         summary: ScaleOutSummary::default(),
         telemetry: options.telemetry.clone(),
         state_observed: None,
+        anomaly_reasons: BTreeSet::new(),
     };
     let progress = &options.progress;
     while !shutdown.load(Ordering::SeqCst) {
@@ -542,6 +551,7 @@ impl Instance<'_> {
                 applier.engine.flush()?;
                 tracing::info!(partition, "repartition partition revoked");
                 if let Some(telemetry) = &self.telemetry {
+                    telemetry.forget_indicators(&applier.engine);
                     let label = partition.to_string();
                     let _ = telemetry
                         .repartition_catching_up
@@ -613,6 +623,7 @@ impl Instance<'_> {
             decisions: Decisions::new(stored),
             catching_up: true,
             end_at_open,
+            end_asked: Instant::now(),
         })
     }
 
@@ -673,7 +684,7 @@ impl Instance<'_> {
         }
         let partitions: Vec<i32> = self.appliers.keys().copied().collect();
         for partition in partitions {
-            self.apply_decided(partition, count == 0)?;
+            self.apply_decided(partition)?;
         }
         self.producer.poll(Duration::ZERO);
         if count > 0 {
@@ -720,27 +731,37 @@ impl Instance<'_> {
     }
 
     /// Applies `partition`'s decided batches: while it catches up, those
-    /// a later decision follows silently, the last once caught up (at the
-    /// partition's end when opened, or when a poll found nothing).
-    fn apply_decided(&mut self, partition: i32, nothing_read: bool) -> Result<(), ScaleOutError> {
+    /// a later decision follows silently, the last once caught up (read up
+    /// to the partition's end when it was opened).
+    fn apply_decided(&mut self, partition: i32) -> Result<(), ScaleOutError> {
         let topic = self.config.scale_out.repartition_topic.clone();
         let mode = self.mode;
         let Some(applier) = self.appliers.get_mut(&partition) else {
             return Ok(());
         };
-        let caught_up = nothing_read
-            || applier.end_at_open.is_some_and(|end| {
-                applier
-                    .decisions
-                    .read_to()
-                    .or(applier
-                        .engine
-                        .positions()
-                        .get(&position_key(&topic, partition))
-                        .copied())
-                    .unwrap_or(0)
-                    >= end
-            });
+        if applier.catching_up
+            && applier.end_at_open.is_none()
+            && applier.end_asked.elapsed() >= WATERMARK_RETRY
+        {
+            applier.end_asked = Instant::now();
+            applier.end_at_open = self
+                .data
+                .fetch_watermarks(&topic, partition, Duration::from_secs(1))
+                .map(|(_, high)| high)
+                .ok();
+        }
+        let caught_up = applier.end_at_open.is_some_and(|end| {
+            applier
+                .decisions
+                .read_to()
+                .or(applier
+                    .engine
+                    .positions()
+                    .get(&position_key(&topic, partition))
+                    .copied())
+                .unwrap_or(0)
+                >= end
+        });
         let mut moved = false;
         loop {
             let later = applier.decisions.decided_len() > 1;
@@ -876,8 +897,10 @@ impl Instance<'_> {
         }
         telemetry.state_messages.set(consumed as i64);
         telemetry.state_size.set(size as i64);
-        for (reason, count) in anomalies {
-            telemetry.anomalies.with_label_values(&[&reason]).set(count);
+        self.anomaly_reasons.extend(anomalies.keys().cloned());
+        for reason in &self.anomaly_reasons {
+            let count = anomalies.get(reason).copied().unwrap_or(0);
+            telemetry.anomalies.with_label_values(&[reason]).set(count);
         }
         if let Some(clock) = clock {
             telemetry.observe_clock(&clock, crate::shared::now_seconds());
@@ -976,12 +999,13 @@ pub fn apply_batch(
         engine.merge_clock(clock);
     }
     // The batch may end with a clock or an ignored decision.
-    engine.skip_position(&Position::Kafka {
+    let end = Position::Kafka {
         topic: topic.to_string(),
         partition,
         offset: decision.to - 1,
         key: None,
-    });
+    };
+    engine.skip_position(&end);
     let result = match mode {
         Mode::Live => engine.run_batch(&messages, Some(decision.today)),
         Mode::Replay => {
@@ -990,7 +1014,16 @@ pub fn apply_batch(
         }
     };
     engine.set_outputs_silenced(false);
-    result
+    let outcome = result?;
+    // A batch split to isolate a panic commits its halves from the stored
+    // state, without the skip above: the next batch must still start at
+    // the decision's end, or a restart would leave the decided chain.
+    let key = position_key(topic, partition);
+    if engine.positions().get(&key) < Some(&decision.to) {
+        engine.skip_position(&end);
+        engine.store_positions()?;
+    }
+    Ok(outcome)
 }
 
 /// Queues a record, waiting while the producer's queue is full.
@@ -1034,7 +1067,10 @@ fn ensure_repartition_topic(
         ],
     };
     let found = create_missing_topics(settings, &[spec])?;
-    if let Some(count) = found.get(topic).filter(|count| **count != partitions as usize) {
+    if let Some(count) = found
+        .get(topic)
+        .filter(|count| **count != partitions as usize)
+    {
         tracing::error!(
             topic,
             found = count,
