@@ -5,7 +5,12 @@
 //! Two `ragline run` instances with `[scale_out] enabled` share a
 //! six-partition input on librdkafka's mock cluster (in the bench
 //! process: the test broker cannot serve a reader that resumes inside a
-//! record batch). The history is routed and applied, the second instance
+//! record batch). The mock cluster deletes a partition's older records
+//! beyond a few MB, and an authority's whole history goes through one
+//! partition of the repartition topic, so the history is a short one of
+//! its own (`--failover-events`, the first events of a month), replayed
+//! from its file as the ceiling. The
+//! history is routed and applied, the second instance
 //! joins and both catch up; then the one applying the default authority's
 //! partition of the repartition topic is killed. The clock stops when the
 //! survivor reports that partition caught up (`ragline_repartition_catching_up`
@@ -15,9 +20,11 @@
 //! the partition) and the catch-up (the partition's history applied again
 //! silently, from the repartition topic).
 
-use crate::proc::Guard;
+use crate::proc::{run_measured, Guard};
 use crate::table::{Row, Section};
-use crate::{free_port, kafka, kafka_config, log, tail, write_config};
+use crate::{
+    free_port, generate, json_of, kafka, kafka_config, log, number_of, tail, write_config, Args,
+};
 use anyhow::{bail, Context, Result};
 use ragline::calendar::Date;
 use ragline::config::Config;
@@ -60,7 +67,7 @@ impl Instance {
                 .arg(state)
                 .args(["--today", &today.to_string()])
                 .env("RAGLINE_HTTP_LISTEN", format!("127.0.0.1:{port}"))
-                .env("RUST_LOG", "info"),
+                .env("RUST_LOG", "info,ragline::scale_out=debug"),
             "ragline run (scaled out)",
             &log,
         )?;
@@ -138,19 +145,56 @@ fn settled(instance: &Instance, last: &mut (String, Instant), quiet: Duration) -
     last.1.elapsed() >= quiet
 }
 
-/// Measures a fail-over over the history in `events`.
-#[allow(clippy::too_many_arguments)]
+/// Measures a fail-over over a history of `--failover-events`.
 pub fn failover(
     ragline: &Path,
+    config_path: &Path,
     config: &Config,
     config_text: &str,
-    events: &Path,
-    events_label: &str,
-    today: Date,
-    replay_seconds: f64,
+    args: &Args,
     work: &Path,
     tag: &str,
 ) -> Result<Vec<Row>> {
+    let month = work.join(format!("{}-1-{}.jsonl", args.scale, args.seed));
+    generate(ragline, config_path, args, 1, &month)?;
+    let lines: Vec<String> =
+        std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&month)?))
+            .take(args.failover_events)
+            .collect::<std::io::Result<_>>()?;
+    let events = work.join(format!("failover-{tag}.jsonl"));
+    std::fs::write(&events, lines.join("\n") + "\n")?;
+    let events_label = format!(
+        "{} scale, the first {} events of a month",
+        args.scale,
+        lines.len()
+    );
+    // The ceiling: a file replay of the same history, whole process.
+    let replay_state = work.join(format!("failover-{tag}-replay"));
+    let _ = std::fs::remove_dir_all(&replay_state);
+    let replay = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--input")
+            .arg(&events)
+            .arg("--state")
+            .arg(&replay_state)
+            .arg("--json"),
+        STEP_LIMIT,
+    )?;
+    let _ = std::fs::remove_dir_all(&replay_state);
+    let summary = json_of(&replay.stdout)?;
+    let replay_seconds = replay.wall;
+    let today = summary
+        .get("current_date")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Date::parse)
+        .context("the replay's current date")?
+        .month()
+        .plus(1)
+        .first_day();
+    let replayed = number_of(&summary, "messages")?;
     log("fail-over: two scaled-out instances on the mock cluster, one killed");
     let cluster = MockCluster::new(1).context("starting the mock cluster")?;
     let servers = cluster.bootstrap_servers();
@@ -180,7 +224,10 @@ pub fn failover(
     let config_file = write_config(work, &format!("bench-{suffix}"), &text)?;
     cluster.create_topic(&topics.input, INPUT_PARTITIONS, 1)?;
     cluster.create_topic(&repartition, PARTITIONS as i32, 1)?;
-    let (messages, _) = kafka::produce_file(&servers, &topics.input, events)?;
+    let (messages, _) = kafka::produce_file(&servers, &topics.input, &events)?;
+    if messages as f64 != replayed {
+        bail!("produced {messages} messages, the replay read {replayed}");
+    }
     let la = config.default_la;
     let partition = ragline::route::authority_partition(config, la, PARTITIONS);
     let authority = &config.authorities[la.0 as usize].id;
@@ -266,6 +313,7 @@ pub fn failover(
     for state in &states {
         let _ = std::fs::remove_dir_all(state);
     }
+    let _ = std::fs::remove_file(&events);
     Ok(vec![Row::new(
         Section::Failover,
         format!(

@@ -138,6 +138,12 @@ struct Args {
     /// Months of history for the Quix Streams comparison (Quix is slow).
     #[arg(long, default_value_t = 12)]
     quix_months: u32,
+    /// Events of history for the fail-over measurement (the first of a
+    /// one-month history): librdkafka's mock cluster deletes older records
+    /// of a partition beyond a few MB, and one authority's whole history
+    /// goes through one partition.
+    #[arg(long, default_value_t = 20_000)]
+    failover_events: usize,
     /// Python interpreter for the baselines.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -407,12 +413,10 @@ fn bench(args: &Args) -> Result<bool> {
     if args.wants(Section::Failover) {
         match failover::failover(
             &ragline,
+            &config_path,
             &config,
             &config_text,
-            &events,
-            &events_label,
-            replay.current_date.month().plus(1).first_day(),
-            replay.process_seconds,
+            args,
             &work,
             &tag,
         ) {

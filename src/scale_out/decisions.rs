@@ -69,9 +69,12 @@ pub struct DecidedBatch {
 /// One partition's records between reading and applying.
 #[derive(Debug, Default)]
 pub struct Decisions {
-    /// The offset the next batch starts at; `None` until the first record
-    /// is read (a partition with no stored position starts at its first).
+    /// The offset the next batch starts at: the stored position, or 0.
     next: Option<i64>,
+    /// The offset the first record read should have been, and the one it
+    /// had: records from the stored position on (from the start, without
+    /// one) were deleted, so the partition cannot be applied.
+    gap: Option<(i64, i64)>,
     /// The offset after the furthest record read.
     read_to: Option<i64>,
     /// Records read from `next` on, not yet in a decided batch.
@@ -84,10 +87,11 @@ pub struct Decisions {
 
 impl Decisions {
     /// A partition whose batches up to `next` (the stored position: the
-    /// offset after the last applied record) are applied.
+    /// offset after the last applied record; `None`: nothing applied, the
+    /// partition starts at offset 0) are applied.
     pub fn new(next: Option<i64>) -> Decisions {
         Decisions {
-            next,
+            next: Some(next.unwrap_or(0)),
             ..Decisions::default()
         }
     }
@@ -95,15 +99,22 @@ impl Decisions {
     /// Takes the record at `offset`. Records read again (a reader moved
     /// back to the stored position) and records before the stored position
     /// are ignored; a decision that starts where the last accepted one
-    /// ended decides a batch.
+    /// ended decides a batch. When the first record read is past the
+    /// stored position (its records were deleted), nothing more is taken:
+    /// see [`Decisions::gap`].
     pub fn push(&mut self, offset: i64, record: Record) {
-        if self.next.is_some_and(|next| offset < next)
+        if self.gap.is_some()
+            || self.next.is_some_and(|next| offset < next)
             || self.read_to.is_some_and(|read| offset < read)
         {
             return;
         }
+        let next = self.next.unwrap_or(0);
+        if self.read_to.is_none() && offset > next {
+            self.gap = Some((next, offset));
+            return;
+        }
         self.read_to = Some(offset + 1);
-        let next = *self.next.get_or_insert(offset);
         match record {
             Record::Decision(decision) => {
                 if decision.from != next || decision.to <= decision.from || decision.to > offset {
@@ -130,6 +141,12 @@ impl Decisions {
             }
             other => self.pending.push_back((offset, other)),
         }
+    }
+
+    /// Where the partition's history is missing, if it is: the offset the
+    /// first record read should have had, and the one it had.
+    pub fn gap(&self) -> Option<(i64, i64)> {
+        self.gap
     }
 
     /// The oldest decided batch not yet taken.
@@ -291,6 +308,22 @@ mod tests {
         assert_eq!(offsets(&decisions.take_decided().unwrap()), ["4", "5", "6"]);
         let next = decisions.propose(today, 3, later, retry).unwrap();
         assert_eq!((next.from, next.to), (7, 9));
+    }
+
+    #[test]
+    fn a_partition_whose_start_was_deleted_is_not_taken() {
+        let mut fresh = Decisions::new(None);
+        fresh.push(5, message(5));
+        fresh.push(6, decision(5, 6));
+        assert_eq!(fresh.gap(), Some((0, 5)));
+        assert_eq!((fresh.undecided(), fresh.decided_len()), (0, 0));
+        let mut resumed = Decisions::new(Some(10));
+        resumed.push(12, message(12));
+        assert_eq!(resumed.gap(), Some((10, 12)));
+        let mut whole = Decisions::new(Some(10));
+        whole.push(10, message(10));
+        whole.push(12, message(12)); // a hole later on is not a gap
+        assert_eq!((whole.gap(), whole.undecided()), (None, 2));
     }
 
     #[test]

@@ -202,6 +202,8 @@ struct Applier {
     end_at_open: Option<i64>,
     /// When the end was last asked for.
     end_asked: Instant,
+    /// Whether a gap in the partition's history was reported.
+    gap_reported: bool,
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -613,8 +615,8 @@ impl Instance<'_> {
                 "; catching up from its stored position"
             }
         );
+        // The output topics were made at start, before routing began.
         let sink = KafkaSink::connect(&self.config.kafka)?;
-        sink.ensure_topics(&self.config.kafka)?;
         let clock = engine.clock();
         Ok(Applier {
             engine,
@@ -624,6 +626,7 @@ impl Instance<'_> {
             catching_up: true,
             end_at_open,
             end_asked: Instant::now(),
+            gap_reported: false,
         })
     }
 
@@ -708,6 +711,12 @@ impl Instance<'_> {
                 continue;
             }
             if let Some(decision) = applier.decisions.propose(date, max, now, PROPOSAL_RETRY) {
+                tracing::debug!(
+                    partition,
+                    from = decision.from,
+                    to = decision.to,
+                    "writing a batch decision"
+                );
                 let payload = serde_json::to_vec(&decision).expect("a decision always encodes");
                 let headers = OwnedHeaders::new().insert(Header {
                     key: DECISION_HEADER,
@@ -739,6 +748,26 @@ impl Instance<'_> {
         let Some(applier) = self.appliers.get_mut(&partition) else {
             return Ok(());
         };
+        if let Some((expected, found)) = applier.decisions.gap() {
+            // Never applied: its values would be those of part of its
+            // history. It stays catching up, so the instance is not ready.
+            if !applier.gap_reported {
+                applier.gap_reported = true;
+                tracing::error!(
+                    partition,
+                    expected,
+                    found,
+                    "records of the repartition partition were deleted before they were applied: it cannot be applied; the repartition topic must keep its whole history (retention.ms -1)"
+                );
+                if let Some(telemetry) = &self.telemetry {
+                    telemetry
+                        .retention_gap
+                        .with_label_values(&[topic.as_str(), &partition.to_string()])
+                        .set(1);
+                }
+            }
+            return Ok(());
+        }
         if applier.catching_up
             && applier.end_at_open.is_none()
             && applier.end_asked.elapsed() >= WATERMARK_RETRY
@@ -773,6 +802,14 @@ impl Instance<'_> {
             };
             let silent = applier.catching_up && later;
             let records = (batch.messages.len() + batch.clocks.len()) as u64;
+            tracing::debug!(
+                partition,
+                from = batch.decision.from,
+                to = batch.decision.to,
+                records,
+                silent,
+                "applying a decided batch"
+            );
             let started = Instant::now();
             let outcome = apply_batch(&mut applier.engine, &topic, partition, mode, batch, silent)?;
             self.summary.applied += records;
