@@ -106,6 +106,20 @@ impl Instance {
     }
 }
 
+/// The six-partition input topic, and the repartition topic that ragline
+/// would create itself (the mock cluster has no CreateTopics).
+fn create_topics(
+    cluster: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    config: &Config,
+) {
+    cluster
+        .create_topic(&config.kafka.input_topic, 6, 1)
+        .unwrap();
+    cluster
+        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
+        .unwrap();
+}
+
 /// Asserts that no output id was delivered with two contents.
 fn assert_ids_unique(brokers: &str, config: &Config) {
     let kafka = &config.kafka;
@@ -296,13 +310,7 @@ fn one_two_and_three_instances_agree_with_one_engine() {
     for count in 1..=3 {
         let suffix = format!("n{count}");
         let config = config(&brokers, &suffix);
-        cluster
-            .create_topic(&config.kafka.input_topic, 6, 1)
-            .unwrap();
-        // The mock cluster has no CreateTopics: the topic ragline would create.
-        cluster
-            .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
-            .unwrap();
+        create_topics(&cluster, &config);
         let mut instances: Vec<Instance> = (0..count).map(|_| Instance::start(&config)).collect();
         wait_for_assignment(&instances.iter().collect::<Vec<_>>());
         if count > 1 {
@@ -362,13 +370,7 @@ fn an_instance_that_stops_mid_stream_hands_its_partitions_over() {
     let directory = tempfile::tempdir().unwrap();
     let single = one_engine(&common::scaled::config(), &lines, directory.path());
     let config = config(&brokers, "failover");
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
-    // The mock cluster has no CreateTopics: the topic ragline would create.
-    cluster
-        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
-        .unwrap();
+    create_topics(&cluster, &config);
     let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&config)).collect();
     wait_for_assignment(&instances.iter().collect::<Vec<_>>());
     let leaving = instances
@@ -670,13 +672,7 @@ fn processes_setup(
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = config(&brokers, suffix);
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
-    // The mock cluster has no CreateTopics: the topic ragline would create.
-    cluster
-        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
-        .unwrap();
+    create_topics(&cluster, &config);
     let work = tempfile::tempdir().unwrap();
     let config_path = write_config(&config, &brokers, work.path());
     let config = Arc::new(Config::load(&config_path).unwrap());
@@ -852,13 +848,7 @@ fn a_broker_down_at_start_is_waited_for() {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = config(&brokers, "down");
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
-    // The mock cluster has no CreateTopics: the topic ragline would create.
-    cluster
-        .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
-        .unwrap();
+    create_topics(&cluster, &config);
     let lines = history(34);
     produce(&brokers, &config.kafka.input_topic, &lines);
     cluster.broker_down(1).unwrap();

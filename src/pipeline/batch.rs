@@ -371,9 +371,7 @@ impl Engine {
         self.put_outputs(&mut batch, outputs);
         batch.put(Family::Meta, META_CLOCK, encode(&self.clock));
         batch.put(Family::Meta, META_TOTALS, encode(&self.totals));
-        for (key, offset) in &self.positions {
-            batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
-        }
+        self.put_positions(&mut batch);
         self.finish_write(&mut batch)?;
         batch.clear();
         self.spare_batch = batch;

@@ -381,10 +381,15 @@ impl Engine {
     /// their own.
     pub fn store_positions(&mut self) -> Result<(), EngineError> {
         let mut batch = Batch::new();
+        self.put_positions(&mut batch);
+        self.finish_write(&mut batch)
+    }
+
+    /// Adds the input positions held in memory to `batch`.
+    pub(super) fn put_positions(&self, batch: &mut Batch) {
         for (key, offset) in &self.positions {
             batch.put(Family::Meta, key.clone().into_bytes(), offset.to_be_bytes());
         }
-        self.finish_write(&mut batch)
     }
 
     /// The configuration.

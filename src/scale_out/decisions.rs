@@ -70,7 +70,7 @@ pub struct DecidedBatch {
 #[derive(Debug, Default)]
 pub struct Decisions {
     /// The offset the next batch starts at: the stored position, or 0.
-    next: Option<i64>,
+    next: i64,
     /// The offset the first record read should have been, and the one it
     /// had: records from the stored position on (from the start, without
     /// one) were deleted, so the partition cannot be applied.
@@ -91,7 +91,7 @@ impl Decisions {
     /// partition starts at offset 0) are applied.
     pub fn new(next: Option<i64>) -> Decisions {
         Decisions {
-            next: Some(next.unwrap_or(0)),
+            next: next.unwrap_or(0),
             ..Decisions::default()
         }
     }
@@ -104,12 +104,12 @@ impl Decisions {
     /// see [`Decisions::gap`].
     pub fn push(&mut self, offset: i64, record: Record) {
         if self.gap.is_some()
-            || self.next.is_some_and(|next| offset < next)
+            || offset < self.next
             || self.read_to.is_some_and(|read| offset < read)
         {
             return;
         }
-        let next = self.next.unwrap_or(0);
+        let next = self.next;
         if self.read_to.is_none() && offset > next {
             self.gap = Some((next, offset));
             return;
@@ -136,7 +136,7 @@ impl Decisions {
                         _ => {}
                     }
                 }
-                self.next = Some(decision.to);
+                self.next = decision.to;
                 self.decided.push_back(batch);
             }
             other => self.pending.push_back((offset, other)),
@@ -159,21 +159,22 @@ impl Decisions {
         self.decided.len()
     }
 
-    /// The offset after the furthest record read.
-    pub fn read_to(&self) -> Option<i64> {
-        self.read_to
-    }
-
     /// The offset up to which the partition is applied, for lag
     /// monitoring: everything read when nothing waits (the last records of
     /// a partition are decisions, never applied), else the next batch's
     /// start.
-    pub fn settled_to(&self) -> Option<i64> {
+    pub fn settled_to(&self) -> i64 {
         if self.pending.is_empty() && self.decided.is_empty() {
-            self.read_to.or(self.next)
+            self.read_position()
         } else {
             self.next
         }
+    }
+
+    /// The offset after the furthest record read, or the stored position
+    /// before any is.
+    pub fn read_position(&self) -> i64 {
+        self.read_to.unwrap_or(self.next)
     }
 
     /// How many records wait for a decision.
@@ -193,7 +194,7 @@ impl Decisions {
         now: Instant,
         retry: Duration,
     ) -> Option<Decision> {
-        let next = self.next?;
+        let next = self.next;
         if !self.decided.is_empty() || self.pending.is_empty() {
             return None;
         }
@@ -265,9 +266,9 @@ mod tests {
         assert_eq!(offsets(&second), ["2", "5"]);
         assert!(decisions.take_decided().is_none());
         assert_eq!(decisions.undecided(), 0);
-        assert_eq!(decisions.settled_to(), Some(7), "the decisions at the end");
+        assert_eq!(decisions.settled_to(), 7, "the decisions at the end");
         decisions.push(7, message(7));
-        assert_eq!(decisions.settled_to(), Some(6));
+        assert_eq!(decisions.settled_to(), 6);
     }
 
     #[test]

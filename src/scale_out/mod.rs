@@ -718,16 +718,12 @@ impl Instance<'_> {
                     "writing a batch decision"
                 );
                 let payload = serde_json::to_vec(&decision).expect("a decision always encodes");
-                let headers = OwnedHeaders::new().insert(Header {
-                    key: DECISION_HEADER,
-                    value: Some("1"),
-                });
-                send(
+                send_marked(
                     &self.producer,
-                    BaseRecord::<(), [u8]>::to(&topic)
-                        .partition(*partition)
-                        .payload(&payload)
-                        .headers(headers),
+                    &topic,
+                    *partition,
+                    DECISION_HEADER,
+                    &payload,
                 );
                 self.summary.decisions_written += 1;
                 if let Some(telemetry) = &self.telemetry {
@@ -779,18 +775,9 @@ impl Instance<'_> {
                 .map(|(_, high)| high)
                 .ok();
         }
-        let caught_up = applier.end_at_open.is_some_and(|end| {
-            applier
-                .decisions
-                .read_to()
-                .or(applier
-                    .engine
-                    .positions()
-                    .get(&position_key(&topic, partition))
-                    .copied())
-                .unwrap_or(0)
-                >= end
-        });
+        let caught_up = applier
+            .end_at_open
+            .is_some_and(|end| applier.decisions.read_position() >= end);
         let mut moved = false;
         loop {
             let later = applier.decisions.decided_len() > 1;
@@ -843,7 +830,7 @@ impl Instance<'_> {
             moved = true;
             tracing::info!(
                 partition,
-                position = applier.decisions.read_to().unwrap_or(0),
+                position = applier.decisions.read_position(),
                 "repartition partition caught up: its values are current"
             );
         }
@@ -871,7 +858,6 @@ impl Instance<'_> {
         let Some(telemetry) = &self.telemetry else {
             return;
         };
-        let topic = &self.config.scale_out.repartition_topic;
         let mut pending = 0;
         for (partition, applier) in &self.appliers {
             let label = partition.to_string();
@@ -879,18 +865,10 @@ impl Instance<'_> {
                 .repartition_catching_up
                 .with_label_values(&[&label])
                 .set(i64::from(applier.catching_up));
-            if let Some(offset) = applier.decisions.settled_to().or_else(|| {
-                applier
-                    .engine
-                    .positions()
-                    .get(&position_key(topic, *partition))
-                    .copied()
-            }) {
-                telemetry
-                    .repartition_applied_offset
-                    .with_label_values(&[&label])
-                    .set(offset);
-            }
+            telemetry
+                .repartition_applied_offset
+                .with_label_values(&[&label])
+                .set(applier.decisions.settled_to());
             pending += applier.engine.outbox_pending() as i64;
         }
         telemetry.outbox_pending.set(pending);
@@ -956,17 +934,7 @@ impl Instance<'_> {
         for other in
             (0..self.config.scale_out.partitions as i32).filter(|other| *other != partition)
         {
-            let headers = OwnedHeaders::new().insert(Header {
-                key: CLOCK_HEADER,
-                value: Some("1"),
-            });
-            send(
-                &self.producer,
-                BaseRecord::<(), [u8]>::to(topic)
-                    .partition(other)
-                    .payload(&payload)
-                    .headers(headers),
-            );
+            send_marked(&self.producer, topic, other, CLOCK_HEADER, &payload);
             self.summary.clocks_shared += 1;
         }
     }
@@ -976,15 +944,8 @@ impl Instance<'_> {
     fn commit_applied(&self, topic: &str) {
         let mut offsets = TopicPartitionList::new();
         for (partition, applier) in &self.appliers {
-            if let Some(next) = applier.decisions.settled_to().or_else(|| {
-                applier
-                    .engine
-                    .positions()
-                    .get(&position_key(topic, *partition))
-                    .copied()
-            }) {
-                let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(next));
-            }
+            let next = applier.decisions.settled_to();
+            let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(next));
         }
         if offsets.count() > 0 {
             if let Err(error) = self.membership.commit(&offsets, CommitMode::Async) {
@@ -1061,6 +1022,28 @@ pub fn apply_batch(
         engine.store_positions()?;
     }
     Ok(outcome)
+}
+
+/// Queues a record of ragline's own (a clock or a batch decision) for
+/// `partition` of the repartition topic, marked by `header`.
+fn send_marked(
+    producer: &BaseProducer<Failures>,
+    topic: &str,
+    partition: i32,
+    header: &str,
+    payload: &[u8],
+) {
+    let headers = OwnedHeaders::new().insert(Header {
+        key: header,
+        value: Some("1"),
+    });
+    send(
+        producer,
+        BaseRecord::<(), [u8]>::to(topic)
+            .partition(partition)
+            .payload(payload)
+            .headers(headers),
+    );
 }
 
 /// Queues a record, waiting while the producer's queue is full.
