@@ -449,7 +449,7 @@ impl Process {
             .arg("--state")
             .arg(state.path())
             .args(["--today", today])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,ragline::scale_out=debug")
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -556,6 +556,16 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // What the instance was doing when the test failed.
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(60)..];
+            eprintln!("--- last lines of {} ---", self.log.display());
+            for line in tail {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

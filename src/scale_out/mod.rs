@@ -77,6 +77,10 @@ const PROPOSAL_RETRY: Duration = Duration::from_secs(5);
 const WATERMARK_RETRY: Duration = Duration::from_secs(5);
 /// How often the state gauges (size, messages, clock) are set.
 const STATE_OBSERVE_INTERVAL: Duration = Duration::from_secs(5);
+/// How often every owned partition's applied offset is committed again,
+/// moved or not: a commit refused during a rebalance would otherwise leave
+/// the group's lag stale until the partition's next record.
+const APPLIED_COMMIT_REFRESH: Duration = Duration::from_secs(5);
 
 /// A failure that stops the instance.
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +208,8 @@ struct Applier {
     end_asked: Instant,
     /// Whether a gap in the partition's history was reported.
     gap_reported: bool,
+    /// The applied offset last committed to the applying group.
+    committed: Option<i64>,
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -224,6 +230,8 @@ struct Instance<'a> {
     telemetry: Option<Arc<crate::telemetry::Telemetry>>,
     /// When the state gauges were last set.
     state_observed: Option<Instant>,
+    /// When every owned partition's applied offset was last committed.
+    applied_committed_at: Option<Instant>,
     /// Every anomaly reason shown so far (one that no partition holds any
     /// more shows 0).
     anomaly_reasons: BTreeSet<String>,
@@ -320,6 +328,7 @@ pub fn run(
         summary: ScaleOutSummary::default(),
         telemetry: options.telemetry.clone(),
         state_observed: None,
+        applied_committed_at: None,
         anomaly_reasons: BTreeSet::new(),
     };
     let progress = &options.progress;
@@ -627,6 +636,7 @@ impl Instance<'_> {
             end_at_open,
             end_asked: Instant::now(),
             gap_reported: false,
+            committed: None,
         })
     }
 
@@ -690,9 +700,7 @@ impl Instance<'_> {
             self.apply_decided(partition)?;
         }
         self.producer.poll(Duration::ZERO);
-        if count > 0 {
-            self.commit_applied(&topic);
-        }
+        self.commit_applied(&topic);
         for applier in self.appliers.values_mut() {
             let drained = applier
                 .sink
@@ -941,11 +949,23 @@ impl Instance<'_> {
 
     /// Commits how far each owned partition is applied to the applying
     /// group, for monitoring (lag) only: an instance resumes from its state.
-    fn commit_applied(&self, topic: &str) {
+    /// A partition is committed when its applied offset moved, and every
+    /// partition every [`APPLIED_COMMIT_REFRESH`] (an asynchronous commit
+    /// may have been refused).
+    fn commit_applied(&mut self, topic: &str) {
+        let refresh = self
+            .applied_committed_at
+            .is_none_or(|at| at.elapsed() >= APPLIED_COMMIT_REFRESH);
         let mut offsets = TopicPartitionList::new();
-        for (partition, applier) in &self.appliers {
+        for (partition, applier) in &mut self.appliers {
             let next = applier.decisions.settled_to();
-            let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(next));
+            if refresh || applier.committed != Some(next) {
+                applier.committed = Some(next);
+                let _ = offsets.add_partition_offset(topic, *partition, Offset::Offset(next));
+            }
+        }
+        if refresh {
+            self.applied_committed_at = Some(Instant::now());
         }
         if offsets.count() > 0 {
             if let Err(error) = self.membership.commit(&offsets, CommitMode::Async) {
