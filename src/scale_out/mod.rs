@@ -81,6 +81,9 @@ const STATE_OBSERVE_INTERVAL: Duration = Duration::from_secs(5);
 /// moved or not: a commit refused during a rebalance would otherwise leave
 /// the group's lag stale until the partition's next record.
 const APPLIED_COMMIT_REFRESH: Duration = Duration::from_secs(5);
+/// How often routed input offsets whose commit was refused (during a
+/// rebalance) are committed again while no new input arrives.
+const ROUTED_COMMIT_RETRY: Duration = Duration::from_secs(1);
 
 /// A failure that stops the instance.
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +225,12 @@ struct Instance<'a> {
     /// When a consumer error was last logged at warning level.
     last_warning: std::cell::Cell<Option<Instant>>,
     route_consumer: BaseConsumer,
+    /// Input offsets routed and delivered whose commit was refused, by
+    /// input partition: committed again until the broker takes them, or
+    /// dropped once the partition is no longer this instance's.
+    routed_uncommitted: BTreeMap<i32, i64>,
+    /// When the routed offsets were last committed or tried.
+    routed_commit_tried: Option<Instant>,
     membership: BaseConsumer,
     data: BaseConsumer,
     producer: BaseProducer<Failures>,
@@ -321,6 +330,8 @@ pub fn run(
         schema: schema.as_ref(),
         last_warning: std::cell::Cell::new(None),
         route_consumer,
+        routed_uncommitted: BTreeMap::new(),
+        routed_commit_tried: None,
         membership,
         data,
         producer,
@@ -476,6 +487,13 @@ impl Instance<'_> {
             }
         }
         if count == 0 {
+            if !self.routed_uncommitted.is_empty()
+                && self
+                    .routed_commit_tried
+                    .is_none_or(|at| at.elapsed() >= ROUTED_COMMIT_RETRY)
+            {
+                self.commit_routed(BTreeMap::new());
+            }
             return Ok(());
         }
         let flushed = self.producer.flush(ROUTE_FLUSH_TIMEOUT);
@@ -489,17 +507,58 @@ impl Instance<'_> {
             self.rewind_routing()?;
             return Ok(());
         }
-        let mut offsets = TopicPartitionList::new();
-        for (partition, offset) in next {
-            offsets
-                .add_partition_offset(&settings.input_topic, partition, Offset::Offset(offset))
-                .map_err(kafka("building the offsets to commit"))?;
-        }
-        if let Err(error) = self.route_consumer.commit(&offsets, CommitMode::Sync) {
-            // Harmless: what is read again is a duplicate downstream.
-            tracing::warn!(%error, "could not commit the routed input offsets");
-        }
+        self.commit_routed(next);
         Ok(())
+    }
+
+    /// Commits the input offsets just routed (`next`, by partition) with
+    /// those refused before. A refused commit (during a rebalance) is
+    /// harmless to the values, since what is read again is a duplicate
+    /// downstream, but it would leave the group's lag stale: it is tried
+    /// again every [`ROUTED_COMMIT_RETRY`] while the partition is owned.
+    fn commit_routed(&mut self, next: BTreeMap<i32, i64>) {
+        let input = &self.config.kafka.input_topic;
+        let retry = next.is_empty();
+        for (partition, offset) in next {
+            let held = self.routed_uncommitted.entry(partition).or_insert(offset);
+            *held = (*held).max(offset);
+        }
+        self.routed_commit_tried = Some(Instant::now());
+        let owned: BTreeSet<i32> = self
+            .route_consumer
+            .assignment()
+            .map(|assignment| {
+                assignment
+                    .elements()
+                    .iter()
+                    .filter(|element| element.topic() == input)
+                    .map(|element| element.partition())
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.routed_uncommitted
+            .retain(|partition, _| owned.contains(partition));
+        let mut offsets = TopicPartitionList::new();
+        for (partition, offset) in &self.routed_uncommitted {
+            if let Err(error) =
+                offsets.add_partition_offset(input, *partition, Offset::Offset(*offset))
+            {
+                tracing::warn!(%error, "could not build the routed offsets to commit");
+                return;
+            }
+        }
+        if offsets.count() == 0 {
+            return;
+        }
+        match self.route_consumer.commit(&offsets, CommitMode::Sync) {
+            Ok(()) => self.routed_uncommitted.clear(),
+            Err(error) if retry => {
+                tracing::debug!(%error, "could not commit the routed input offsets again")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not commit the routed input offsets; trying again")
+            }
+        }
     }
 
     /// Seeks every routed partition back to its committed offset.
