@@ -27,6 +27,7 @@ use ragline::scale_out::{ScaleOutOptions, ScaleOutProgress, ScaleOutSummary};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 use std::path::Path;
@@ -851,6 +852,36 @@ fn a_rolling_restart_loses_and_repeats_nothing() {
         .collect();
     compare_states_in(&config, &owners, &single, Mode::Live);
     assert_ids_unique(&brokers, &config);
+}
+
+/// Offset commits the broker refuses (as it does during a rebalance) are
+/// made again: both groups' lag reaches 0 with no further input.
+#[test]
+fn refused_offset_commits_are_made_again() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = config(&brokers, "refused");
+    create_topics(&cluster, &config);
+    let lines = history(3);
+    let instance = Instance::start(&config);
+    wait_for_assignment(&[&instance]);
+    let (last, earlier) = lines.split_last().unwrap();
+    produce(&brokers, &config.kafka.input_topic, earlier);
+    wait_for_quiet_outputs(&brokers, &config);
+    // The next commits are refused, and one last message arrives: the
+    // commits that carry it are refused too.
+    cluster.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS; 10],
+    );
+    produce(
+        &brokers,
+        &config.kafka.input_topic,
+        std::slice::from_ref(last),
+    );
+    wait_for_quiet_outputs(&brokers, &config);
+    let mut instance = instance;
+    instance.stop();
 }
 
 #[test]

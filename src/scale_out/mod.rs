@@ -487,13 +487,7 @@ impl Instance<'_> {
             }
         }
         if count == 0 {
-            if !self.routed_uncommitted.is_empty()
-                && self
-                    .routed_commit_tried
-                    .is_none_or(|at| at.elapsed() >= ROUTED_COMMIT_RETRY)
-            {
-                self.commit_routed(BTreeMap::new());
-            }
+            self.commit_routed(BTreeMap::new());
             return Ok(());
         }
         let flushed = self.producer.flush(ROUTE_FLUSH_TIMEOUT);
@@ -514,30 +508,44 @@ impl Instance<'_> {
     /// Commits the input offsets just routed (`next`, by partition) with
     /// those refused before. A refused commit (during a rebalance) is
     /// harmless to the values, since what is read again is a duplicate
-    /// downstream, but it would leave the group's lag stale: it is tried
-    /// again every [`ROUTED_COMMIT_RETRY`] while the partition is owned.
+    /// downstream, but it would leave the group's lag stale: without new
+    /// input it is tried again every [`ROUTED_COMMIT_RETRY`] while the
+    /// partition is owned.
     fn commit_routed(&mut self, next: BTreeMap<i32, i64>) {
-        let input = &self.config.kafka.input_topic;
         let retry = next.is_empty();
+        let held = !self.routed_uncommitted.is_empty();
+        if retry
+            && (!held
+                || self
+                    .routed_commit_tried
+                    .is_some_and(|at| at.elapsed() < ROUTED_COMMIT_RETRY))
+        {
+            return;
+        }
+        let input = &self.config.kafka.input_topic;
+        if held {
+            // Offsets refused earlier are dropped for partitions no longer
+            // this instance's (those just routed are its own).
+            let owned: BTreeSet<i32> = self
+                .route_consumer
+                .assignment()
+                .map(|assignment| {
+                    assignment
+                        .elements()
+                        .iter()
+                        .filter(|element| element.topic() == input)
+                        .map(|element| element.partition())
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.routed_uncommitted
+                .retain(|partition, _| owned.contains(partition));
+        }
         for (partition, offset) in next {
             let held = self.routed_uncommitted.entry(partition).or_insert(offset);
             *held = (*held).max(offset);
         }
         self.routed_commit_tried = Some(Instant::now());
-        let owned: BTreeSet<i32> = self
-            .route_consumer
-            .assignment()
-            .map(|assignment| {
-                assignment
-                    .elements()
-                    .iter()
-                    .filter(|element| element.topic() == input)
-                    .map(|element| element.partition())
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.routed_uncommitted
-            .retain(|partition, _| owned.contains(partition));
         let mut offsets = TopicPartitionList::new();
         for (partition, offset) in &self.routed_uncommitted {
             if let Err(error) =
