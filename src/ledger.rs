@@ -112,20 +112,25 @@ pub fn put_entry(
     owner: OwnerRef<'_>,
     void: bool,
 ) {
+    batch.put_encoded(Family::Ledger, entry_key(la, id), |buffer| {
+        encode_entry(revision, owner, void, buffer)
+    });
+}
+
+/// Appends the value of a ledger entry (see [`put_entry`]) to `buffer`.
+pub fn encode_entry(revision: u64, owner: OwnerRef<'_>, void: bool, buffer: &mut Vec<u8>) {
     #[derive(Serialize)]
     struct Entry<'a> {
         revision: u64,
         owner: OwnerRef<'a>,
         void: bool,
     }
-    let mut key = Vec::with_capacity(2 + id.len());
-    write_entry_key(la, id, &mut key);
     let entry = Entry {
         revision,
         owner,
         void,
     };
-    batch.put_encoded(Family::Ledger, key, |buffer| encode_into(&entry, buffer));
+    encode_into(&entry, buffer);
 }
 
 /// Appends the encoding of `value` to `buffer` (a write batch's arena).

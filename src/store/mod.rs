@@ -22,10 +22,12 @@
 //! | `outbox` | sequence (u64 BE) | a pending output record |
 //! | `parked` | sequence (u64 BE) | an output record the broker refused for good, and why |
 
+mod bulk_load;
 mod memory;
 #[cfg(feature = "rocksdb")]
 mod rocks;
 
+pub use bulk_load::BulkLoad;
 pub use memory::MemoryDisk;
 #[cfg(feature = "rocksdb")]
 use std::path::Path;
@@ -105,6 +107,14 @@ pub enum StoreError {
         path: String,
         /// The RocksDB error.
         source: rocksdb::Error,
+    },
+    /// A file of a bulk load could not be written.
+    #[error("state store {path}: {error}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What the file system said.
+        error: std::io::Error,
     },
     /// A simulated disk failed a write on purpose.
     #[error("state store {path}: injected write failure")]

@@ -1,8 +1,11 @@
 //! The RocksDB backend: one column family per [`Family`].
 
 use super::{Batch, Durability, Family, StoreError};
-use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
-use std::path::Path;
+use rocksdb::{
+    ColumnFamilyDescriptor, IngestExternalFileOptions, IteratorMode, Options, SstFileWriter,
+    WriteBatch, WriteOptions, DB,
+};
+use std::path::{Path, PathBuf};
 
 /// An open RocksDB state directory.
 pub(super) struct RocksStore {
@@ -14,6 +17,20 @@ pub(super) struct RocksStore {
 const BLOCK_CACHE_BYTES: usize = 64 << 20;
 /// Bloom filter bits per key (about 1 % false positives).
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
+
+/// The options of every column family (and of the table files a bulk load
+/// writes for one): LZ4 blocks with Bloom filters.
+fn family_options(cache: Option<&rocksdb::Cache>) -> Options {
+    let mut table = rocksdb::BlockBasedOptions::default();
+    if let Some(cache) = cache {
+        table.set_block_cache(cache);
+    }
+    table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
+    let mut options = Options::default();
+    options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    options.set_block_based_table_factory(&table);
+    options
+}
 
 impl RocksStore {
     /// Opens (creating if needed) a state directory.
@@ -30,15 +47,9 @@ impl RocksStore {
         // Live batches look up every new event id and child, most of them
         // absent: Bloom filters answer those misses without reading blocks.
         let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let families = Family::ALL.iter().map(|family| {
-            let mut table = rocksdb::BlockBasedOptions::default();
-            table.set_block_cache(&cache);
-            table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
-            let mut family_options = Options::default();
-            family_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-            family_options.set_block_based_table_factory(&table);
-            ColumnFamilyDescriptor::new(family.name(), family_options)
-        });
+        let families = Family::ALL
+            .iter()
+            .map(|family| ColumnFamilyDescriptor::new(family.name(), family_options(Some(&cache))));
         let display = path.display().to_string();
         let db = DB::open_cf_descriptors(&options, path, families).map_err(|source| {
             StoreError::Rocks {
@@ -113,6 +124,35 @@ impl RocksStore {
         options.disable_wal(durability == Durability::NoWal);
         self.db
             .write_opt(write, &options)
+            .map_err(|error| self.error(error))
+    }
+
+    /// Writes `pairs` (in strictly increasing key order) as a table file at
+    /// `path`, with the options every column family has.
+    pub(super) fn write_table<'p>(
+        &self,
+        path: &Path,
+        pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
+    ) -> Result<(), StoreError> {
+        let options = family_options(None);
+        let mut writer = SstFileWriter::create(&options);
+        writer.open(path).map_err(|error| self.error(error))?;
+        for (key, value) in pairs {
+            writer.put(key, value).map_err(|error| self.error(error))?;
+        }
+        writer.finish().map_err(|error| self.error(error))
+    }
+
+    /// Ingests table files written by [`RocksStore::write_table`] into
+    /// `family`, moving them into the state directory.
+    pub(super) fn ingest(&self, family: Family, paths: &[PathBuf]) -> Result<(), StoreError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let mut options = IngestExternalFileOptions::default();
+        options.set_move_files(true);
+        self.db
+            .ingest_external_file_cf_opts(self.handle(family), &options, paths.to_vec())
             .map_err(|error| self.error(error))
     }
 

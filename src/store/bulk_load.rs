@@ -1,0 +1,280 @@
+//! Bulk loading a column family: puts gathered in memory, sorted by key and
+//! handed to the store whole, past the memtable and the write-ahead log.
+//!
+//! RocksDB writes each sorted run as a table file (`SstFileWriter`) and
+//! ingests the files of a load together at [`BulkLoad::finish`]: a rebuild
+//! that put millions of keys one by one into the memtable spent a third of
+//! its main thread in the memtable's skip list, and again in flushing it.
+//! The in-memory store applies the runs as durable writes, as ingested
+//! files are.
+
+use super::{Backend, Batch, Durability, Family, Store, StoreError};
+use std::path::PathBuf;
+
+/// Puts to one column family, loaded into the store at [`BulkLoad::finish`].
+///
+/// Puts are held in memory up to a budget of weight (the caller's unit:
+/// events, say); a full run is sorted and written out, and its memory is
+/// reused. A key is put at most once in a load: runs may overlap in key
+/// range, never in keys. Nothing is visible in the store before `finish`.
+pub struct BulkLoad<'a> {
+    store: &'a Store,
+    family: Family,
+    dir: PathBuf,
+    run: Batch,
+    weight: usize,
+    budget: usize,
+    runs: Vec<Run>,
+}
+
+/// A run written out: a table file, or (in-memory store) a batch.
+enum Run {
+    #[cfg(feature = "rocksdb")]
+    File(PathBuf),
+    Held(Batch),
+}
+
+impl Store {
+    /// Starts a bulk load of `family`, with table files under `dir`
+    /// (created when needed, on the state's file system so that files are
+    /// moved, not copied) and runs of at most `budget` weight in memory.
+    pub fn bulk_load(&self, family: Family, dir: PathBuf, budget: usize) -> BulkLoad<'_> {
+        BulkLoad {
+            store: self,
+            family,
+            dir,
+            run: Batch::new(),
+            weight: 0,
+            budget: budget.max(1),
+            runs: Vec::new(),
+        }
+    }
+}
+
+impl BulkLoad<'_> {
+    /// Puts `key` with the value `write` appends to the buffer it is given,
+    /// counting `weight` against the budget.
+    pub fn put_encoded(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        write: impl FnOnce(&mut Vec<u8>),
+        weight: usize,
+    ) -> Result<(), StoreError> {
+        self.run.put_encoded(self.family, key, write);
+        self.weight += weight;
+        if self.weight >= self.budget {
+            self.end_run()?;
+        }
+        Ok(())
+    }
+
+    /// Keys put so far that are still in memory.
+    pub fn held(&self) -> usize {
+        self.run.len()
+    }
+
+    /// Writes the run in memory out, sorted by key.
+    fn end_run(&mut self) -> Result<(), StoreError> {
+        self.weight = 0;
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        match &self.store.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(rocks) => {
+                let path =
+                    self.dir
+                        .join(format!("{}-{:04}.sst", self.family.name(), self.runs.len()));
+                if let Err(error) = std::fs::create_dir_all(&self.dir) {
+                    return Err(StoreError::Io {
+                        path: self.dir.display().to_string(),
+                        error,
+                    });
+                }
+                rocks.write_table(&path, sorted(&self.run))?;
+                self.runs.push(Run::File(path));
+                self.run.clear();
+            }
+            Backend::Memory(_) => {
+                let run = std::mem::take(&mut self.run);
+                self.runs.push(Run::Held(run));
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads every run into the store: afterwards every put is readable
+    /// and durable.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        self.end_run()?;
+        let runs = std::mem::take(&mut self.runs);
+        match &self.store.backend {
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks(rocks) => {
+                let paths: Vec<PathBuf> = runs
+                    .into_iter()
+                    .filter_map(|run| match run {
+                        Run::File(path) => Some(path),
+                        Run::Held(_) => None,
+                    })
+                    .collect();
+                let result = rocks.ingest(self.family, &paths);
+                for path in &paths {
+                    let _ = std::fs::remove_file(path);
+                }
+                result
+            }
+            Backend::Memory(disk) => {
+                for run in runs {
+                    if let Run::Held(batch) = run {
+                        disk.write(&batch, Durability::Sync)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for BulkLoad<'_> {
+    /// A load abandoned (an error) leaves no table file behind.
+    fn drop(&mut self) {
+        for run in &self.runs {
+            #[cfg(feature = "rocksdb")]
+            if let Run::File(path) = run {
+                let _ = std::fs::remove_file(path);
+            }
+            #[cfg(not(feature = "rocksdb"))]
+            let _ = run;
+        }
+    }
+}
+
+/// The puts of `run` in key order; of equal keys, the last put.
+#[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
+fn sorted(run: &Batch) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    let puts: Vec<(&[u8], &[u8])> = run
+        .operations()
+        .filter_map(|(_, key, value)| value.map(|value| (key, value)))
+        .collect();
+    // The first eight bytes of each key beside it, so that most comparisons
+    // read no key from the arena; the put's position breaks ties, so the
+    // later of equal keys sorts later.
+    let mut order: Vec<(u64, u32)> = puts
+        .iter()
+        .enumerate()
+        .map(|(index, (key, _))| {
+            let mut prefix = [0u8; 8];
+            let length = key.len().min(8);
+            prefix[..length].copy_from_slice(&key[..length]);
+            let index = u32::try_from(index).expect("a run holds fewer than 2^32 puts");
+            (u64::from_be_bytes(prefix), index)
+        })
+        .collect();
+    order.sort_unstable_by(|one, other| {
+        one.0
+            .cmp(&other.0)
+            .then_with(|| puts[one.1 as usize].0.cmp(puts[other.1 as usize].0))
+            .then(one.1.cmp(&other.1))
+    });
+    let last_of_key: Vec<usize> = order
+        .iter()
+        .enumerate()
+        .filter(|&(at, &(_, index))| {
+            order
+                .get(at + 1)
+                .is_none_or(|&(_, next)| puts[next as usize].0 != puts[index as usize].0)
+        })
+        .map(|(_, &(_, index))| index as usize)
+        .collect();
+    last_of_key.into_iter().map(move |index| puts[index])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryDisk;
+
+    fn family_contents(store: &Store, family: Family) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut items = Vec::new();
+        store
+            .for_each(family, |key, value| {
+                items.push((key.to_vec(), value.to_vec()));
+                true
+            })
+            .unwrap();
+        items
+    }
+
+    /// Keys in a scrambled order, several runs, one key put twice in a run:
+    /// the store holds what one batch of the same puts would.
+    fn load_equals_a_batch(store: &Store, dir: PathBuf) {
+        let keys: Vec<Vec<u8>> = (0u32..500)
+            .map(|n| {
+                (n.wrapping_mul(2_654_435_761) % 1000)
+                    .to_be_bytes()
+                    .to_vec()
+            })
+            .collect();
+        let mut load = store.bulk_load(Family::Ledger, dir.join("ledger"), 64);
+        let mut batch = Batch::new();
+        for (n, key) in keys.iter().enumerate() {
+            let value = format!("v{n}");
+            load.put_encoded(key, |buffer| buffer.extend_from_slice(value.as_bytes()), 1)
+                .unwrap();
+            batch.put(Family::Owners, key, value.as_bytes());
+        }
+        // Within one run, the later of two puts of a key wins.
+        let mut load_again = store.bulk_load(Family::Recorded, dir.join("recorded"), 10);
+        for value in [b"first".as_slice(), b"second"] {
+            load_again
+                .put_encoded(b"k", |buffer| buffer.extend_from_slice(value), 1)
+                .unwrap();
+        }
+        load_again.finish().unwrap();
+        assert!(
+            family_contents(store, Family::Ledger).is_empty(),
+            "nothing before finish"
+        );
+        load.finish().unwrap();
+        store.write(&batch, Durability::Sync).unwrap();
+        assert_eq!(keys.len(), 500);
+        let loaded = family_contents(store, Family::Ledger);
+        assert_eq!(loaded.len(), 500);
+        assert_eq!(loaded, family_contents(store, Family::Owners));
+        assert_eq!(
+            family_contents(store, Family::Recorded),
+            vec![(b"k".to_vec(), b"second".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_bulk_load_in_memory_holds_what_a_batch_holds() {
+        let disk = MemoryDisk::new("bulk");
+        let store = Store::in_memory(&disk);
+        // The in-memory store writes no file: the directory is never made.
+        load_equals_a_batch(&store, PathBuf::from("/nonexistent/ragline-bulk-load"));
+        // Loaded runs are durable: a crash keeps them.
+        disk.crash();
+        assert_eq!(family_contents(&store, Family::Ledger).len(), 500);
+    }
+
+    #[cfg(feature = "rocksdb")]
+    #[test]
+    fn a_bulk_load_into_rocksdb_holds_what_a_batch_holds_and_leaves_no_files() {
+        let directory = tempfile::tempdir().unwrap();
+        let tables = directory.path().join("tables");
+        {
+            let store = Store::open(&directory.path().join("state")).unwrap();
+            load_equals_a_batch(&store, tables.clone());
+        }
+        let reopened = Store::open(&directory.path().join("state")).unwrap();
+        assert_eq!(family_contents(&reopened, Family::Ledger).len(), 500);
+        for family in ["ledger", "recorded"] {
+            let left = std::fs::read_dir(tables.join(family))
+                .map(|entries| entries.count())
+                .unwrap_or(0);
+            assert_eq!(left, 0, "table files are removed once ingested");
+        }
+    }
+}
