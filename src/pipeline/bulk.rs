@@ -361,20 +361,92 @@ impl Rebuild<'_> {
                 }
             }
         }
-        ledger.finish()?;
         timer.lap(&mut self.outcome, PHASE_LEDGER);
 
-        // Fold: each owner once, with all its surviving events.
+        // Fold: each owner once, with all its surviving events, while
+        // another thread sorts the ledger entries and writes their table.
+        let context = RefoldContext {
+            config: &engine.config,
+            catalogue: &engine.catalogue,
+            fault: engine.fault.as_ref(),
+        };
+        let owners = OwnerFold {
+            context: &context,
+            pool: engine.pool.as_ref(),
+            series: &mut engine.series,
+            store: &engine.store,
+            tables: self.options.spill_dir.join("tables"),
+            budget,
+        };
+        let (refolded_all, deltas) = std::thread::scope(|scope| {
+            let ledger_loaded = scope.spawn(move || ledger.finish());
+            let folded = owners.fold(&mut by_owner, &mut self.outcome);
+            let loaded = ledger_loaded
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            loaded?;
+            folded
+        })?;
+        timer.lap(&mut self.outcome, PHASE_FOLD);
+        engine.series.apply(&engine.config, &deltas);
+        drop(deltas);
+        timer.lap(&mut self.outcome, PHASE_SERIES);
+        if by_owner.spills + self.by_id.spills > 0 {
+            tracing::info!(
+                spills = by_owner.spills + self.by_id.spills,
+                "bulk rebuild spilled events to disk"
+            );
+        }
+        let _ = std::fs::remove_dir(self.options.spill_dir.join("tables"));
+        let _ = std::fs::remove_dir(&self.options.spill_dir);
+
+        // The shared last steps: clock, month close, live values, commit
+        // (which also ends the rebuild).
+        batch.delete(Family::Meta, META_REBUILDING);
+        engine.advance(
+            refolded_all,
+            span,
+            None,
+            self.cause,
+            Vec::new(),
+            batch,
+            &mut self.outcome,
+            &mut timer,
+        )?;
+        // The ledger cache is empty and the store is not: later batches
+        // read what they need.
+        engine.ledger = Ledger::open(&engine.store, LEDGER_CACHE_CAPACITY)?;
+        Ok(self.outcome)
+    }
+}
+
+/// The fold step of a rebuild: what it needs of the engine, borrowed apart
+/// from the store's ledger load running beside it.
+struct OwnerFold<'a> {
+    context: &'a RefoldContext<'a>,
+    pool: Option<&'a rayon::ThreadPool>,
+    series: &'a mut SeriesStore,
+    store: &'a Store,
+    tables: PathBuf,
+    budget: usize,
+}
+
+impl OwnerFold<'_> {
+    /// Folds each owner of every partition once, puts the owner records to
+    /// a bulk load and adds the contributions to the series; returns what
+    /// the fold found and the differences not yet applied to the series.
+    fn fold(
+        self,
+        by_owner: &mut Partitions<Event>,
+        outcome: &mut BatchOutcome,
+    ) -> Result<(Refolded, Vec<Point>), EngineError> {
+        let budget = self.budget;
         let mut refolded_all = Refolded::default();
         // Differences wait to be applied to the series together (applying
         // merges into every series they touch), at most as many as the
         // events the budget allows.
         let mut deltas: Vec<Point> = Vec::new();
-        let mut owner_records = engine.store.bulk_load(
-            Family::Owners,
-            self.options.spill_dir.join("tables"),
-            budget,
-        );
+        let mut owner_records = self.store.bulk_load(Family::Owners, self.tables, budget);
         for index in 0..PARTITIONS {
             let events = by_owner.take(index)?;
             if events.is_empty() {
@@ -409,31 +481,26 @@ impl Rebuild<'_> {
             for (event, record) in events.into_iter().zip(record_of) {
                 records[record as usize].1.events.push(event);
             }
-            self.outcome.refolded += records.len() as u64;
-            let context = RefoldContext {
-                config: &engine.config,
-                catalogue: &engine.catalogue,
-                fault: engine.fault.as_ref(),
-            };
+            outcome.refolded += records.len() as u64;
             let mut borrowed: Vec<(&Owner, &mut OwnerRecord)> = records
                 .iter_mut()
                 .map(|(owner, record)| (&*owner, record))
                 .collect();
-            let mut refolded = match &engine.pool {
+            let mut refolded = match self.pool {
                 Some(pool) if borrowed.len() >= PARALLEL_MIN_ITEMS => {
-                    context.refold_in_parallel(pool, &mut borrowed)
+                    self.context.refold_in_parallel(pool, &mut borrowed)
                 }
                 _ => {
                     let mut refolded = Refolded::default();
                     for (owner, record) in borrowed.iter_mut() {
-                        context.refold(owner, record, &mut refolded);
+                        self.context.refold(owner, record, &mut refolded);
                     }
                     refolded
                 }
             };
             deltas.append(&mut refolded.deltas);
             if deltas.len() >= budget {
-                engine.series.apply(&engine.config, &deltas);
+                self.series.apply(self.context.config, &deltas);
                 deltas.clear();
             }
             refolded_all.absorb(refolded);
@@ -446,35 +513,6 @@ impl Rebuild<'_> {
             }
         }
         owner_records.finish()?;
-        timer.lap(&mut self.outcome, PHASE_FOLD);
-        engine.series.apply(&engine.config, &deltas);
-        drop(deltas);
-        timer.lap(&mut self.outcome, PHASE_SERIES);
-        if by_owner.spills + self.by_id.spills > 0 {
-            tracing::info!(
-                spills = by_owner.spills + self.by_id.spills,
-                "bulk rebuild spilled events to disk"
-            );
-        }
-        let _ = std::fs::remove_dir(self.options.spill_dir.join("tables"));
-        let _ = std::fs::remove_dir(&self.options.spill_dir);
-
-        // The shared last steps: clock, month close, live values, commit
-        // (which also ends the rebuild).
-        batch.delete(Family::Meta, META_REBUILDING);
-        engine.advance(
-            refolded_all,
-            span,
-            None,
-            self.cause,
-            Vec::new(),
-            batch,
-            &mut self.outcome,
-            &mut timer,
-        )?;
-        // The ledger cache is empty and the store is not: later batches
-        // read what they need.
-        engine.ledger = Ledger::open(&engine.store, LEDGER_CACHE_CAPACITY)?;
-        Ok(self.outcome)
+        Ok((refolded_all, deltas))
     }
 }

@@ -21,7 +21,7 @@ pub struct BulkLoad<'a> {
     store: &'a Store,
     family: Family,
     dir: PathBuf,
-    run: Batch,
+    run: HeldRun,
     weight: usize,
     budget: usize,
     runs: Vec<Run>,
@@ -43,7 +43,7 @@ impl Store {
             store: self,
             family,
             dir,
-            run: Batch::new(),
+            run: HeldRun::default(),
             weight: 0,
             budget: budget.max(1),
             runs: Vec::new(),
@@ -60,7 +60,7 @@ impl BulkLoad<'_> {
         write: impl FnOnce(&mut Vec<u8>),
         weight: usize,
     ) -> Result<(), StoreError> {
-        self.run.put_encoded(self.family, key, write);
+        self.run.put(key.as_ref(), write);
         self.weight += weight;
         if self.weight >= self.budget {
             self.end_run()?;
@@ -70,13 +70,13 @@ impl BulkLoad<'_> {
 
     /// Keys put so far that are still in memory.
     pub fn held(&self) -> usize {
-        self.run.len()
+        self.run.puts.len()
     }
 
     /// Writes the run in memory out, sorted by key.
     fn end_run(&mut self) -> Result<(), StoreError> {
         self.weight = 0;
-        if self.run.is_empty() {
+        if self.run.puts.is_empty() {
             return Ok(());
         }
         match &self.store.backend {
@@ -93,13 +93,16 @@ impl BulkLoad<'_> {
                 }
                 rocks.write_table(&path, sorted(&self.run))?;
                 self.runs.push(Run::File(path));
-                self.run.clear();
             }
             Backend::Memory(_) => {
-                let run = std::mem::take(&mut self.run);
-                self.runs.push(Run::Held(run));
+                let mut batch = Batch::new();
+                for put in &self.run.puts {
+                    batch.put(self.family, self.run.key(put), self.run.value(put));
+                }
+                self.runs.push(Run::Held(batch));
             }
         }
+        self.run = HeldRun::default();
         Ok(())
     }
 
@@ -150,20 +153,72 @@ impl Drop for BulkLoad<'_> {
     }
 }
 
+/// Bytes of keys and values per chunk of a run in memory.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Puts held in memory: keys and values end to end in chunks of about
+/// [`CHUNK_BYTES`], so a run of hundreds of megabytes grows chunk by chunk
+/// instead of being copied into ever larger buffers.
+#[derive(Default)]
+struct HeldRun {
+    chunks: Vec<Vec<u8>>,
+    puts: Vec<HeldPut>,
+}
+
+/// Where one put lies: its chunk, where its key starts there, the lengths
+/// of key and value (the value follows the key).
+struct HeldPut {
+    chunk: usize,
+    start: usize,
+    key: usize,
+    value: usize,
+}
+
+impl HeldRun {
+    fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
+        if self
+            .chunks
+            .last()
+            .is_none_or(|chunk| chunk.len() >= CHUNK_BYTES)
+        {
+            self.chunks
+                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+        }
+        let chunk = self.chunks.len() - 1;
+        let bytes = &mut self.chunks[chunk];
+        let start = bytes.len();
+        bytes.extend_from_slice(key);
+        write(bytes);
+        self.puts.push(HeldPut {
+            chunk,
+            start,
+            key: key.len(),
+            value: bytes.len() - start - key.len(),
+        });
+    }
+
+    fn key(&self, put: &HeldPut) -> &[u8] {
+        &self.chunks[put.chunk][put.start..put.start + put.key]
+    }
+
+    fn value(&self, put: &HeldPut) -> &[u8] {
+        let start = put.start + put.key;
+        &self.chunks[put.chunk][start..start + put.value]
+    }
+}
+
 /// The puts of `run` in key order; of equal keys, the last put.
 #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
-fn sorted(run: &Batch) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-    let puts: Vec<(&[u8], &[u8])> = run
-        .operations()
-        .filter_map(|(_, key, value)| value.map(|value| (key, value)))
-        .collect();
+fn sorted(run: &HeldRun) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
     // The first eight bytes of each key beside it, so that most comparisons
-    // read no key from the arena; the put's position breaks ties, so the
+    // read no key from the chunks; the put's position breaks ties, so the
     // later of equal keys sorts later.
-    let mut order: Vec<(u64, u32)> = puts
+    let mut order: Vec<(u64, u32)> = run
+        .puts
         .iter()
         .enumerate()
-        .map(|(index, (key, _))| {
+        .map(|(index, put)| {
+            let key = run.key(put);
             let mut prefix = [0u8; 8];
             let length = key.len().min(8);
             prefix[..length].copy_from_slice(&key[..length]);
@@ -171,23 +226,27 @@ fn sorted(run: &Batch) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
             (u64::from_be_bytes(prefix), index)
         })
         .collect();
+    let key_of = |index: u32| run.key(&run.puts[index as usize]);
     order.sort_unstable_by(|one, other| {
         one.0
             .cmp(&other.0)
-            .then_with(|| puts[one.1 as usize].0.cmp(puts[other.1 as usize].0))
+            .then_with(|| key_of(one.1).cmp(key_of(other.1)))
             .then(one.1.cmp(&other.1))
     });
-    let last_of_key: Vec<usize> = order
+    let last_of_key: Vec<u32> = order
         .iter()
         .enumerate()
         .filter(|&(at, &(_, index))| {
             order
                 .get(at + 1)
-                .is_none_or(|&(_, next)| puts[next as usize].0 != puts[index as usize].0)
+                .is_none_or(|&(_, next)| key_of(next) != key_of(index))
         })
-        .map(|(_, &(_, index))| index as usize)
+        .map(|(_, &(_, index))| index)
         .collect();
-    last_of_key.into_iter().map(move |index| puts[index])
+    last_of_key.into_iter().map(move |index| {
+        let put = &run.puts[index as usize];
+        (run.key(put), run.value(put))
+    })
 }
 
 #[cfg(test)]
