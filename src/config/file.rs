@@ -122,6 +122,7 @@ pub(super) struct FileScaleOut {
     pub(super) enabled: bool,
     pub(super) repartition_topic: String,
     pub(super) partitions: u32,
+    pub(super) producer_properties: BTreeMap<String, String>,
 }
 
 impl Default for FileScaleOut {
@@ -130,6 +131,7 @@ impl Default for FileScaleOut {
             enabled: false,
             repartition_topic: "ragline.repartition".into(),
             partitions: 12,
+            producer_properties: BTreeMap::new(),
         }
     }
 }

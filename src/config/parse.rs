@@ -420,6 +420,10 @@ impl Config {
             enabled,
             repartition_topic: scale_out.repartition_topic.clone(),
             partitions: scale_out.partitions,
+            producer_properties: resolve(
+                "scale_out.producer_properties",
+                &scale_out.producer_properties,
+            )?,
         };
         Ok(Config {
             pack,

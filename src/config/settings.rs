@@ -260,7 +260,7 @@ impl Default for PackSettings {
 }
 
 /// More than one instance (`[scale_out]`, `docs/scale-out.md`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ScaleOutSettings {
     /// Whether `ragline run` joins consumer groups and shares the work
     /// with other instances (false: one instance applies every input
@@ -272,4 +272,21 @@ pub struct ScaleOutSettings {
     /// applying. Every instance must agree; it cannot change without
     /// rebuilding every instance's state.
     pub partitions: u32,
+    /// Extra librdkafka properties for the repartition producer only,
+    /// applied after `kafka.producer_properties`.
+    pub producer_properties: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ScaleOutSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScaleOutSettings")
+            .field("enabled", &self.enabled)
+            .field("repartition_topic", &self.repartition_topic)
+            .field("partitions", &self.partitions)
+            .field(
+                "producer_properties",
+                &crate::secrets::redacted(&self.producer_properties),
+            )
+            .finish()
+    }
 }

@@ -311,7 +311,11 @@ pub fn run(
         .create()
         .map_err(kafka("creating the repartition reader"))?;
     let mut producer_config = client_config(settings);
-    for (key, value) in &settings.producer_properties {
+    for (key, value) in settings
+        .producer_properties
+        .iter()
+        .chain(&scale.producer_properties)
+    {
         producer_config.set(key, value);
     }
     let producer: BaseProducer<Failures> = producer_config

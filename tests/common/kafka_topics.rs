@@ -68,3 +68,28 @@ pub fn assert_one_content_per_id(brokers: &str, topics: &[&str]) -> usize {
     }
     count
 }
+
+#[allow(dead_code)] // not every test file that shares this module uses it
+/// Creates `topic` with `partitions` partitions on a real broker.
+pub fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime
+        .block_on(admin.create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
+        ))
+        .unwrap();
+    for result in results {
+        if let Err((name, error)) = result {
+            panic!("creating {name}: {error}");
+        }
+    }
+}
