@@ -299,7 +299,7 @@ fn compare_states_in(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Eng
                     continue;
                 }
                 let (got, expected) = (
-                    unit_scorecards(&engine, unit),
+                    unit_scorecards(engine, unit),
                     unit_scorecards(single, unit),
                 );
                 assert_eq!(got.len(), expected.len());
