@@ -298,10 +298,8 @@ fn compare_states_in(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Eng
                 if config.unit(unit).la != la {
                     continue;
                 }
-                let (got, expected) = (
-                    unit_scorecards(engine, unit),
-                    unit_scorecards(single, unit),
-                );
+                let (got, expected) =
+                    (unit_scorecards(engine, unit), unit_scorecards(single, unit));
                 assert_eq!(got.len(), expected.len());
                 for (month, (got, expected)) in got.iter().zip(&expected).enumerate() {
                     if got == expected {
@@ -737,9 +735,12 @@ impl TestBroker {
         TestBroker::Mock(MockCluster::new(1).unwrap())
     }
 
-    /// The broker `RAGLINE_BROKER` names. Unset, the test does not run
-    /// (`None`), except under CI (`CI=true`), where it must.
-    fn real() -> Option<TestBroker> {
+    /// The broker `RAGLINE_BROKER` names, with a lock that runs the tests
+    /// on it one at a time (each runs three processes against one broker
+    /// on a shared machine). Unset, the test does not run (`None`), except
+    /// under CI (`CI=true`), where it must.
+    fn real() -> Option<(TestBroker, std::sync::MutexGuard<'static, ()>)> {
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let broker = std::env::var("RAGLINE_BROKER")
             .ok()
             .filter(|value| !value.is_empty());
@@ -749,7 +750,11 @@ impl TestBroker {
         if broker.is_none() {
             eprintln!("RAGLINE_BROKER not set: the test on the real broker does not run");
         }
-        broker.map(TestBroker::Real)
+        let broker = broker?;
+        let turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some((TestBroker::Real(broker), turn))
     }
 
     fn brokers(&self) -> String {
@@ -839,7 +844,7 @@ fn start_processes(config_path: &Path, today: &str, logs: &Path, count: usize) -
 
 #[test]
 fn on_the_test_broker_one_two_and_three_processes_agree_with_one_engine() {
-    let Some(broker) = TestBroker::real() else {
+    let Some((broker, _turn)) = TestBroker::real() else {
         return;
     };
     let today = "2019-01-20";
@@ -892,7 +897,7 @@ fn a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
 
 #[test]
 fn on_the_test_broker_a_killed_instance_is_replaced_and_nothing_is_lost_or_counted_twice() {
-    if let Some(broker) = TestBroker::real() {
+    if let Some((broker, _turn)) = TestBroker::real() {
         killed_instance_is_replaced(broker);
     }
 }
@@ -1036,7 +1041,7 @@ fn a_rolling_restart_loses_and_repeats_nothing() {
 
 #[test]
 fn on_the_test_broker_a_rolling_restart_loses_and_repeats_nothing() {
-    if let Some(broker) = TestBroker::real() {
+    if let Some((broker, _turn)) = TestBroker::real() {
         rolling_restart(broker);
     }
 }
