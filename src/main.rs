@@ -584,7 +584,7 @@ fn report_command(args: ReportArgs) -> Result<()> {
             "--format markdown: only the exceptions and movement views have a Markdown form"
         )
     };
-    let render = |month: Month| -> Result<String> {
+    let render = |month: Month, past: &ragline::history::Past| -> Result<String> {
         Ok(match args.view {
             View::Exceptions | View::Movement => {
                 let format = match args.format {
@@ -624,10 +624,10 @@ fn report_command(args: ReportArgs) -> Result<()> {
                 let shelf = ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?;
                 match args.format {
                     Format::Json => pretty(&report::full_report_json(
-                        &reader, &past, &shelf, &units, month,
+                        &reader, past, &shelf, &units, month,
                     ))?,
-                    Format::Csv => report::report_csv(&reader, &past, &units, month),
-                    Format::Html => report::report_html(&reader, &past, &shelf, &units, month),
+                    Format::Csv => report::report_csv(&reader, past, &units, month),
+                    Format::Html => report::report_html(&reader, past, &shelf, &units, month),
                     Format::Markdown => return Err(markdown_refused()),
                 }
             }
@@ -651,14 +651,40 @@ fn report_command(args: ReportArgs) -> Result<()> {
             Format::Html => "html",
             Format::Markdown => "md",
         };
-        for &month in &months {
-            let path = directory.join(format!("{month}.{extension}"));
-            std::fs::write(&path, render(month)?)
-                .with_context(|| format!("--out-dir: writing {}", path.display()))?;
-        }
+        // Months are independent: each core renders and writes its share.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(months.len())
+            .max(1);
+        let share = months.len().div_ceil(threads);
+        std::thread::scope(|scope| -> Result<()> {
+            let workers: Vec<_> = months
+                .chunks(share)
+                .map(|chunk| {
+                    let render = &render;
+                    scope.spawn(move || -> Result<()> {
+                        // Each thread has its own memo of past values.
+                        let past = ragline::history::Past::new(span);
+                        for &month in chunk {
+                            let path = directory.join(format!("{month}.{extension}"));
+                            std::fs::write(&path, render(month, &past)?).with_context(|| {
+                                format!("--out-dir: writing {}", path.display())
+                            })?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            }
+            Ok(())
+        })?;
         return Ok(());
     }
-    let text = render(months[0])?;
+    let text = render(months[0], &past)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?
