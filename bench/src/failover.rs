@@ -328,3 +328,224 @@ pub fn failover(
         total - owned_after
     ))])
 }
+
+/// Measures a fail-over on a real broker over the whole history `events`
+/// (the file replay's): two instances, the one applying the default
+/// authority's partition killed while it is not the group's leader (tansu
+/// 0.6.0 never replaces a leader that died), and the survivor holding no
+/// state of that partition, so that it rebuilds it from the repartition
+/// topic, with the configuration's number of repartition partitions. The
+/// survivor's watermark-based "caught up" can come up to one
+/// record batch early on tansu (its high watermark is the last batch's
+/// first offset + 1).
+#[allow(clippy::too_many_arguments)]
+pub fn failover_on_broker(
+    ragline: &Path,
+    config_path: &Path,
+    config: &Config,
+    config_text: &str,
+    broker: &str,
+    events: &Path,
+    work: &Path,
+    tag: &str,
+) -> Result<Vec<Row>> {
+    let replay_state = work.join(format!("failover-broker-{tag}-replay"));
+    let _ = std::fs::remove_dir_all(&replay_state);
+    let replay = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--input")
+            .arg(events)
+            .arg("--state")
+            .arg(&replay_state)
+            .arg("--json"),
+        STEP_LIMIT,
+    )?;
+    let _ = std::fs::remove_dir_all(&replay_state);
+    let summary = json_of(&replay.stdout)?;
+    let today = summary
+        .get("current_date")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Date::parse)
+        .context("the replay's current date")?
+        .month()
+        .plus(1)
+        .first_day();
+    let replayed = number_of(&summary, "messages")?;
+    log("fail-over: two scaled-out instances on the broker, one killed");
+    let mut consumer_properties = config.kafka.consumer_properties.clone();
+    consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
+    consumer_properties.insert("heartbeat.interval.ms".into(), "500".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    let suffix = format!("failover-{tag}-{}-{nanos}", std::process::id());
+    let (text, topics) = kafka_config(
+        config_text,
+        broker,
+        &suffix,
+        0,
+        &(
+            config.kafka.properties.clone(),
+            consumer_properties,
+            config.kafka.producer_properties.clone(),
+        ),
+    )?;
+    let repartition = format!("bench-repartition-{suffix}");
+    // The configuration's own number of repartition partitions.
+    let partitions = config.scale_out.partitions;
+    let text = text.replacen(
+        "[http]\n",
+        &format!(
+            "[scale_out]\nenabled = true\nrepartition_topic = \"{repartition}\"\npartitions = {partitions}\n\n[http]\n"
+        ),
+        1,
+    );
+    let config_file = write_config(work, &format!("bench-{suffix}"), &text)?;
+    kafka::create_topic(broker, &topics.input, INPUT_PARTITIONS)?;
+    let (messages, _) = kafka::produce_file(broker, &topics.input, events)?;
+    if messages as f64 != replayed {
+        bail!("produced {messages} messages, the replay read {replayed}");
+    }
+    let la = config.default_la;
+    let partition = ragline::route::authority_partition(config, la, partitions);
+    let authority = &config.authorities[la.0 as usize].id;
+    let states = [
+        work.join(format!("{suffix}-a")),
+        work.join(format!("{suffix}-b")),
+    ];
+    let logs = [
+        work.join(format!("{suffix}-a.log")),
+        work.join(format!("{suffix}-b.log")),
+    ];
+    for state in &states {
+        let _ = std::fs::remove_dir_all(state);
+    }
+    let start = |index: usize| {
+        Instance::start(
+            ragline,
+            &config_file,
+            &states[index],
+            today,
+            logs[index].clone(),
+        )
+    };
+    // The first instance leads the groups; it routes and applies everything.
+    let mut instances = [Some(start(0)?), None];
+    let started = Instant::now();
+    let mut last = (String::new(), Instant::now());
+    wait(
+        "the first instance to route and apply the history",
+        &mut [instances[0].as_mut().expect("started")],
+        |instances| {
+            let metrics = instances[0].metrics().unwrap_or_default();
+            gauge(&metrics, "ragline_messages_consumed_total").unwrap_or(0) as u64 >= messages
+                && settled(instances[0], &mut last, Duration::from_secs(3))
+        },
+    )?;
+    let first_apply = started.elapsed().as_secs_f64();
+    let mut leader = 0;
+    let mut joins = 0;
+    // A second instance joins; while the partition stays with the leader,
+    // the leader leaves (SIGTERM, a clean leave) and comes back with no
+    // state, so that it joins as the follower.
+    let follower = loop {
+        let other = 1 - leader;
+        if instances[other].is_none() {
+            let _ = std::fs::remove_dir_all(&states[other]);
+            instances[other] = Some(start(other)?);
+            joins += 1;
+        }
+        let (mut last_a, mut last_b) = (
+            (String::new(), Instant::now()),
+            (String::new(), Instant::now()),
+        );
+        let [a, b] = &mut instances;
+        let (a, b) = (a.as_mut().expect("running"), b.as_mut().expect("running"));
+        wait(
+            "both instances to share the partitions and catch up",
+            &mut [a, b],
+            |instances| {
+                let owned = |instance: &Instance| {
+                    instance
+                        .metrics()
+                        .unwrap_or_default()
+                        .lines()
+                        .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
+                        .count()
+                };
+                owned(instances[0]) > 0
+                    && owned(instances[1]) > 0
+                    && settled(instances[0], &mut last_a, Duration::from_secs(3))
+                    && settled(instances[1], &mut last_b, Duration::from_secs(3))
+            },
+        )?;
+        let holds = |index: usize| {
+            instances[index]
+                .as_ref()
+                .and_then(|instance| instance.catching_up(partition))
+                .is_some()
+        };
+        match (holds(leader), holds(other)) {
+            (false, true) => break other,
+            (true, false) if joins < 4 => {
+                let mut leaving = instances[leader].take().expect("running");
+                leaving.guard.stop(Duration::from_secs(60));
+                leader = other;
+                let mut last = (String::new(), Instant::now());
+                wait(
+                    "the remaining instance to own every partition",
+                    &mut [instances[leader].as_mut().expect("running")],
+                    |instances| {
+                        instances[0].catching_up(partition) == Some(0)
+                            && settled(instances[0], &mut last, Duration::from_secs(3))
+                    },
+                )?;
+            }
+            held => bail!(
+                "partition {partition} of the authority: held by (leader, follower) {held:?} after {joins} joins"
+            ),
+        }
+    };
+    let survivor_index = 1 - follower;
+    // The survivor keeps no state of the partition (it is closed while
+    // another instance applies it): it rebuilds it from the topic.
+    let _ = std::fs::remove_dir_all(states[survivor_index].join(format!("partition-{partition}")));
+    let mut dead = instances[follower].take().expect("running");
+    let mut survivor = instances[survivor_index].take().expect("running");
+    dead.guard.kill();
+    let killed = Instant::now();
+    let mut owned_after = None;
+    wait(
+        "the survivor to take the partition over and catch up",
+        &mut [&mut survivor],
+        |instances| match instances[0].catching_up(partition) {
+            None => false,
+            Some(state) => {
+                owned_after.get_or_insert_with(|| killed.elapsed().as_secs_f64());
+                state == 0
+            }
+        },
+    )?;
+    let total = killed.elapsed().as_secs_f64();
+    let owned_after = owned_after.unwrap_or(total);
+    survivor.guard.stop(Duration::from_secs(30));
+    for state in &states {
+        let _ = std::fs::remove_dir_all(state);
+    }
+    Ok(vec![Row::new(
+        Section::Failover,
+        format!(
+            "fail-over: kill -9 to values flowing again ({authority}, the whole history, {messages} events, 2 instances, broker)"
+        ),
+        total,
+        "s",
+    )
+    .ceiling(replay.wall, "file replay of the same history")
+    .note(format!(
+        "{total:.1} s = {owned_after:.1} s until the survivor owned partition {partition} (session.timeout.ms {SESSION_TIMEOUT_MS} ms, then the rebalance) + {:.1} s catching up (the partition rebuilt from the repartition topic, silently, with no local state); first routed and applied by one instance in {first_apply:.1} s; {joins} joins of a second instance until a follower applied the partition",
+        total - owned_after
+    ))])
+}

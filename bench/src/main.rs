@@ -427,6 +427,25 @@ fn bench(args: &Args) -> Result<bool> {
                 format!("{error:#}"),
             )),
         }
+        if let Some(broker) = &args.broker {
+            match failover::failover_on_broker(
+                &ragline,
+                &config_path,
+                &config,
+                &config_text,
+                broker,
+                &events,
+                &work,
+                &tag,
+            ) {
+                Ok(mut more) => rows.append(&mut more),
+                Err(error) => rows.push(Row::missing(
+                    Section::Failover,
+                    "fail-over on the broker: kill -9 to values flowing again",
+                    format!("{error:#}"),
+                )),
+            }
+        }
     }
     match &args.broker {
         Some(broker) => {
