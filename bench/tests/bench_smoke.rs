@@ -121,5 +121,11 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
     );
     if broker.is_some() {
         assert!(measured.contains("kafka") && measured.contains("live"));
+        assert!(
+            rows.iter().any(|row| row["section"] == "failover"
+                && row["measurement"].as_str().unwrap().contains("broker")
+                && row["value"].as_f64().is_some()),
+            "no fail-over row on the broker:\n{stdout}"
+        );
     }
 }
