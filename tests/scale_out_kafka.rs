@@ -680,6 +680,19 @@ fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
     );
 }
 
+/// Each partition the stopped processes applied, with the state directory
+/// that applied it.
+fn owners_at_stop(stopped: &[(Vec<i32>, tempfile::TempDir)]) -> Vec<(i32, &Path)> {
+    stopped
+        .iter()
+        .flat_map(|(owned, state)| {
+            owned
+                .iter()
+                .map(move |partition| (*partition, state.path()))
+        })
+        .collect()
+}
+
 /// One engine, live at `today`, given the whole history in order.
 fn live_engine(config: &Arc<Config>, lines: &[Vec<u8>], today: &str, directory: &Path) -> Engine {
     let mut engine = Engine::open(config.clone(), directory, Mode::Live).unwrap();
@@ -885,14 +898,7 @@ fn on_the_test_broker_one_two_and_three_processes_agree_with_one_engine() {
             "{count} processes: last values differ:\n{}",
             differing.join("\n")
         );
-        let owners: Vec<(i32, &Path)> = stopped
-            .iter()
-            .flat_map(|(owned, state)| {
-                owned
-                    .iter()
-                    .map(move |partition| (*partition, state.path()))
-            })
-            .collect();
+        let owners = owners_at_stop(&stopped);
         compare_states_in(&config, &owners, single, Mode::Live);
         assert_ids_unique(&brokers, &config);
     }
@@ -1029,14 +1035,7 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     // One engine, live at the same date, given the whole history.
     let directory = tempfile::tempdir().unwrap();
     let single = live_engine(&config, &lines, today, directory.path());
-    let owners: Vec<(i32, &Path)> = stopped
-        .iter()
-        .flat_map(|(owned, state)| {
-            owned
-                .iter()
-                .map(move |partition| (*partition, state.path()))
-        })
-        .collect();
+    let owners = owners_at_stop(&stopped);
     compare_states_in(&config, &owners, &single, Mode::Live);
     assert_ids_unique(&brokers, &config);
     drop(killed);
@@ -1084,14 +1083,7 @@ fn rolling_restart(broker: TestBroker) {
         .collect();
     let directory = tempfile::tempdir().unwrap();
     let single = live_engine(&config, &lines, today, directory.path());
-    let owners: Vec<(i32, &Path)> = stopped
-        .iter()
-        .flat_map(|(owned, state)| {
-            owned
-                .iter()
-                .map(move |partition| (*partition, state.path()))
-        })
-        .collect();
+    let owners = owners_at_stop(&stopped);
     compare_states_in(&config, &owners, &single, Mode::Live);
     assert_ids_unique(&brokers, &config);
 }

@@ -145,6 +145,67 @@ fn settled(instance: &Instance, last: &mut (String, Instant), quiet: Duration) -
     last.1.elapsed() >= quiet
 }
 
+/// The ceiling of a fail-over: a file replay of `events` into a fresh
+/// `state` (removed afterwards), whole process. Returns its wall seconds,
+/// the first day of the month after its last event (the instances'
+/// `--today`) and the messages it read.
+fn replay_ceiling(
+    ragline: &Path,
+    config_path: &Path,
+    events: &Path,
+    state: &Path,
+) -> Result<(f64, Date, f64)> {
+    let _ = std::fs::remove_dir_all(state);
+    let replay = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--input")
+            .arg(events)
+            .arg("--state")
+            .arg(state)
+            .arg("--json"),
+        STEP_LIMIT,
+    )?;
+    let _ = std::fs::remove_dir_all(state);
+    let summary = json_of(&replay.stdout)?;
+    let today = summary
+        .get("current_date")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Date::parse)
+        .context("the replay's current date")?
+        .month()
+        .plus(1)
+        .first_day();
+    Ok((replay.wall, today, number_of(&summary, "messages")?))
+}
+
+/// Kills `dead` (SIGKILL) and waits until `survivor` reports `partition`
+/// caught up: the seconds until it owned the partition, and in all.
+fn kill_and_take_over(
+    dead: &mut Instance,
+    survivor: &mut Instance,
+    partition: u32,
+) -> Result<(f64, f64)> {
+    dead.guard.kill();
+    let killed = Instant::now();
+    let mut owned_after = None;
+    wait(
+        "the survivor to take the partition over and catch up",
+        &mut [survivor],
+        |instances| match instances[0].catching_up(partition) {
+            None => false,
+            Some(state) => {
+                owned_after.get_or_insert_with(|| killed.elapsed().as_secs_f64());
+                state == 0
+            }
+        },
+    )?;
+    let total = killed.elapsed().as_secs_f64();
+    Ok((owned_after.unwrap_or(total), total))
+}
+
 /// Measures a fail-over over a history of `--failover-events`.
 pub fn failover(
     ragline: &Path,
@@ -169,32 +230,12 @@ pub fn failover(
         lines.len()
     );
     // The ceiling: a file replay of the same history, whole process.
-    let replay_state = work.join(format!("failover-{tag}-replay"));
-    let _ = std::fs::remove_dir_all(&replay_state);
-    let replay = run_measured(
-        Command::new(ragline)
-            .arg("replay")
-            .arg("--config")
-            .arg(config_path)
-            .arg("--input")
-            .arg(&events)
-            .arg("--state")
-            .arg(&replay_state)
-            .arg("--json"),
-        STEP_LIMIT,
+    let (replay_seconds, today, replayed) = replay_ceiling(
+        ragline,
+        config_path,
+        &events,
+        &work.join(format!("failover-{tag}-replay")),
     )?;
-    let _ = std::fs::remove_dir_all(&replay_state);
-    let summary = json_of(&replay.stdout)?;
-    let replay_seconds = replay.wall;
-    let today = summary
-        .get("current_date")
-        .and_then(serde_json::Value::as_str)
-        .and_then(Date::parse)
-        .context("the replay's current date")?
-        .month()
-        .plus(1)
-        .first_day();
-    let replayed = number_of(&summary, "messages")?;
     log("fail-over: two scaled-out instances on the mock cluster, one killed");
     let cluster = MockCluster::new(1).context("starting the mock cluster")?;
     let servers = cluster.bootstrap_servers();
@@ -293,22 +334,7 @@ pub fn failover(
             (None, Some(_)) => (second, first),
             held => bail!("partition {partition} of the authority is not applied once: {held:?}"),
         };
-    dead.guard.kill();
-    let killed = Instant::now();
-    let mut owned_after = None;
-    wait(
-        "the survivor to take the partition over and catch up",
-        &mut [&mut survivor],
-        |instances| match instances[0].catching_up(partition) {
-            None => false,
-            Some(state) => {
-                owned_after.get_or_insert_with(|| killed.elapsed().as_secs_f64());
-                state == 0
-            }
-        },
-    )?;
-    let total = killed.elapsed().as_secs_f64();
-    let owned_after = owned_after.unwrap_or(total);
+    let (owned_after, total) = kill_and_take_over(&mut dead, &mut survivor, partition)?;
     survivor.guard.stop(Duration::from_secs(30));
     for state in &states {
         let _ = std::fs::remove_dir_all(state);
@@ -349,31 +375,12 @@ pub fn failover_on_broker(
     work: &Path,
     tag: &str,
 ) -> Result<Vec<Row>> {
-    let replay_state = work.join(format!("failover-broker-{tag}-replay"));
-    let _ = std::fs::remove_dir_all(&replay_state);
-    let replay = run_measured(
-        Command::new(ragline)
-            .arg("replay")
-            .arg("--config")
-            .arg(config_path)
-            .arg("--input")
-            .arg(events)
-            .arg("--state")
-            .arg(&replay_state)
-            .arg("--json"),
-        STEP_LIMIT,
+    let (replay_seconds, today, replayed) = replay_ceiling(
+        ragline,
+        config_path,
+        events,
+        &work.join(format!("failover-broker-{tag}-replay")),
     )?;
-    let _ = std::fs::remove_dir_all(&replay_state);
-    let summary = json_of(&replay.stdout)?;
-    let today = summary
-        .get("current_date")
-        .and_then(serde_json::Value::as_str)
-        .and_then(Date::parse)
-        .context("the replay's current date")?
-        .month()
-        .plus(1)
-        .first_day();
-    let replayed = number_of(&summary, "messages")?;
     log("fail-over: two scaled-out instances on the broker, one killed");
     let mut consumer_properties = config.kafka.consumer_properties.clone();
     consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
@@ -515,22 +522,7 @@ pub fn failover_on_broker(
     let _ = std::fs::remove_dir_all(states[survivor_index].join(format!("partition-{partition}")));
     let mut dead = instances[follower].take().expect("running");
     let mut survivor = instances[survivor_index].take().expect("running");
-    dead.guard.kill();
-    let killed = Instant::now();
-    let mut owned_after = None;
-    wait(
-        "the survivor to take the partition over and catch up",
-        &mut [&mut survivor],
-        |instances| match instances[0].catching_up(partition) {
-            None => false,
-            Some(state) => {
-                owned_after.get_or_insert_with(|| killed.elapsed().as_secs_f64());
-                state == 0
-            }
-        },
-    )?;
-    let total = killed.elapsed().as_secs_f64();
-    let owned_after = owned_after.unwrap_or(total);
+    let (owned_after, total) = kill_and_take_over(&mut dead, &mut survivor, partition)?;
     survivor.guard.stop(Duration::from_secs(30));
     for state in &states {
         let _ = std::fs::remove_dir_all(state);
@@ -543,7 +535,7 @@ pub fn failover_on_broker(
         total,
         "s",
     )
-    .ceiling(replay.wall, "file replay of the same history")
+    .ceiling(replay_seconds, "file replay of the same history")
     .note(format!(
         "{total:.1} s = {owned_after:.1} s until the survivor owned partition {partition} (session.timeout.ms {SESSION_TIMEOUT_MS} ms, then the rebalance) + {:.1} s catching up (the partition rebuilt from the repartition topic, silently, with no local state); first routed and applied by one instance in {first_apply:.1} s; {joins} joins of a second instance until a follower applied the partition",
         total - owned_after

@@ -2,9 +2,10 @@
 //! handed to the store whole, past the memtable and the write-ahead log.
 //!
 //! RocksDB writes each sorted run as a table file (`SstFileWriter`) and
-//! ingests the files of a load together at [`BulkLoad::finish`]: a rebuild
-//! that put millions of keys one by one into the memtable spent a third of
-//! its main thread in the memtable's skip list, and again in flushing it.
+//! ingests the files of a load together at [`BulkLoad::finish`], instead of
+//! putting millions of keys one by one into the memtable and flushing it
+//! (the replay benchmark against the build before this, in
+//! `bench/results.md`: 3.50 s against 4.96 s).
 //! The in-memory store applies the runs as durable writes, as ingested
 //! files are.
 
@@ -66,11 +67,6 @@ impl BulkLoad<'_> {
             self.end_run()?;
         }
         Ok(())
-    }
-
-    /// Keys put so far that are still in memory.
-    pub fn held(&self) -> usize {
-        self.run.puts.len()
     }
 
     /// Writes the run in memory out, sorted by key.
