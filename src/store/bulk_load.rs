@@ -206,36 +206,47 @@ impl HeldRun {
 /// The puts of `run` in key order; of equal keys, the last put.
 #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
 fn sorted(run: &HeldRun) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-    // The first eight bytes of each key beside it, so that most comparisons
-    // read no key from the chunks; the put's position breaks ties, so the
-    // later of equal keys sorts later.
-    let mut order: Vec<(u64, u32)> = run
+    // The first sixteen bytes of each key beside it, so that most
+    // comparisons read no key from the chunks (an event id's key shares
+    // its first eight bytes with thousands of others); the put's position
+    // breaks ties, so the later of equal keys sorts later.
+    let mut order: Vec<(u128, u32)> = run
         .puts
         .iter()
         .enumerate()
         .map(|(index, put)| {
             let key = run.key(put);
-            let mut prefix = [0u8; 8];
-            let length = key.len().min(8);
+            let mut prefix = [0u8; 16];
+            let length = key.len().min(16);
             prefix[..length].copy_from_slice(&key[..length]);
             let index = u32::try_from(index).expect("a run holds fewer than 2^32 puts");
-            (u64::from_be_bytes(prefix), index)
+            (u128::from_be_bytes(prefix), index)
         })
         .collect();
     let key_of = |index: u32| run.key(&run.puts[index as usize]);
+    // Keys of at most sixteen bytes are whole in their prefix.
+    let whole = |index: u32| run.puts[index as usize].key <= 16;
     order.sort_unstable_by(|one, other| {
         one.0
             .cmp(&other.0)
-            .then_with(|| key_of(one.1).cmp(key_of(other.1)))
+            .then_with(|| {
+                if whole(one.1) && whole(other.1) {
+                    run.puts[one.1 as usize]
+                        .key
+                        .cmp(&run.puts[other.1 as usize].key)
+                } else {
+                    key_of(one.1).cmp(key_of(other.1))
+                }
+            })
             .then(one.1.cmp(&other.1))
     });
     let last_of_key: Vec<u32> = order
         .iter()
         .enumerate()
-        .filter(|&(at, &(_, index))| {
-            order
-                .get(at + 1)
-                .is_none_or(|&(_, next)| key_of(next) != key_of(index))
+        .filter(|&(at, &(prefix, index))| {
+            order.get(at + 1).is_none_or(|&(next_prefix, next)| {
+                next_prefix != prefix || key_of(next) != key_of(index)
+            })
         })
         .map(|(_, &(_, index))| index)
         .collect();
@@ -301,6 +312,39 @@ mod tests {
             family_contents(store, Family::Recorded),
             vec![(b"k".to_vec(), b"second".to_vec())]
         );
+    }
+
+    /// Keys over a two-byte alphabet (a zero byte and a letter), 0 to 40
+    /// bytes long, so that many share their first sixteen bytes, many are
+    /// prefixes of others (also where the longer one goes on in zeros, as
+    /// the sixteen-byte prefixes are padded) and many are put twice: `sorted` gives what a map keeping the last put
+    /// of each key gives, in the map's (byte) order.
+    #[test]
+    fn sorted_gives_byte_order_and_the_last_put_of_each_key() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut run = HeldRun::default();
+        let mut expected = std::collections::BTreeMap::new();
+        for n in 0..5_000u32 {
+            let length = (next() % 41) as usize;
+            let key: Vec<u8> = (0..length)
+                .map(|at| if at < 10 { b'a' } else { b'a' * (next() % 2) as u8 })
+                .collect();
+            let value = n.to_be_bytes();
+            run.put(&key, |buffer| buffer.extend_from_slice(&value));
+            expected.insert(key, value.to_vec());
+        }
+        let got: Vec<(Vec<u8>, Vec<u8>)> = sorted(&run)
+            .map(|(key, value)| (key.to_vec(), value.to_vec()))
+            .collect();
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = expected.into_iter().collect();
+        assert!(expected.len() > 1_000, "{} distinct keys", expected.len());
+        assert_eq!(got, expected);
     }
 
     #[test]
