@@ -10,22 +10,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// mimalloc's `mi_option_purge_delay` (15 in mimalloc v2 and v3; the sys
-/// crate does not export it as a constant) and its default, 10 ms.
+/// crate does not export it as a constant).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-const MI_PURGE_DELAY_DEFAULT: std::os::raw::c_long = 10;
 
-/// Keeps freed memory instead of returning it to the OS 10 ms after it is
-/// freed: a replay (file or topic) frees and allocates hundreds of megabytes
-/// per batch,
-/// and faulting them in again (zeroed pages) cost about a tenth of replay
-/// time. Left alone when `MIMALLOC_PURGE_DELAY` set something else.
+/// Keeps freed memory instead of returning it to the OS a moment after it
+/// is freed (10 ms in mimalloc v2, 1 s in v3): a replay (file or topic)
+/// frees and allocates hundreds of megabytes as it goes, and faulting them
+/// in again (zeroed pages) cost about a tenth of replay time. Left alone
+/// when the environment sets `MIMALLOC_PURGE_DELAY`.
 fn keep_freed_memory() {
-    // SAFETY: reading and setting a mimalloc option has no precondition;
-    // options may change at any time.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: setting a mimalloc option has no precondition; options may
+    // change at any time.
     unsafe {
-        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == MI_PURGE_DELAY_DEFAULT {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
-        }
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
     }
 }
 

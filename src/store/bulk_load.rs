@@ -333,7 +333,13 @@ mod tests {
         for n in 0..5_000u32 {
             let length = (next() % 41) as usize;
             let key: Vec<u8> = (0..length)
-                .map(|at| if at < 10 { b'a' } else { b'a' * (next() % 2) as u8 })
+                .map(|at| {
+                    if at < 10 {
+                        b'a'
+                    } else {
+                        b'a' * (next() % 2) as u8
+                    }
+                })
                 .collect();
             let value = n.to_be_bytes();
             run.put(&key, |buffer| buffer.extend_from_slice(&value));
