@@ -9,30 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// mimalloc's `mi_option_purge_delay` (15 in mimalloc v2 and v3; the sys
-/// crate does not export it as a constant).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Keeps freed memory instead of returning it to the OS a moment after it
-/// is freed (10 ms in mimalloc v2, 1 s in v3): a replay (file or topic)
-/// frees and allocates hundreds of megabytes as it goes, and faulting them
-/// in again (zeroed pages) cost about a tenth of replay time. Left alone
-/// when the environment sets `MIMALLOC_PURGE_DELAY`.
-fn keep_freed_memory() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: setting a mimalloc option has no precondition; options may
-    // change at any time.
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
-    }
-}
-
 /// `ragline replay --input FILE`: a bulk rebuild into an empty state, batch
 /// by batch otherwise; prints a summary.
 pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
-    keep_freed_memory();
     let config = load_config(&args.config)?;
     let batch_size = args
         .batch
@@ -254,7 +233,6 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
 /// `ragline replay --from-topic`: rebuilds a fresh state from the input
 /// topic and stops once caught up.
 pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
-    keep_freed_memory();
     let config = load_config(&args.config)?;
     if args.state.exists()
         && std::fs::read_dir(&args.state)

@@ -37,12 +37,13 @@
 //!
 //! [`BulkLoad`]: crate::store::BulkLoad
 
-use super::batch::{EventSpan, PhaseTimer, RefoldContext, Refolded, PARALLEL_MIN_ITEMS};
+use super::batch::{EventSpan, PhaseTimer, RefoldContext, Refolded};
 use super::live_values::BatchCause;
 use super::*;
 use crate::config::LaIdx;
 use crate::event::{Body, OwnerRef};
 use crate::ledger::OwnerRecord;
+use crate::store::BulkLoad;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -113,6 +114,25 @@ impl<T: Held> Partitions<T> {
     fn push(&mut self, index: usize, item: T) -> Result<(), EngineError> {
         self.held += item.events();
         self.parts[index].held.push(item);
+        if self.held >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Holds `items` in partition `index`, in their order, spilling every
+    /// partition when the budget is reached.
+    fn extend(&mut self, index: usize, items: Vec<T>) -> Result<(), EngineError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.held += items.iter().map(Held::events).sum::<usize>();
+        let part = &mut self.parts[index].held;
+        if part.is_empty() {
+            *part = items;
+        } else {
+            part.extend(items);
+        }
         if self.held >= self.budget {
             self.spill()?;
         }
@@ -299,65 +319,26 @@ impl Rebuild<'_> {
             self.options.spill_dir.join("tables"),
             budget,
         );
-        // Ledger: each id partition on its own, in input order, by the
-        // revision rules of `Ledger::admit`: an event is applied when its
-        // revision is above every earlier one of its id, and the last
-        // applied revision survives.
-        for index in 0..PARTITIONS {
-            let events = self.by_id.take(index)?;
-            if events.is_empty() {
-                continue;
+        // Ledger: each id partition on its own (a group of them at once,
+        // one per thread), in input order, by the revision rules of
+        // `Ledger::admit`; then, in partition order, their entries go to
+        // the load and their surviving facts to the owner partitions.
+        let group = partitions_at_once(engine.pool.as_ref());
+        for first in (0..PARTITIONS).step_by(group) {
+            let mut parts = Vec::with_capacity(group);
+            for index in first..(first + group).min(PARTITIONS) {
+                parts.push(self.by_id.take(index)?);
             }
-            let mut survivors: FxHashMap<(LaIdx, &str), usize> = FxHashMap::default();
-            survivors.reserve(events.len());
-            for (position, event) in events.iter().enumerate() {
-                let applied = match survivors.entry((event.la, event.id.as_str())) {
-                    std::collections::hash_map::Entry::Vacant(vacant) => {
-                        vacant.insert(position);
-                        true
-                    }
-                    std::collections::hash_map::Entry::Occupied(mut held) => {
-                        if events[*held.get()].revision < event.revision {
-                            held.insert(position);
-                            true
-                        } else {
-                            false
-                        }
-                    }
-                };
-                if applied {
-                    self.outcome.applied += 1;
-                    if !event.void && !matches!(event.body, Body::Commentary { .. }) {
-                        span.include(event.date);
-                    }
-                } else {
-                    self.outcome.duplicates += 1;
+            let admitted = map_in_order(engine.pool.as_ref(), parts, admit_partition);
+            for part in admitted {
+                self.outcome.applied += part.applied;
+                self.outcome.duplicates += part.duplicates;
+                span.merge(part.span);
+                for (key, value, weight) in part.ledger.iter() {
+                    ledger.put_encoded(key, |buffer| buffer.extend_from_slice(value), weight)?;
                 }
-            }
-            let mut survives = vec![false; events.len()];
-            // In key order: RocksDB's memtable takes sorted keys far faster
-            // (in a profile of 60 months of Kent, memtable inserts fell from
-            // 19 % to 4 % of the rebuild).
-            let positions: Vec<usize> = survivors.into_values().collect();
-            for position in positions {
-                let event = &events[position];
-                survives[position] = true;
-                ledger.put_encoded(
-                    crate::ledger::entry_key(event.la, &event.id),
-                    |buffer| {
-                        crate::ledger::encode_entry(
-                            event.revision,
-                            event.owner_ref(),
-                            event.void,
-                            buffer,
-                        )
-                    },
-                    1,
-                )?;
-            }
-            for (event, survives) in events.into_iter().zip(survives) {
-                if survives && !event.void {
-                    by_owner.push(partition_of(event.owner_ref()), event)?;
+                for (index, events) in part.by_owner.into_iter().enumerate() {
+                    by_owner.extend(index, events)?;
                 }
             }
         }
@@ -373,24 +354,32 @@ impl Rebuild<'_> {
         let owners = OwnerFold {
             context: &context,
             pool: engine.pool.as_ref(),
-            series: &mut engine.series,
             store: &engine.store,
             tables: self.options.spill_dir.join("tables"),
             budget,
         };
-        let (refolded_all, deltas) = std::thread::scope(|scope| {
+        let series = &mut engine.series;
+        let config = &engine.config;
+        let refolded_all = std::thread::scope(|scope| {
             let ledger_loaded = scope.spawn(move || ledger.finish());
-            let folded = owners.fold(&mut by_owner, &mut self.outcome);
+            let folded = owners.fold(series, &mut by_owner, &mut self.outcome);
             let loaded = ledger_loaded
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             loaded?;
-            folded
+            let (refolded_all, deltas, owner_records) = folded?;
+            timer.lap(&mut self.outcome, PHASE_FOLD);
+            // The last run of owner records is sorted and written while
+            // the last differences go into the series.
+            let owners_loaded = scope.spawn(move || owner_records.finish());
+            series.apply(config, &deltas);
+            drop(deltas);
+            owners_loaded
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            timer.lap(&mut self.outcome, PHASE_SERIES);
+            Ok::<_, EngineError>(refolded_all)
         })?;
-        timer.lap(&mut self.outcome, PHASE_FOLD);
-        engine.series.apply(&engine.config, &deltas);
-        drop(deltas);
-        timer.lap(&mut self.outcome, PHASE_SERIES);
         if by_owner.spills + self.by_id.spills > 0 {
             tracing::info!(
                 spills = by_owner.spills + self.by_id.spills,
@@ -420,26 +409,211 @@ impl Rebuild<'_> {
     }
 }
 
+/// Partitions worked on at once: a few per thread, so that threads share
+/// the work evenly while a spilled history still holds only a few
+/// partitions in memory.
+fn partitions_at_once(pool: Option<&rayon::ThreadPool>) -> usize {
+    pool.map_or(1, |pool| pool.current_num_threads() * 4)
+}
+
+/// `work` on each item, on the pool's threads when there is one; results
+/// in the order of the items.
+fn map_in_order<T: Send, R: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    match pool {
+        Some(pool) if items.len() > 1 => pool.install(|| items.into_par_iter().map(work).collect()),
+        _ => items.into_iter().map(work).collect(),
+    }
+}
+
+/// Puts encoded into one buffer: keys and values end to end, each put's
+/// key and value lengths and weight beside them.
+#[derive(Default)]
+struct EncodedPuts {
+    bytes: Vec<u8>,
+    puts: Vec<(u32, u32, usize)>,
+}
+
+impl EncodedPuts {
+    fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>), weight: usize) {
+        self.bytes.extend_from_slice(key);
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        let value = self.bytes.len() - start;
+        let length = |bytes: usize| u32::try_from(bytes).expect("a put encodes below 4 GiB");
+        self.puts.push((length(key.len()), length(value), weight));
+    }
+
+    /// The puts in order: key, value, weight.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], usize)> + '_ {
+        let mut at = 0usize;
+        self.puts.iter().map(move |&(key, value, weight)| {
+            let key_end = at + key as usize;
+            let value_end = key_end + value as usize;
+            let put = (
+                &self.bytes[at..key_end],
+                &self.bytes[key_end..value_end],
+                weight,
+            );
+            at = value_end;
+            put
+        })
+    }
+}
+
+/// What admitting one id partition gives.
+struct AdmittedPartition {
+    applied: u64,
+    duplicates: u64,
+    span: EventSpan,
+    /// The ledger entry of every id, its surviving arrival's.
+    ledger: EncodedPuts,
+    /// The surviving facts (not voids), by owner partition, in input order.
+    by_owner: Vec<Vec<Event>>,
+}
+
+/// Admits one id partition's events, in input order: an event is applied
+/// when its revision is above every earlier one of its id, and the last
+/// applied revision survives.
+fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
+    let mut admitted = AdmittedPartition {
+        applied: 0,
+        duplicates: 0,
+        span: EventSpan::default(),
+        ledger: EncodedPuts::default(),
+        by_owner: (0..PARTITIONS).map(|_| Vec::new()).collect(),
+    };
+    let mut survivors: FxHashMap<(LaIdx, &str), usize> = FxHashMap::default();
+    survivors.reserve(events.len());
+    for (position, event) in events.iter().enumerate() {
+        let applied = match survivors.entry((event.la, event.id.as_str())) {
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(position);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(mut held) => {
+                if events[*held.get()].revision < event.revision {
+                    held.insert(position);
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        if applied {
+            admitted.applied += 1;
+            if !event.void && !matches!(event.body, Body::Commentary { .. }) {
+                admitted.span.include(event.date);
+            }
+        } else {
+            admitted.duplicates += 1;
+        }
+    }
+    let mut survives = vec![false; events.len()];
+    for position in survivors.into_values() {
+        let event = &events[position];
+        survives[position] = true;
+        admitted.ledger.put(
+            &crate::ledger::entry_key(event.la, &event.id),
+            |buffer| {
+                crate::ledger::encode_entry(event.revision, event.owner_ref(), event.void, buffer)
+            },
+            1,
+        );
+    }
+    for (event, survives) in events.into_iter().zip(survives) {
+        if survives && !event.void {
+            admitted.by_owner[partition_of(event.owner_ref())].push(event);
+        }
+    }
+    admitted
+}
+
+/// What folding one owner partition gives.
+struct FoldedPartition {
+    /// Owners folded.
+    owners: u64,
+    refolded: Refolded,
+    /// Each owner's record, encoded.
+    records: EncodedPuts,
+}
+
+/// Groups one owner partition's events by owner (in the order owners first
+/// appear), folds each owner once and encodes its record.
+fn fold_partition(context: &RefoldContext<'_>, events: Vec<Event>) -> FoldedPartition {
+    let mut folded = FoldedPartition {
+        owners: 0,
+        refolded: Refolded::default(),
+        records: EncodedPuts::default(),
+    };
+    if events.is_empty() {
+        return folded;
+    }
+    // Events are moved once (they are large), not sorted.
+    let mut owners: Vec<(Owner, usize)> = Vec::new();
+    let mut record_of: Vec<u32> = Vec::with_capacity(events.len());
+    {
+        let mut index_of: FxHashMap<OwnerRef<'_>, u32> = FxHashMap::default();
+        for event in &events {
+            let next = owners.len() as u32;
+            let record = *index_of.entry(event.owner_ref()).or_insert_with(|| {
+                owners.push((event.owner(), 0));
+                next
+            });
+            owners[record as usize].1 += 1;
+            record_of.push(record);
+        }
+    }
+    let mut records: Vec<(Owner, OwnerRecord)> = owners
+        .into_iter()
+        .map(|(owner, count)| {
+            let record = OwnerRecord {
+                events: Vec::with_capacity(count),
+                ..OwnerRecord::default()
+            };
+            (owner, record)
+        })
+        .collect();
+    for (event, record) in events.into_iter().zip(record_of) {
+        records[record as usize].1.events.push(event);
+    }
+    folded.owners = records.len() as u64;
+    for (owner, record) in &mut records {
+        context.refold(owner, record, &mut folded.refolded);
+        folded.records.put(
+            &crate::ledger::owner_key(owner),
+            |buffer| crate::ledger::encode_into(&*record, buffer),
+            record.events.len(),
+        );
+    }
+    folded
+}
+
 /// The fold step of a rebuild: what it needs of the engine, borrowed apart
 /// from the store's ledger load running beside it.
 struct OwnerFold<'a> {
     context: &'a RefoldContext<'a>,
     pool: Option<&'a rayon::ThreadPool>,
-    series: &'a mut SeriesStore,
     store: &'a Store,
     tables: PathBuf,
     budget: usize,
 }
 
-impl OwnerFold<'_> {
+impl<'a> OwnerFold<'a> {
     /// Folds each owner of every partition once, puts the owner records to
     /// a bulk load and adds the contributions to the series; returns what
-    /// the fold found and the differences not yet applied to the series.
+    /// the fold found, the differences not yet applied to the series and
+    /// the owner records' load, to be finished.
     fn fold(
         self,
+        series: &mut SeriesStore,
         by_owner: &mut Partitions<Event>,
         outcome: &mut BatchOutcome,
-    ) -> Result<(Refolded, Vec<Point>), EngineError> {
+    ) -> Result<(Refolded, Vec<Point>, BulkLoad<'a>), EngineError> {
         let budget = self.budget;
         let mut refolded_all = Refolded::default();
         // Differences wait to be applied to the series together (applying
@@ -447,72 +621,33 @@ impl OwnerFold<'_> {
         // events the budget allows.
         let mut deltas: Vec<Point> = Vec::new();
         let mut owner_records = self.store.bulk_load(Family::Owners, self.tables, budget);
-        for index in 0..PARTITIONS {
-            let events = by_owner.take(index)?;
-            if events.is_empty() {
-                continue;
+        let group = partitions_at_once(self.pool);
+        for first in (0..PARTITIONS).step_by(group) {
+            let mut parts = Vec::with_capacity(group);
+            for index in first..(first + group).min(PARTITIONS) {
+                parts.push(by_owner.take(index)?);
             }
-            // Group by owner, in the order owners first appear; events are
-            // moved once (they are large), not sorted.
-            let mut owners: Vec<(Owner, usize)> = Vec::new();
-            let mut record_of: Vec<u32> = Vec::with_capacity(events.len());
-            {
-                let mut index_of: FxHashMap<OwnerRef<'_>, u32> = FxHashMap::default();
-                for event in &events {
-                    let next = owners.len() as u32;
-                    let record = *index_of.entry(event.owner_ref()).or_insert_with(|| {
-                        owners.push((event.owner(), 0));
-                        next
-                    });
-                    owners[record as usize].1 += 1;
-                    record_of.push(record);
+            let folded = map_in_order(self.pool, parts, |events| {
+                fold_partition(self.context, events)
+            });
+            for part in folded {
+                outcome.refolded += part.owners;
+                let mut refolded = part.refolded;
+                deltas.append(&mut refolded.deltas);
+                if deltas.len() >= budget {
+                    series.apply(self.context.config, &deltas);
+                    deltas.clear();
                 }
-            }
-            let mut records: Vec<(Owner, OwnerRecord)> = owners
-                .into_iter()
-                .map(|(owner, count)| {
-                    let record = OwnerRecord {
-                        events: Vec::with_capacity(count),
-                        ..OwnerRecord::default()
-                    };
-                    (owner, record)
-                })
-                .collect();
-            for (event, record) in events.into_iter().zip(record_of) {
-                records[record as usize].1.events.push(event);
-            }
-            outcome.refolded += records.len() as u64;
-            let mut borrowed: Vec<(&Owner, &mut OwnerRecord)> = records
-                .iter_mut()
-                .map(|(owner, record)| (&*owner, record))
-                .collect();
-            let mut refolded = match self.pool {
-                Some(pool) if borrowed.len() >= PARALLEL_MIN_ITEMS => {
-                    self.context.refold_in_parallel(pool, &mut borrowed)
+                refolded_all.absorb(refolded);
+                for (key, value, weight) in part.records.iter() {
+                    owner_records.put_encoded(
+                        key,
+                        |buffer| buffer.extend_from_slice(value),
+                        weight,
+                    )?;
                 }
-                _ => {
-                    let mut refolded = Refolded::default();
-                    for (owner, record) in borrowed.iter_mut() {
-                        self.context.refold(owner, record, &mut refolded);
-                    }
-                    refolded
-                }
-            };
-            deltas.append(&mut refolded.deltas);
-            if deltas.len() >= budget {
-                self.series.apply(self.context.config, &deltas);
-                deltas.clear();
-            }
-            refolded_all.absorb(refolded);
-            for (owner, record) in &records {
-                owner_records.put_encoded(
-                    crate::ledger::owner_key(owner),
-                    |buffer| crate::ledger::encode_into(record, buffer),
-                    record.events.len(),
-                )?;
             }
         }
-        owner_records.finish()?;
-        Ok((refolded_all, deltas))
+        Ok((refolded_all, deltas, owner_records))
     }
 }
