@@ -11,19 +11,22 @@
 //!    partitioned by the hash of their event id. Beyond
 //!    `processing.rebuild_events_in_memory` events, every partition is
 //!    appended to its own spill file and memory is emptied. Admitting and
-//!    folding then hold one partition at a time, read back whole: about a
-//!    64th of the history (no partition is split further), so memory grows
-//!    with the history's length, 64 times slower than without spilling.
+//!    folding then hold a few partitions at a time (four per thread), read
+//!    back whole: each about a 64th of the history (no partition is split
+//!    further), so memory grows with the history's length, about 8 times
+//!    slower on two threads than without spilling.
 //! 2. [`Rebuild::finish`] applies the revision rules to each id partition
-//!    on its own: they see every arrival of an id, in input order, as the
-//!    batch driver's ledger does (a higher revision may move an event to
-//!    another child, which is why the first partitioning is by id, not by
-//!    child). Its ledger entries are put to a bulk load, and its surviving events are
+//!    on its own (partitions on every thread at once): they see every
+//!    arrival of an id, in input order, as the batch driver's ledger does
+//!    (a higher revision may move an event to another child, which is why
+//!    the first partitioning is by id, not by child). The partitions'
+//!    ledger entries are put to a bulk load, and their surviving events
 //!    passed on, partitioned by the hash of their owner (again spilled
-//!    beyond the budget).
-//! 3. Each owner partition groups its events by child or unit, folds each
-//!    once (in parallel), puts the owner records to a bulk load and adds the
-//!    contributions to the in-memory series.
+//!    beyond the budget), in partition order.
+//! 3. Each owner partition (again on every thread at once) groups its
+//!    events by child or unit, folds each once and encodes its record; in
+//!    partition order, the records are put to a bulk load and the
+//!    contributions added to the in-memory series.
 //! 4. The shared steps then move the clock, close every month in one pass,
 //!    compute live values and commit, as the last step of a batch does.
 //!
@@ -49,8 +52,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 /// Partitions of the held events (by event id, then by owner): each is
-/// admitted or folded on its own, so one partition's share of a spilled
-/// history is what a rebuild holds in memory at once.
+/// admitted or folded on its own, so a few partitions' share of a spilled
+/// history (see [`partitions_at_once`]) is what a rebuild holds in memory
+/// at once.
 const PARTITIONS: usize = 64;
 
 /// Where a rebuild spills, and how much it holds in memory.
