@@ -124,25 +124,6 @@ impl<T: Held> Partitions<T> {
         Ok(())
     }
 
-    /// Holds `items` in partition `index`, in their order, spilling every
-    /// partition when the budget is reached.
-    fn extend(&mut self, index: usize, items: Vec<T>) -> Result<(), EngineError> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        self.held += items.iter().map(Held::events).sum::<usize>();
-        let part = &mut self.parts[index].held;
-        if part.is_empty() {
-            *part = items;
-        } else {
-            part.extend(items);
-        }
-        if self.held >= self.budget {
-            self.spill()?;
-        }
-        Ok(())
-    }
-
     fn spill(&mut self) -> Result<(), EngineError> {
         let mut buffer = Vec::new();
         for part in &mut self.parts {
@@ -341,8 +322,10 @@ impl Rebuild<'_> {
                 for (key, value, weight) in part.ledger.iter() {
                     ledger.put_encoded(key, |buffer| buffer.extend_from_slice(value), weight)?;
                 }
-                for (index, events) in part.by_owner.into_iter().enumerate() {
-                    by_owner.extend(index, events)?;
+                for (event, to) in part.events.into_iter().zip(part.to_partition) {
+                    if let Some(index) = to {
+                        by_owner.push(usize::from(index), event)?;
+                    }
                 }
             }
         }
@@ -476,8 +459,11 @@ struct AdmittedPartition {
     span: EventSpan,
     /// The ledger entry of every id, its surviving arrival's.
     ledger: EncodedPuts,
-    /// The surviving facts (not voids), by owner partition, in input order.
-    by_owner: Vec<Vec<Event>>,
+    /// The partition's events, in input order.
+    events: Vec<Event>,
+    /// The owner partition of each surviving fact (not a void); none for
+    /// an event that does not go on.
+    to_partition: Vec<Option<u8>>,
 }
 
 /// Admits one id partition's events, in input order: an event is applied
@@ -489,7 +475,8 @@ fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
         duplicates: 0,
         span: EventSpan::default(),
         ledger: EncodedPuts::default(),
-        by_owner: (0..PARTITIONS).map(|_| Vec::new()).collect(),
+        events: Vec::new(),
+        to_partition: Vec::new(),
     };
     let mut survivors: FxHashMap<(LaIdx, &str), usize> = FxHashMap::default();
     survivors.reserve(events.len());
@@ -517,10 +504,13 @@ fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
             admitted.duplicates += 1;
         }
     }
-    let mut survives = vec![false; events.len()];
+    let mut to_partition = vec![None; events.len()];
     for position in survivors.into_values() {
         let event = &events[position];
-        survives[position] = true;
+        if !event.void {
+            let index = u8::try_from(partition_of(event.owner_ref())).expect("64 partitions");
+            to_partition[position] = Some(index);
+        }
         admitted.ledger.put(
             &crate::ledger::entry_key(event.la, &event.id),
             |buffer| {
@@ -529,11 +519,8 @@ fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
             1,
         );
     }
-    for (event, survives) in events.into_iter().zip(survives) {
-        if survives && !event.void {
-            admitted.by_owner[partition_of(event.owner_ref())].push(event);
-        }
-    }
+    admitted.events = events;
+    admitted.to_partition = to_partition;
     admitted
 }
 
