@@ -120,9 +120,10 @@ struct Args {
     echo_seconds: Option<f64>,
     /// Also measure live latency with these input consumer properties set
     /// (`KEY=VALUE[,KEY=VALUE...]`, one variant per use of the option), e.g.
-    /// `fetch.wait.max.ms=50` (as shipped: 10 ms, in
+    /// `fetch.wait.max.ms=50` (as shipped: 5 ms, in
     /// `[kafka.consumer_properties]`); keys starting `producer:` set output
-    /// producer properties instead, e.g. `producer:linger.ms=5`.
+    /// producer properties instead, e.g. `producer:linger.ms=5` (as
+    /// shipped: 1 ms).
     #[arg(long)]
     live_variant: Vec<String>,
     /// Brokers to measure live latency on: librdkafka's mock cluster (a
