@@ -621,7 +621,7 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
             | Body::PlacementStarted { .. } => {}
             Body::CaseAuditCompleted { .. }
             | Body::StaffingSnapshot { .. }
-            | Body::Commentary { .. } => {
+            | Body::Commentary(..) => {
                 debug_assert!(false, "unit-level event in a child log");
             }
         }
@@ -739,12 +739,13 @@ pub fn fold_unit(events: &[Event]) -> UnitFacts {
                     agency_fte: *agency_fte,
                 });
             }
-            Body::Commentary {
-                indicator,
-                month,
-                text,
-                author,
-            } => {
+            Body::Commentary(commentary) => {
+                let crate::event::CommentaryBody {
+                    indicator,
+                    month,
+                    text,
+                    author,
+                } = &**commentary;
                 // Events come in the order within a day: a later one replaces.
                 facts.commentary.insert(
                     (indicator.clone(), *month),

@@ -702,12 +702,12 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
                     "looks like it names a child (a child id); commentary is about figures, not children",
                 ));
             }
-            Body::Commentary {
+            Body::Commentary(Box::new(crate::event::CommentaryBody {
                 indicator,
                 month,
                 text,
                 author: raw.author.required_string("author", 1, 128)?,
-            }
+            }))
         }
         other => {
             return Err(Rejection::new(

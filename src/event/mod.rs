@@ -340,17 +340,23 @@ pub enum Body {
     },
     /// Commentary written by the service on one indicator, unit and month,
     /// for the committee pack's exception page (a unit-level event owned by
-    /// the unit it is about; the latest surviving one wins).
-    Commentary {
-        /// The configured indicator id.
-        indicator: String,
-        /// The month the commentary is about.
-        month: crate::calendar::Month,
-        /// The text.
-        text: String,
-        /// Who wrote it (a name or role, never a child).
-        author: String,
-    },
+    /// the unit it is about; the latest surviving one wins). Boxed: it is
+    /// the largest body and a rare one, and every event is as large as its
+    /// largest body (encoded as the fields themselves, as before).
+    Commentary(Box<CommentaryBody>),
+}
+
+/// The fields of a commentary event.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct CommentaryBody {
+    /// The configured indicator id.
+    pub indicator: String,
+    /// The month the commentary is about.
+    pub month: crate::calendar::Month,
+    /// The text.
+    pub text: String,
+    /// Who wrote it (a name or role, never a child).
+    pub author: String,
 }
 
 impl Body {
@@ -358,9 +364,7 @@ impl Body {
     pub fn is_unit_level(&self) -> bool {
         matches!(
             self,
-            Body::CaseAuditCompleted { .. }
-                | Body::StaffingSnapshot { .. }
-                | Body::Commentary { .. }
+            Body::CaseAuditCompleted { .. } | Body::StaffingSnapshot { .. } | Body::Commentary(..)
         )
     }
 
@@ -396,7 +400,7 @@ impl Body {
             Body::CareLeaverContact { .. } => "care_leaver_contact",
             Body::CaseAuditCompleted { .. } => "case_audit_completed",
             Body::StaffingSnapshot { .. } => "staffing_snapshot",
-            Body::Commentary { .. } => "commentary",
+            Body::Commentary(..) => "commentary",
         }
     }
 }
@@ -656,5 +660,46 @@ impl RawMessage {
                 },
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored owner records hold events encoded with postcard: a boxed
+    /// commentary body encodes as the fields of the struct variant it
+    /// replaced (its variant index, then indicator, month, text, author),
+    /// so states written before read the same.
+    #[test]
+    fn a_commentary_body_encodes_as_its_fields_after_its_variant_index() {
+        let month = crate::calendar::Month::new(2020, 3).unwrap();
+        let body = Body::Commentary(Box::new(CommentaryBody {
+            indicator: "SCS03".into(),
+            month,
+            text: "Referrals rose after the school term began.".into(),
+            author: "Head of service".into(),
+        }));
+        let encoded = postcard::to_allocvec(&body).unwrap();
+        // The last of Body's 30 variants.
+        let variant_index: u32 = 29;
+        let fields = postcard::to_allocvec(&(
+            variant_index,
+            "SCS03",
+            month,
+            "Referrals rose after the school term began.",
+            "Head of service",
+        ))
+        .unwrap();
+        assert_eq!(encoded, fields);
+        assert_eq!(postcard::from_bytes::<Body>(&fields).unwrap(), body);
+        // Every event is as large as its largest body: no more than a
+        // string and a little beside it (48 bytes; 80 with the commentary
+        // inline).
+        assert!(
+            std::mem::size_of::<Body>() <= 48,
+            "{}",
+            std::mem::size_of::<Body>()
+        );
     }
 }

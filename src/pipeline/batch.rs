@@ -494,7 +494,7 @@ pub(super) fn admit_events(
 ) {
     for event in events {
         let (date, void) = (event.date, event.void);
-        let fact = !matches!(event.body, crate::event::Body::Commentary { .. });
+        let fact = !matches!(event.body, crate::event::Body::Commentary(..));
         match ledger.admit(event) {
             Admission::Applied => {
                 outcome.applied += 1;

@@ -497,7 +497,7 @@ fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
         };
         if applied {
             admitted.applied += 1;
-            if !event.void && !matches!(event.body, Body::Commentary { .. }) {
+            if !event.void && !matches!(event.body, Body::Commentary(..)) {
                 admitted.span.include(event.date);
             }
         } else {
