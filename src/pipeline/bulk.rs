@@ -11,10 +11,11 @@
 //!    partitioned by the hash of their event id. Beyond
 //!    `processing.rebuild_events_in_memory` events, every partition is
 //!    appended to its own spill file and memory is emptied. Admitting and
-//!    folding then hold a few partitions at a time (four per thread), read
-//!    back whole: each about a 64th of the history (no partition is split
-//!    further), so memory grows with the history's length, about 8 times
-//!    slower on two threads than without spilling.
+//!    folding then hold a few partitions at a time (four per thread, at
+//!    most eight, and no more than fit in the budget), read back whole:
+//!    each about a 64th of the history (no partition is split further),
+//!    so a rebuild holds about the budget, or a 64th of the history when
+//!    that is more.
 //! 2. [`Rebuild::finish`] applies the revision rules to each id partition
 //!    on its own (partitions on every thread at once): they see every
 //!    arrival of an id, in input order, as the batch driver's ledger does
@@ -92,6 +93,8 @@ impl Held for Event {
 struct Partitions<T> {
     parts: Vec<Partition<T>>,
     held: usize,
+    /// Events held since the start, in memory or spilled.
+    pushed: usize,
     budget: usize,
     spills: u64,
 }
@@ -108,6 +111,7 @@ impl<T: Held> Partitions<T> {
                 })
                 .collect(),
             held: 0,
+            pushed: 0,
             budget: budget.max(1),
             spills: 0,
         }
@@ -117,6 +121,7 @@ impl<T: Held> Partitions<T> {
     /// the budget is reached.
     fn push(&mut self, index: usize, item: T) -> Result<(), EngineError> {
         self.held += item.events();
+        self.pushed += item.events();
         self.parts[index].held.push(item);
         if self.held >= self.budget {
             self.spill()?;
@@ -305,10 +310,10 @@ impl Rebuild<'_> {
             budget,
         );
         // Ledger: each id partition on its own (a group of them at once,
-        // one per thread), in input order, by the revision rules of
+        // on the pool's threads), in input order, by the revision rules of
         // `Ledger::admit`; then, in partition order, their entries go to
         // the load and their surviving facts to the owner partitions.
-        let group = partitions_at_once(engine.pool.as_ref());
+        let group = partitions_at_once(engine.pool.as_ref(), budget, self.by_id.pushed);
         for first in (0..PARTITIONS).step_by(group) {
             let mut parts = Vec::with_capacity(group);
             for index in first..(first + group).min(PARTITIONS) {
@@ -344,6 +349,7 @@ impl Rebuild<'_> {
             store: &engine.store,
             tables: self.options.spill_dir.join("tables"),
             budget,
+            group,
         };
         let series = &mut engine.series;
         let config = &engine.config;
@@ -396,11 +402,19 @@ impl Rebuild<'_> {
     }
 }
 
-/// Partitions worked on at once: a few per thread, so that threads share
-/// the work evenly while a spilled history still holds only a few
-/// partitions in memory.
-fn partitions_at_once(pool: Option<&rayon::ThreadPool>) -> usize {
-    pool.map_or(1, |pool| pool.current_num_threads() * 4)
+/// Most partitions worked on at once, whatever the cores.
+const MOST_PARTITIONS_AT_ONCE: usize = 8;
+
+/// Partitions worked on at once: four per thread, so that threads share
+/// the work evenly, never more than [`MOST_PARTITIONS_AT_ONCE`], and no
+/// more than fit in the memory budget of `budget` events when the history
+/// holds `events` (at least one: a partition is never split).
+fn partitions_at_once(pool: Option<&rayon::ThreadPool>, budget: usize, events: usize) -> usize {
+    let by_threads = pool.map_or(1, |pool| {
+        (pool.current_num_threads() * 4).clamp(1, MOST_PARTITIONS_AT_ONCE)
+    });
+    let per_partition = events.div_ceil(PARTITIONS).max(1);
+    by_threads.min(budget / per_partition).max(1)
 }
 
 /// `work` on each item, on the pool's threads when there is one; results
@@ -422,7 +436,7 @@ fn map_in_order<T: Send, R: Send>(
 #[derive(Default)]
 struct EncodedPuts {
     bytes: Vec<u8>,
-    puts: Vec<(u32, u32, usize)>,
+    puts: Vec<(usize, usize, usize)>,
 }
 
 impl EncodedPuts {
@@ -431,16 +445,15 @@ impl EncodedPuts {
         let start = self.bytes.len();
         write(&mut self.bytes);
         let value = self.bytes.len() - start;
-        let length = |bytes: usize| u32::try_from(bytes).expect("a put encodes below 4 GiB");
-        self.puts.push((length(key.len()), length(value), weight));
+        self.puts.push((key.len(), value, weight));
     }
 
     /// The puts in order: key, value, weight.
     fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], usize)> + '_ {
         let mut at = 0usize;
         self.puts.iter().map(move |&(key, value, weight)| {
-            let key_end = at + key as usize;
-            let value_end = key_end + value as usize;
+            let key_end = at + key;
+            let value_end = key_end + value;
             let put = (
                 &self.bytes[at..key_end],
                 &self.bytes[key_end..value_end],
@@ -592,6 +605,8 @@ struct OwnerFold<'a> {
     store: &'a Store,
     tables: PathBuf,
     budget: usize,
+    /// Partitions folded at once.
+    group: usize,
 }
 
 impl<'a> OwnerFold<'a> {
@@ -608,11 +623,11 @@ impl<'a> OwnerFold<'a> {
         let budget = self.budget;
         let mut refolded_all = Refolded::default();
         // Differences wait to be applied to the series together (applying
-        // merges into every series they touch), at most as many as the
-        // events the budget allows.
+        // merges into every series they touch) until they number as many
+        // as the events the budget allows (checked after each partition).
         let mut deltas: Vec<Point> = Vec::new();
         let mut owner_records = self.store.bulk_load(Family::Owners, self.tables, budget);
-        let group = partitions_at_once(self.pool);
+        let group = self.group;
         for first in (0..PARTITIONS).step_by(group) {
             let mut parts = Vec::with_capacity(group);
             for index in first..(first + group).min(PARTITIONS) {
@@ -640,5 +655,33 @@ impl<'a> OwnerFold<'a> {
             }
         }
         Ok((refolded_all, deltas, owner_records))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_at_once_follow_the_threads_and_fit_the_budget() {
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let sixteen = rayon::ThreadPoolBuilder::new()
+            .num_threads(16)
+            .build()
+            .unwrap();
+        // One thread, no pool: one partition at a time.
+        assert_eq!(partitions_at_once(None, usize::MAX, 1_000_000), 1);
+        // Four per thread, at most eight, when the budget holds them.
+        assert_eq!(partitions_at_once(Some(&two), 4_000_000, 1_000_000), 8);
+        assert_eq!(partitions_at_once(Some(&sixteen), 4_000_000, 1_000_000), 8);
+        // 86 million events: a 64th is 1,343,750; a budget of 4 million
+        // holds two of them.
+        assert_eq!(partitions_at_once(Some(&two), 4_000_000, 86_000_000), 2);
+        // A budget below one partition still works through one at a time.
+        assert_eq!(partitions_at_once(Some(&sixteen), 10, 1_000_000), 1);
+        assert_eq!(partitions_at_once(Some(&two), 4_000_000, 0), 8);
     }
 }
