@@ -20,10 +20,11 @@
 //! the partition) and the catch-up (the partition's history applied again
 //! silently, from the repartition topic).
 
-use crate::proc::{run_measured, Guard};
+use crate::proc::Guard;
 use crate::table::{Row, Section};
 use crate::{
-    free_port, generate, json_of, kafka, kafka_config, log, number_of, tail, write_config, Args,
+    free_port, generate, kafka, kafka_config, log, number_of, replay_into_empty_state, tail,
+    write_config, Args,
 };
 use anyhow::{bail, Context, Result};
 use ragline::calendar::Date;
@@ -155,21 +156,9 @@ fn replay_ceiling(
     events: &Path,
     state: &Path,
 ) -> Result<(f64, Date, f64)> {
+    let (replay, summary) =
+        replay_into_empty_state(ragline, config_path, events, state, STEP_LIMIT)?;
     let _ = std::fs::remove_dir_all(state);
-    let replay = run_measured(
-        Command::new(ragline)
-            .arg("replay")
-            .arg("--config")
-            .arg(config_path)
-            .arg("--input")
-            .arg(events)
-            .arg("--state")
-            .arg(state)
-            .arg("--json"),
-        STEP_LIMIT,
-    )?;
-    let _ = std::fs::remove_dir_all(state);
-    let summary = json_of(&replay.stdout)?;
     let today = summary
         .get("current_date")
         .and_then(serde_json::Value::as_str)

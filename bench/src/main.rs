@@ -647,6 +647,32 @@ struct ReplaySummary {
     peak_rss_bytes: u64,
 }
 
+/// `ragline replay --json` of `events` into `state` emptied first, as a
+/// measured child process (bounded by `timeout`), with its JSON summary.
+fn replay_into_empty_state(
+    ragline: &Path,
+    config_path: &Path,
+    events: &Path,
+    state: &Path,
+    timeout: Duration,
+) -> Result<(Measured, Value)> {
+    let _ = std::fs::remove_dir_all(state);
+    let measured = run_measured(
+        Command::new(ragline)
+            .arg("replay")
+            .arg("--config")
+            .arg(config_path)
+            .arg("--input")
+            .arg(events)
+            .arg("--state")
+            .arg(state)
+            .arg("--json"),
+        timeout,
+    )?;
+    let summary = json_of(&measured.stdout)?;
+    Ok((measured, summary))
+}
+
 fn json_of(text: &str) -> Result<Value> {
     let line = text
         .lines()
@@ -689,20 +715,7 @@ fn file_replay_and_memory(
     context.set("lines", json!(lines));
 
     log("file replay: ragline replay --input (into an empty state)");
-    let _ = std::fs::remove_dir_all(state);
-    let measured = run_measured(
-        Command::new(ragline)
-            .arg("replay")
-            .arg("--config")
-            .arg(config_path)
-            .arg("--input")
-            .arg(events)
-            .arg("--state")
-            .arg(state)
-            .arg("--json"),
-        HOUR,
-    )?;
-    let summary = json_of(&measured.stdout)?;
+    let (measured, summary) = replay_into_empty_state(ragline, config_path, events, state, HOUR)?;
     let messages = number_of(&summary, "messages")?;
     let elapsed = number_of(&summary, "elapsed_seconds")?;
     let rate = number_of(&summary, "events_per_second")?;

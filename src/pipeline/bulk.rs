@@ -370,6 +370,8 @@ impl Rebuild<'_> {
             owners_loaded
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            // The series phase also covers the owner records' last run,
+            // written beside it.
             timer.lap(&mut self.outcome, PHASE_SERIES);
             Ok::<_, EngineError>(refolded_all)
         })?;
