@@ -584,6 +584,11 @@ fn report_command(args: ReportArgs) -> Result<()> {
             "--format markdown: only the exceptions and movement views have a Markdown form"
         )
     };
+    // The commentary of every unit reported, read once for all months.
+    let shelf = match args.view {
+        View::Scorecard => ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?,
+        _ => ragline::pack::commentary::Shelf::default(),
+    };
     let render = |month: Month, past: &ragline::history::Past| -> Result<String> {
         Ok(match args.view {
             View::Exceptions | View::Movement => {
@@ -608,7 +613,6 @@ fn report_command(args: ReportArgs) -> Result<()> {
             }
             View::Scorecard if args.published => {
                 use ragline::disclosure::render;
-                let shelf = ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?;
                 match args.format {
                     Format::Json => pretty(&render::report_json(
                         &reader, policy, span, &shelf, &units, month,
@@ -620,17 +624,14 @@ fn report_command(args: ReportArgs) -> Result<()> {
                     Format::Markdown => return Err(markdown_refused()),
                 }
             }
-            View::Scorecard => {
-                let shelf = ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?;
-                match args.format {
-                    Format::Json => pretty(&report::full_report_json(
-                        &reader, past, &shelf, &units, month,
-                    ))?,
-                    Format::Csv => report::report_csv(&reader, past, &units, month),
-                    Format::Html => report::report_html(&reader, past, &shelf, &units, month),
-                    Format::Markdown => return Err(markdown_refused()),
-                }
-            }
+            View::Scorecard => match args.format {
+                Format::Json => pretty(&report::full_report_json(
+                    &reader, past, &shelf, &units, month,
+                ))?,
+                Format::Csv => report::report_csv(&reader, past, &units, month),
+                Format::Html => report::report_html(&reader, past, &shelf, &units, month),
+                Format::Markdown => return Err(markdown_refused()),
+            },
             View::UascImpact => {
                 let units = report::uasc_view_units(&reader, unit);
                 match args.format {

@@ -15,8 +15,6 @@ use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::pipeline::{Engine, Mode};
 use ragline::report;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -33,6 +31,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/kafka_topics.rs"]
+mod kafka_topics;
+use kafka_topics::{create_topic, create_topic_with, read_all as read_topic, read_raw};
 #[path = "common/sasl_gateway.rs"]
 mod sasl_gateway;
 #[path = "common/tools.rs"]
@@ -213,35 +214,6 @@ fn history(config: &Config, messy: bool, months: u32) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn create_topic(broker: &str, topic: &str, partitions: i32) {
-    create_topic_with(broker, topic, partitions, &[]);
-}
-
-/// [`create_topic`] with extra client properties (TLS, SASL).
-fn create_topic_with(broker: &str, topic: &str, partitions: i32, properties: &[(&str, &str)]) {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", broker);
-    for (key, value) in properties {
-        config.set(*key, *value);
-    }
-    let admin: AdminClient<DefaultClientContext> = config.create().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let results = runtime
-        .block_on(admin.create_topics(
-            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
-        ))
-        .unwrap();
-    for result in results {
-        if let Err((name, error)) = result {
-            panic!("creating {name}: {error}");
-        }
-    }
-}
-
 /// The test's input producer: one record per record batch, because tansu
 /// returns nothing from a fetch that starts inside a record batch (a
 /// restarted consumer resuming mid-batch would skip the batch's rest, which
@@ -290,73 +262,6 @@ fn produce(producer: &BaseProducer, topic: &str, lines: &[Vec<u8>]) {
         producer.poll(Duration::from_millis(50));
     }
     assert_eq!(producer.in_flight_count(), 0, "input not delivered in time");
-}
-
-/// One message read back: partition, offset, key and payload.
-struct ReadBack {
-    partition: i32,
-    offset: i64,
-    key: String,
-    payload: Vec<u8>,
-}
-
-/// Every message of a topic, reading each partition from the start.
-fn read_raw(broker: &str, topic: &str) -> Vec<ReadBack> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker)
-        .set("group.id", format!("reader-{topic}"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(20))
-        .unwrap();
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    let mut ends = HashMap::new();
-    for partition in metadata.topics()[0].partitions() {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, partition.id(), Duration::from_secs(20))
-            .unwrap();
-        ends.insert(partition.id(), high);
-        assignment
-            .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut messages = Vec::new();
-    let mut next: HashMap<i32, i64> = HashMap::new();
-    // tansu reports the base offset of the last batch + 1 as the high
-    // watermark, so reaching the watermark is only a lower bound: keep
-    // reading until the topic has been quiet for a few seconds.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut quiet_since = Instant::now();
-    while Instant::now() < deadline {
-        let reached = ends
-            .iter()
-            .all(|(partition, high)| next.get(partition).copied().unwrap_or(0) >= *high);
-        if reached && quiet_since.elapsed() > Duration::from_secs(3) {
-            break;
-        }
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
-            quiet_since = Instant::now();
-            next.insert(message.partition(), message.offset() + 1);
-            messages.push(ReadBack {
-                partition: message.partition(),
-                offset: message.offset(),
-                key: String::from_utf8_lossy(message.key().unwrap_or_default()).to_string(),
-                payload: message.payload().unwrap_or_default().to_vec(),
-            });
-        }
-    }
-    messages
-}
-
-/// Every message of a topic of JSON outputs: (key, payload).
-fn read_topic(broker: &str, topic: &str) -> Vec<(String, Value)> {
-    read_raw(broker, topic)
-        .into_iter()
-        .map(|read| (read.key, serde_json::from_slice(&read.payload).unwrap()))
-        .collect()
 }
 
 /// Messages and the highest offset per partition of `topic`.

@@ -24,13 +24,13 @@ use crate::proc::Guard;
 use crate::table::{Row, Section};
 use crate::{
     free_port, generate, kafka, kafka_config, log, number_of, replay_into_empty_state, tail,
-    write_config, Args,
+    write_config, Args, Topics,
 };
 use anyhow::{bail, Context, Result};
 use ragline::calendar::Date;
 use ragline::config::Config;
 use rdkafka::mocking::MockCluster;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -196,6 +196,58 @@ fn kill_and_take_over(
 }
 
 /// Measures a fail-over over a history of `--failover-events`.
+/// A scaled-out configuration written for a fail-over run.
+struct ScaledOut {
+    /// The configuration file.
+    file: PathBuf,
+    /// Its Kafka topics.
+    topics: Topics,
+    /// Its repartition topic.
+    repartition: String,
+}
+
+/// Writes the configuration of the scaled-out instances: Kafka on
+/// `brokers` with topics named after `suffix`, a short consumer session (so
+/// a killed instance's partitions move soon), and `[scale_out]` enabled with
+/// `partitions` repartition partitions.
+fn scaled_out_config(
+    config: &Config,
+    config_text: &str,
+    brokers: &str,
+    suffix: &str,
+    partitions: u32,
+    work: &Path,
+) -> Result<ScaledOut> {
+    let mut consumer_properties = config.kafka.consumer_properties.clone();
+    consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
+    consumer_properties.insert("heartbeat.interval.ms".into(), "500".into());
+    let (text, topics) = kafka_config(
+        config_text,
+        brokers,
+        suffix,
+        0,
+        &(
+            config.kafka.properties.clone(),
+            consumer_properties,
+            config.kafka.producer_properties.clone(),
+        ),
+    )?;
+    let repartition = format!("bench-repartition-{suffix}");
+    let text = text.replacen(
+        "[http]\n",
+        &format!(
+            "[scale_out]\nenabled = true\nrepartition_topic = \"{repartition}\"\npartitions = {partitions}\n\n[http]\n"
+        ),
+        1,
+    );
+    let file = write_config(work, &format!("bench-{suffix}"), &text)?;
+    Ok(ScaledOut {
+        file,
+        topics,
+        repartition,
+    })
+}
+
 pub fn failover(
     ragline: &Path,
     config_path: &Path,
@@ -228,30 +280,9 @@ pub fn failover(
     log("fail-over: two scaled-out instances on the mock cluster, one killed");
     let cluster = MockCluster::new(1).context("starting the mock cluster")?;
     let servers = cluster.bootstrap_servers();
-    let mut consumer_properties = config.kafka.consumer_properties.clone();
-    consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
-    consumer_properties.insert("heartbeat.interval.ms".into(), "500".into());
     let suffix = format!("failover-{tag}");
-    let (text, topics) = kafka_config(
-        config_text,
-        &servers,
-        &suffix,
-        0,
-        &(
-            config.kafka.properties.clone(),
-            consumer_properties,
-            config.kafka.producer_properties.clone(),
-        ),
-    )?;
-    let repartition = format!("bench-repartition-{suffix}");
-    let text = text.replacen(
-        "[http]\n",
-        &format!(
-            "[scale_out]\nenabled = true\nrepartition_topic = \"{repartition}\"\npartitions = {PARTITIONS}\n\n[http]\n"
-        ),
-        1,
-    );
-    let config_file = write_config(work, &format!("bench-{suffix}"), &text)?;
+    let scaled = scaled_out_config(config, config_text, &servers, &suffix, PARTITIONS, work)?;
+    let (config_file, topics, repartition) = (scaled.file, scaled.topics, scaled.repartition);
     cluster.create_topic(&topics.input, INPUT_PARTITIONS, 1)?;
     cluster.create_topic(&repartition, PARTITIONS as i32, 1)?;
     let (messages, _) = kafka::produce_file(&servers, &topics.input, &events)?;
@@ -371,35 +402,14 @@ pub fn failover_on_broker(
         &work.join(format!("failover-broker-{tag}-replay")),
     )?;
     log("fail-over: two scaled-out instances on the broker, one killed");
-    let mut consumer_properties = config.kafka.consumer_properties.clone();
-    consumer_properties.insert("session.timeout.ms".into(), SESSION_TIMEOUT_MS.into());
-    consumer_properties.insert("heartbeat.interval.ms".into(), "500".into());
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.subsec_nanos());
     let suffix = format!("failover-{tag}-{}-{nanos}", std::process::id());
-    let (text, topics) = kafka_config(
-        config_text,
-        broker,
-        &suffix,
-        0,
-        &(
-            config.kafka.properties.clone(),
-            consumer_properties,
-            config.kafka.producer_properties.clone(),
-        ),
-    )?;
-    let repartition = format!("bench-repartition-{suffix}");
     // The configuration's own number of repartition partitions.
     let partitions = config.scale_out.partitions;
-    let text = text.replacen(
-        "[http]\n",
-        &format!(
-            "[scale_out]\nenabled = true\nrepartition_topic = \"{repartition}\"\npartitions = {partitions}\n\n[http]\n"
-        ),
-        1,
-    );
-    let config_file = write_config(work, &format!("bench-{suffix}"), &text)?;
+    let scaled = scaled_out_config(config, config_text, broker, &suffix, partitions, work)?;
+    let (config_file, topics) = (scaled.file, scaled.topics);
     kafka::create_topic(broker, &topics.input, INPUT_PARTITIONS)?;
     let (messages, _) = kafka::produce_file(broker, &topics.input, events)?;
     if messages as f64 != replayed {

@@ -47,7 +47,7 @@ use super::*;
 use crate::config::LaIdx;
 use crate::event::{Body, OwnerRef};
 use crate::ledger::OwnerRecord;
-use crate::store::BulkLoad;
+use crate::store::{BulkLoad, EncodedPuts};
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -324,9 +324,7 @@ impl Rebuild<'_> {
                 self.outcome.applied += part.applied;
                 self.outcome.duplicates += part.duplicates;
                 span.merge(part.span);
-                for (key, value, weight) in part.ledger.iter() {
-                    ledger.put_encoded(key, |buffer| buffer.extend_from_slice(value), weight)?;
-                }
+                ledger.put_all(part.ledger)?;
                 for (event, to) in part.events.into_iter().zip(part.to_partition) {
                     if let Some(index) = to {
                         by_owner.push(usize::from(index), event)?;
@@ -430,40 +428,6 @@ fn map_in_order<T: Send, R: Send>(
     match pool {
         Some(pool) if items.len() > 1 => pool.install(|| items.into_par_iter().map(work).collect()),
         _ => items.into_iter().map(work).collect(),
-    }
-}
-
-/// Puts encoded into one buffer: keys and values end to end, each put's
-/// key and value lengths and weight beside them.
-#[derive(Default)]
-struct EncodedPuts {
-    bytes: Vec<u8>,
-    puts: Vec<(usize, usize, usize)>,
-}
-
-impl EncodedPuts {
-    fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>), weight: usize) {
-        self.bytes.extend_from_slice(key);
-        let start = self.bytes.len();
-        write(&mut self.bytes);
-        let value = self.bytes.len() - start;
-        self.puts.push((key.len(), value, weight));
-    }
-
-    /// The puts in order: key, value, weight.
-    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], usize)> + '_ {
-        let mut at = 0usize;
-        self.puts.iter().map(move |&(key, value, weight)| {
-            let key_end = at + key;
-            let value_end = key_end + value;
-            let put = (
-                &self.bytes[at..key_end],
-                &self.bytes[key_end..value_end],
-                weight,
-            );
-            at = value_end;
-            put
-        })
     }
 }
 
@@ -647,13 +611,7 @@ impl<'a> OwnerFold<'a> {
                     deltas.clear();
                 }
                 refolded_all.absorb(refolded);
-                for (key, value, weight) in part.records.iter() {
-                    owner_records.put_encoded(
-                        key,
-                        |buffer| buffer.extend_from_slice(value),
-                        weight,
-                    )?;
-                }
+                owner_records.put_all(part.records)?;
             }
         }
         Ok((refolded_all, deltas, owner_records))

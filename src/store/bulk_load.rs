@@ -14,15 +14,18 @@ use std::path::PathBuf;
 
 /// Puts to one column family, loaded into the store at [`BulkLoad::finish`].
 ///
-/// Puts are held in memory up to a budget of weight (the caller's unit:
-/// events, say); a full run is sorted and written out, and its memory is
-/// reused. A key is put at most once in a load: runs may overlap in key
-/// range, never in keys. Nothing is visible in the store before `finish`.
+/// Puts arrive encoded ([`EncodedPuts`], made on any thread) and are held
+/// in memory as they are, without copying, up to a budget of weight (the
+/// caller's unit: events, say); a full run is sorted and written out. A
+/// run ends after the puts that reach the budget, so it may go over it by
+/// one [`EncodedPuts`]. A key is put at most once in a load: runs may
+/// overlap in key range, never in keys. Nothing is visible in the store
+/// before `finish`.
 pub struct BulkLoad<'a> {
     store: &'a Store,
     family: Family,
     dir: PathBuf,
-    run: HeldRun,
+    run: Vec<EncodedPuts>,
     weight: usize,
     budget: usize,
     runs: Vec<Run>,
@@ -38,13 +41,13 @@ enum Run {
 impl Store {
     /// Starts a bulk load of `family`, with table files under `dir`
     /// (created when needed, on the state's file system so that files are
-    /// moved, not copied) and runs of at most `budget` weight in memory.
+    /// moved, not copied) and runs of about `budget` weight in memory.
     pub fn bulk_load(&self, family: Family, dir: PathBuf, budget: usize) -> BulkLoad<'_> {
         BulkLoad {
             store: self,
             family,
             dir,
-            run: HeldRun::default(),
+            run: Vec::new(),
             weight: 0,
             budget: budget.max(1),
             runs: Vec::new(),
@@ -53,16 +56,13 @@ impl Store {
 }
 
 impl BulkLoad<'_> {
-    /// Puts `key` with the value `write` appends to the buffer it is given,
-    /// counting `weight` against the budget.
-    pub fn put_encoded(
-        &mut self,
-        key: impl AsRef<[u8]>,
-        write: impl FnOnce(&mut Vec<u8>),
-        weight: usize,
-    ) -> Result<(), StoreError> {
-        self.run.put(key.as_ref(), write);
-        self.weight += weight;
+    /// Adds `puts` to the run in memory as they are (their buffer is kept,
+    /// not copied), counting their weight against the budget.
+    pub fn put_all(&mut self, puts: EncodedPuts) -> Result<(), StoreError> {
+        self.weight += puts.weight;
+        if !puts.spans.is_empty() {
+            self.run.push(puts);
+        }
         if self.weight >= self.budget {
             self.end_run()?;
         }
@@ -72,7 +72,7 @@ impl BulkLoad<'_> {
     /// Writes the run in memory out, sorted by key.
     fn end_run(&mut self) -> Result<(), StoreError> {
         self.weight = 0;
-        if self.run.puts.is_empty() {
+        if self.run.is_empty() {
             return Ok(());
         }
         match &self.store.backend {
@@ -92,13 +92,15 @@ impl BulkLoad<'_> {
             }
             Backend::Memory(_) => {
                 let mut batch = Batch::new();
-                for put in &self.run.puts {
-                    batch.put(self.family, self.run.key(put), self.run.value(put));
+                for puts in &self.run {
+                    for (key, value) in puts.iter() {
+                        batch.put(self.family, key, value);
+                    }
                 }
                 self.runs.push(Run::Held(batch));
             }
         }
-        self.run = HeldRun::default();
+        self.run.clear();
         Ok(())
     }
 
@@ -149,110 +151,124 @@ impl Drop for BulkLoad<'_> {
     }
 }
 
-/// Bytes of keys and values per chunk of a run in memory.
-const CHUNK_BYTES: usize = 4 << 20;
-
-/// Puts held in memory: keys and values end to end in chunks of about
-/// [`CHUNK_BYTES`], so a run of hundreds of megabytes grows chunk by chunk
-/// instead of being copied into ever larger buffers.
+/// Puts for a [`BulkLoad`], encoded end to end in one buffer (each key,
+/// then its value), with their total weight. A worker thread fills one and
+/// hands it to [`BulkLoad::put_all`], which keeps the buffer as it is.
 #[derive(Default)]
-struct HeldRun {
-    chunks: Vec<Vec<u8>>,
-    puts: Vec<HeldPut>,
+pub struct EncodedPuts {
+    bytes: Vec<u8>,
+    spans: Vec<PutSpan>,
+    weight: usize,
 }
 
-/// Where one put lies: its chunk, where its key starts there, the lengths
+/// Where one put lies in its buffer: where its key starts and the lengths
 /// of key and value (the value follows the key).
-struct HeldPut {
-    chunk: usize,
+struct PutSpan {
     start: usize,
     key: usize,
     value: usize,
 }
 
-impl HeldRun {
-    fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
-        if self
-            .chunks
-            .last()
-            .is_none_or(|chunk| chunk.len() >= CHUNK_BYTES)
-        {
-            self.chunks
-                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
-        }
-        let chunk = self.chunks.len() - 1;
-        let bytes = &mut self.chunks[chunk];
-        let start = bytes.len();
-        bytes.extend_from_slice(key);
-        write(bytes);
-        self.puts.push(HeldPut {
-            chunk,
+impl EncodedPuts {
+    /// Adds a put of `key` with the value `write` appends to the buffer it
+    /// is given, weighing `weight`.
+    pub fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>), weight: usize) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        write(&mut self.bytes);
+        self.spans.push(PutSpan {
             start,
             key: key.len(),
-            value: bytes.len() - start - key.len(),
+            value: self.bytes.len() - start - key.len(),
         });
+        self.weight += weight;
     }
 
-    fn key(&self, put: &HeldPut) -> &[u8] {
-        &self.chunks[put.chunk][put.start..put.start + put.key]
+    /// Puts held.
+    pub fn len(&self) -> usize {
+        self.spans.len()
     }
 
-    fn value(&self, put: &HeldPut) -> &[u8] {
-        let start = put.start + put.key;
-        &self.chunks[put.chunk][start..start + put.value]
+    /// True when no put is held.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn key(&self, span: &PutSpan) -> &[u8] {
+        &self.bytes[span.start..span.start + span.key]
+    }
+
+    fn value(&self, span: &PutSpan) -> &[u8] {
+        let start = span.start + span.key;
+        &self.bytes[start..start + span.value]
+    }
+
+    /// The puts in the order they were made: key, value.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.spans
+            .iter()
+            .map(|span| (self.key(span), self.value(span)))
     }
 }
 
 /// The puts of `run` in key order; of equal keys, the last put.
 #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
-fn sorted(run: &HeldRun) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+fn sorted(run: &[EncodedPuts]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
     // The first sixteen bytes of each key beside it, so that most
-    // comparisons read no key from the chunks (an event id's key shares
-    // its first eight bytes with thousands of others); the put's position
-    // breaks ties, so the later of equal keys sorts later.
-    let mut order: Vec<(u128, u32)> = run
-        .puts
-        .iter()
-        .enumerate()
-        .map(|(index, put)| {
-            let key = run.key(put);
+    // comparisons read no key from the buffers (an event id's key shares
+    // its first eight bytes with thousands of others); the put's place in
+    // the run breaks ties, so the later of equal keys sorts later.
+    let mut order: Vec<(u128, u32, u32)> =
+        Vec::with_capacity(run.iter().map(EncodedPuts::len).sum());
+    for (part, puts) in run.iter().enumerate() {
+        let part = u32::try_from(part).expect("a run holds fewer than 2^32 parts");
+        for (index, span) in puts.spans.iter().enumerate() {
+            let key = puts.key(span);
             let mut prefix = [0u8; 16];
             let length = key.len().min(16);
             prefix[..length].copy_from_slice(&key[..length]);
-            let index = u32::try_from(index).expect("a run holds fewer than 2^32 puts");
-            (u128::from_be_bytes(prefix), index)
-        })
-        .collect();
-    let key_of = |index: u32| run.key(&run.puts[index as usize]);
-    // Keys of at most sixteen bytes are whole in their prefix.
-    let whole = |index: u32| run.puts[index as usize].key <= 16;
+            let index = u32::try_from(index).expect("a part holds fewer than 2^32 puts");
+            order.push((u128::from_be_bytes(prefix), part, index));
+        }
+    }
+    let span_of = |part: u32, index: u32| {
+        let puts = &run[part as usize];
+        (puts, &puts.spans[index as usize])
+    };
+    let key_of = |part: u32, index: u32| {
+        let (puts, span) = span_of(part, index);
+        puts.key(span)
+    };
     order.sort_unstable_by(|one, other| {
         one.0
             .cmp(&other.0)
             .then_with(|| {
-                if whole(one.1) && whole(other.1) {
-                    run.puts[one.1 as usize]
-                        .key
-                        .cmp(&run.puts[other.1 as usize].key)
+                let (one_key, other_key) =
+                    (span_of(one.1, one.2).1.key, span_of(other.1, other.2).1.key);
+                // Keys of at most sixteen bytes are whole in their prefix.
+                if one_key <= 16 && other_key <= 16 {
+                    one_key.cmp(&other_key)
                 } else {
-                    key_of(one.1).cmp(key_of(other.1))
+                    key_of(one.1, one.2).cmp(key_of(other.1, other.2))
                 }
             })
-            .then(one.1.cmp(&other.1))
+            .then((one.1, one.2).cmp(&(other.1, other.2)))
     });
-    let last_of_key: Vec<u32> = order
+    let last_of_key: Vec<(u32, u32)> = order
         .iter()
         .enumerate()
-        .filter(|&(at, &(prefix, index))| {
-            order.get(at + 1).is_none_or(|&(next_prefix, next)| {
-                next_prefix != prefix || key_of(next) != key_of(index)
-            })
+        .filter(|&(at, &(prefix, part, index))| {
+            order
+                .get(at + 1)
+                .is_none_or(|&(next_prefix, next_part, next)| {
+                    next_prefix != prefix || key_of(next_part, next) != key_of(part, index)
+                })
         })
-        .map(|(_, &(_, index))| index)
+        .map(|(_, &(_, part, index))| (part, index))
         .collect();
-    last_of_key.into_iter().map(move |index| {
-        let put = &run.puts[index as usize];
-        (run.key(put), run.value(put))
+    last_of_key.into_iter().map(move |(part, index)| {
+        let (puts, span) = span_of(part, index);
+        (puts.key(span), puts.value(span))
     })
 }
 
@@ -282,21 +298,33 @@ mod tests {
                     .to_vec()
             })
             .collect();
+        // Seven puts at a time, so that a run of 64 holds several parts.
         let mut load = store.bulk_load(Family::Ledger, dir.join("ledger"), 64);
         let mut batch = Batch::new();
-        for (n, key) in keys.iter().enumerate() {
-            let value = format!("v{n}");
-            load.put_encoded(key, |buffer| buffer.extend_from_slice(value.as_bytes()), 1)
-                .unwrap();
-            batch.put(Family::Owners, key, value.as_bytes());
+        for group in keys.chunks(7).enumerate() {
+            let (first, group) = group;
+            let mut puts = EncodedPuts::default();
+            for (n, key) in group.iter().enumerate() {
+                let value = format!("v{}", first * 7 + n);
+                puts.put(key, |buffer| buffer.extend_from_slice(value.as_bytes()), 1);
+                batch.put(Family::Owners, key, value.as_bytes());
+            }
+            load.put_all(puts).unwrap();
         }
-        // Within one run, the later of two puts of a key wins.
+        // Within one run, the later of two puts of a key wins, in one part
+        // or in two.
         let mut load_again = store.bulk_load(Family::Recorded, dir.join("recorded"), 10);
+        let mut puts = EncodedPuts::default();
         for value in [b"first".as_slice(), b"second"] {
-            load_again
-                .put_encoded(b"k", |buffer| buffer.extend_from_slice(value), 1)
-                .unwrap();
+            puts.put(b"k", |buffer| buffer.extend_from_slice(value), 1);
         }
+        load_again.put_all(puts).unwrap();
+        let mut puts = EncodedPuts::default();
+        puts.put(b"j", |buffer| buffer.extend_from_slice(b"one"), 1);
+        load_again.put_all(puts).unwrap();
+        let mut puts = EncodedPuts::default();
+        puts.put(b"j", |buffer| buffer.extend_from_slice(b"two"), 1);
+        load_again.put_all(puts).unwrap();
         load_again.finish().unwrap();
         assert!(
             family_contents(store, Family::Ledger).is_empty(),
@@ -310,15 +338,19 @@ mod tests {
         assert_eq!(loaded, family_contents(store, Family::Owners));
         assert_eq!(
             family_contents(store, Family::Recorded),
-            vec![(b"k".to_vec(), b"second".to_vec())]
+            vec![
+                (b"j".to_vec(), b"two".to_vec()),
+                (b"k".to_vec(), b"second".to_vec())
+            ]
         );
     }
 
     /// Keys over a two-byte alphabet (a zero byte and a letter), 0 to 40
     /// bytes long, so that many share their first sixteen bytes, many are
     /// prefixes of others (also where the longer one goes on in zeros, as
-    /// the sixteen-byte prefixes are padded) and many are put twice: `sorted` gives what a map keeping the last put
-    /// of each key gives, in the map's (byte) order.
+    /// the sixteen-byte prefixes are padded) and many are put twice, in
+    /// one part of the run or in two: `sorted` gives what a map keeping the
+    /// last put of each key gives, in the map's (byte) order.
     #[test]
     fn sorted_gives_byte_order_and_the_last_put_of_each_key() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -328,7 +360,8 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let mut run = HeldRun::default();
+        // Parts of 1 to 300 puts.
+        let mut run: Vec<EncodedPuts> = vec![EncodedPuts::default()];
         let mut expected = std::collections::BTreeMap::new();
         for n in 0..5_000u32 {
             let length = (next() % 41) as usize;
@@ -342,7 +375,11 @@ mod tests {
                 })
                 .collect();
             let value = n.to_be_bytes();
-            run.put(&key, |buffer| buffer.extend_from_slice(&value));
+            if next() % 150 == 0 {
+                run.push(EncodedPuts::default());
+            }
+            let part = run.last_mut().unwrap();
+            part.put(&key, |buffer| buffer.extend_from_slice(&value), 1);
             expected.insert(key, value.to_vec());
         }
         let got: Vec<(Vec<u8>, Vec<u8>)> = sorted(&run)
@@ -350,6 +387,7 @@ mod tests {
             .collect();
         let expected: Vec<(Vec<u8>, Vec<u8>)> = expected.into_iter().collect();
         assert!(expected.len() > 1_000, "{} distinct keys", expected.len());
+        assert!(run.len() > 10, "{} parts", run.len());
         assert_eq!(got, expected);
     }
 

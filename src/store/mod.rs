@@ -27,7 +27,7 @@ mod memory;
 #[cfg(feature = "rocksdb")]
 mod rocks;
 
-pub use bulk_load::BulkLoad;
+pub use bulk_load::{BulkLoad, EncodedPuts};
 pub use memory::MemoryDisk;
 #[cfg(feature = "rocksdb")]
 use std::path::Path;

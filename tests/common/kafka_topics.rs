@@ -4,43 +4,82 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::ClientConfig;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Every message of a topic, partition after partition: (key, payload).
-pub fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
+/// One message read back: partition, offset, key and payload.
+#[allow(dead_code)] // not every test file that shares this module reads every field
+pub struct ReadBack {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: String,
+    pub payload: Vec<u8>,
+}
+
+/// How long a topic must stay quiet, once every partition is read up to the
+/// high watermark found at the start, before it counts as read.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// Longest time to read a topic.
+const READ_LIMIT: Duration = Duration::from_secs(120);
+
+/// Every message of a topic, reading each partition from the start.
+pub fn read_raw(brokers: &str, topic: &str) -> Vec<ReadBack> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("reader-{topic}"))
-        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
         .unwrap();
     let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .fetch_metadata(Some(topic), Duration::from_secs(20))
         .unwrap();
     let mut assignment = rdkafka::TopicPartitionList::new();
+    let mut ends = HashMap::new();
     for partition in metadata.topics()[0].partitions() {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition.id(), Duration::from_secs(20))
+            .unwrap();
+        ends.insert(partition.id(), high);
         assignment
             .add_partition_offset(topic, partition.id(), rdkafka::Offset::Beginning)
             .unwrap();
     }
     consumer.assign(&assignment).unwrap();
     let mut messages = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut idle = 0;
-    while Instant::now() < deadline && idle < 10 {
-        match consumer.poll(Duration::from_millis(300)) {
-            Some(Ok(message)) => {
-                idle = 0;
-                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-                let payload =
-                    serde_json::from_slice(message.payload().unwrap_or_default()).unwrap();
-                messages.push((key, payload));
-            }
-            _ => idle += 1,
+    let mut next: HashMap<i32, i64> = HashMap::new();
+    // A real broker in the tests (tansu) reports the base offset of the
+    // last batch + 1 as the high watermark, so reaching the watermark is
+    // only a lower bound: keep reading until the topic has been quiet.
+    let deadline = Instant::now() + READ_LIMIT;
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        let reached = ends
+            .iter()
+            .all(|(partition, high)| next.get(partition).copied().unwrap_or(0) >= *high);
+        if reached && quiet_since.elapsed() > QUIET {
+            break;
+        }
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(300)) {
+            quiet_since = Instant::now();
+            next.insert(message.partition(), message.offset() + 1);
+            messages.push(ReadBack {
+                partition: message.partition(),
+                offset: message.offset(),
+                key: String::from_utf8_lossy(message.key().unwrap_or_default()).to_string(),
+                payload: message.payload().unwrap_or_default().to_vec(),
+            });
         }
     }
     messages
+}
+
+/// Every message of a topic of JSON records: (key, payload).
+pub fn read_all(brokers: &str, topic: &str) -> Vec<(String, Value)> {
+    read_raw(brokers, topic)
+        .into_iter()
+        .map(|read| (read.key, serde_json::from_slice(&read.payload).unwrap()))
+        .collect()
 }
 
 #[allow(dead_code)] // not every test file that shares this module uses it
@@ -72,11 +111,19 @@ pub fn assert_one_content_per_id(brokers: &str, topics: &[&str]) -> usize {
 #[allow(dead_code)] // not every test file that shares this module uses it
 /// Creates `topic` with `partitions` partitions on a real broker.
 pub fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    create_topic_with(brokers, topic, partitions, &[]);
+}
+
+#[allow(dead_code)] // not every test file that shares this module uses it
+/// [`create_topic`] with extra client properties (TLS, SASL).
+pub fn create_topic_with(brokers: &str, topic: &str, partitions: i32, properties: &[(&str, &str)]) {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (key, value) in properties {
+        config.set(*key, *value);
+    }
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = config.create().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
