@@ -14,19 +14,18 @@ use std::path::PathBuf;
 
 /// Puts to one column family, loaded into the store at [`BulkLoad::finish`].
 ///
-/// Puts arrive encoded ([`EncodedPuts`], made on any thread) and are held
-/// in memory as they are, without copying, up to a budget of weight (the
-/// caller's unit: events, say); a full run is sorted and written out. A
-/// run ends after the puts that reach the budget, so it may go over it by
-/// one [`EncodedPuts`]. A key is put at most once in a load: runs may
-/// overlap in key range, never in keys. Nothing is visible in the store
-/// before `finish`.
+/// Puts arrive encoded ([`EncodedPuts`], made on any thread) and are
+/// gathered into the run in memory up to a budget of weight (the caller's
+/// unit: events, say); a full run is sorted and written out, and its
+/// memory is reused. A run ends after the puts that reach the budget, so
+/// it may go over it by one [`EncodedPuts`]. A key is put at most once in
+/// a load: runs may overlap in key range, never in keys. Nothing is
+/// visible in the store before `finish`.
 pub struct BulkLoad<'a> {
     store: &'a Store,
     family: Family,
     dir: PathBuf,
-    run: Vec<EncodedPuts>,
-    weight: usize,
+    run: EncodedPuts,
     budget: usize,
     runs: Vec<Run>,
 }
@@ -47,8 +46,7 @@ impl Store {
             store: self,
             family,
             dir,
-            run: Vec::new(),
-            weight: 0,
+            run: EncodedPuts::default(),
             budget: budget.max(1),
             runs: Vec::new(),
         }
@@ -56,14 +54,18 @@ impl Store {
 }
 
 impl BulkLoad<'_> {
-    /// Adds `puts` to the run in memory as they are (their buffer is kept,
-    /// not copied), counting their weight against the budget.
+    /// Adds `puts` to the run in memory, counting their weight against the
+    /// budget. They are copied: the run's chunks are filled to the end,
+    /// and the worker's buffers go back to the allocator at once, to hold
+    /// the next puts it encodes (measured against keeping them in the run:
+    /// faster, and a lower peak).
     pub fn put_all(&mut self, puts: EncodedPuts) -> Result<(), StoreError> {
-        self.weight += puts.weight;
-        if !puts.spans.is_empty() {
-            self.run.push(puts);
+        for (key, value) in puts.iter() {
+            self.run
+                .put(key, |buffer| buffer.extend_from_slice(value), 0);
         }
-        if self.weight >= self.budget {
+        self.run.weight += puts.weight;
+        if self.run.weight >= self.budget {
             self.end_run()?;
         }
         Ok(())
@@ -71,7 +73,7 @@ impl BulkLoad<'_> {
 
     /// Writes the run in memory out, sorted by key.
     fn end_run(&mut self) -> Result<(), StoreError> {
-        self.weight = 0;
+        self.run.weight = 0;
         if self.run.is_empty() {
             return Ok(());
         }
@@ -92,15 +94,13 @@ impl BulkLoad<'_> {
             }
             Backend::Memory(_) => {
                 let mut batch = Batch::new();
-                for puts in &self.run {
-                    for (key, value) in puts.iter() {
-                        batch.put(self.family, key, value);
-                    }
+                for (key, value) in self.run.iter() {
+                    batch.put(self.family, key, value);
                 }
                 self.runs.push(Run::Held(batch));
             }
         }
-        self.run.clear();
+        self.run = EncodedPuts::default();
         Ok(())
     }
 
@@ -151,19 +151,25 @@ impl Drop for BulkLoad<'_> {
     }
 }
 
-/// Puts for a [`BulkLoad`], encoded end to end in one buffer (each key,
-/// then its value), with their total weight. A worker thread fills one and
-/// hands it to [`BulkLoad::put_all`], which keeps the buffer as it is.
+/// Bytes of keys and values per chunk of [`EncodedPuts`].
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Puts for a [`BulkLoad`], encoded end to end (each key, then its value)
+/// in chunks of about [`CHUNK_BYTES`], with their total weight. A worker
+/// thread fills one and hands it to [`BulkLoad::put_all`]; a load holds
+/// its run in one. Puts grow chunk by chunk instead of being copied into
+/// ever larger buffers.
 #[derive(Default)]
 pub struct EncodedPuts {
-    bytes: Vec<u8>,
+    chunks: Vec<Vec<u8>>,
     spans: Vec<PutSpan>,
     weight: usize,
 }
 
-/// Where one put lies in its buffer: where its key starts and the lengths
-/// of key and value (the value follows the key).
+/// Where one put lies: its chunk, where its key starts there and the
+/// lengths of key and value (the value follows the key).
 struct PutSpan {
+    chunk: usize,
     start: usize,
     key: usize,
     value: usize,
@@ -173,13 +179,25 @@ impl EncodedPuts {
     /// Adds a put of `key` with the value `write` appends to the buffer it
     /// is given, weighing `weight`.
     pub fn put(&mut self, key: &[u8], write: impl FnOnce(&mut Vec<u8>), weight: usize) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(key);
-        write(&mut self.bytes);
+        if self
+            .chunks
+            .last()
+            .is_none_or(|chunk| chunk.len() >= CHUNK_BYTES)
+        {
+            // Room for a put that goes over the chunk's size.
+            self.chunks
+                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+        }
+        let chunk = self.chunks.len() - 1;
+        let bytes = &mut self.chunks[chunk];
+        let start = bytes.len();
+        bytes.extend_from_slice(key);
+        write(bytes);
         self.spans.push(PutSpan {
+            chunk,
             start,
             key: key.len(),
-            value: self.bytes.len() - start - key.len(),
+            value: bytes.len() - start - key.len(),
         });
         self.weight += weight;
     }
@@ -195,12 +213,12 @@ impl EncodedPuts {
     }
 
     fn key(&self, span: &PutSpan) -> &[u8] {
-        &self.bytes[span.start..span.start + span.key]
+        &self.chunks[span.chunk][span.start..span.start + span.key]
     }
 
     fn value(&self, span: &PutSpan) -> &[u8] {
         let start = span.start + span.key;
-        &self.bytes[start..start + span.value]
+        &self.chunks[span.chunk][start..start + span.value]
     }
 
     /// The puts in the order they were made: key, value.
@@ -213,62 +231,54 @@ impl EncodedPuts {
 
 /// The puts of `run` in key order; of equal keys, the last put.
 #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
-fn sorted(run: &[EncodedPuts]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+fn sorted(run: &EncodedPuts) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
     // The first sixteen bytes of each key beside it, so that most
-    // comparisons read no key from the buffers (an event id's key shares
-    // its first eight bytes with thousands of others); the put's place in
-    // the run breaks ties, so the later of equal keys sorts later.
-    let mut order: Vec<(u128, u32, u32)> =
-        Vec::with_capacity(run.iter().map(EncodedPuts::len).sum());
-    for (part, puts) in run.iter().enumerate() {
-        let part = u32::try_from(part).expect("a run holds fewer than 2^32 parts");
-        for (index, span) in puts.spans.iter().enumerate() {
-            let key = puts.key(span);
+    // comparisons read no key from the chunks (an event id's key shares
+    // its first eight bytes with thousands of others); the put's position
+    // breaks ties, so the later of equal keys sorts later.
+    let mut order: Vec<(u128, u32)> = run
+        .spans
+        .iter()
+        .enumerate()
+        .map(|(index, span)| {
+            let key = run.key(span);
             let mut prefix = [0u8; 16];
             let length = key.len().min(16);
             prefix[..length].copy_from_slice(&key[..length]);
-            let index = u32::try_from(index).expect("a part holds fewer than 2^32 puts");
-            order.push((u128::from_be_bytes(prefix), part, index));
-        }
-    }
-    let span_of = |part: u32, index: u32| {
-        let puts = &run[part as usize];
-        (puts, &puts.spans[index as usize])
-    };
-    let key_of = |part: u32, index: u32| {
-        let (puts, span) = span_of(part, index);
-        puts.key(span)
-    };
+            let index = u32::try_from(index).expect("a run holds fewer than 2^32 puts");
+            (u128::from_be_bytes(prefix), index)
+        })
+        .collect();
+    let key_of = |index: u32| run.key(&run.spans[index as usize]);
+    // Keys of at most sixteen bytes are whole in their prefix.
+    let whole = |index: u32| run.spans[index as usize].key <= 16;
     order.sort_unstable_by(|one, other| {
         one.0
             .cmp(&other.0)
             .then_with(|| {
-                let (one_key, other_key) =
-                    (span_of(one.1, one.2).1.key, span_of(other.1, other.2).1.key);
-                // Keys of at most sixteen bytes are whole in their prefix.
-                if one_key <= 16 && other_key <= 16 {
-                    one_key.cmp(&other_key)
+                if whole(one.1) && whole(other.1) {
+                    run.spans[one.1 as usize]
+                        .key
+                        .cmp(&run.spans[other.1 as usize].key)
                 } else {
-                    key_of(one.1, one.2).cmp(key_of(other.1, other.2))
+                    key_of(one.1).cmp(key_of(other.1))
                 }
             })
-            .then((one.1, one.2).cmp(&(other.1, other.2)))
+            .then(one.1.cmp(&other.1))
     });
-    let last_of_key: Vec<(u32, u32)> = order
+    let last_of_key: Vec<u32> = order
         .iter()
         .enumerate()
-        .filter(|&(at, &(prefix, part, index))| {
-            order
-                .get(at + 1)
-                .is_none_or(|&(next_prefix, next_part, next)| {
-                    next_prefix != prefix || key_of(next_part, next) != key_of(part, index)
-                })
+        .filter(|&(at, &(prefix, index))| {
+            order.get(at + 1).is_none_or(|&(next_prefix, next)| {
+                next_prefix != prefix || key_of(next) != key_of(index)
+            })
         })
-        .map(|(_, &(_, part, index))| (part, index))
+        .map(|(_, &(_, index))| index)
         .collect();
-    last_of_key.into_iter().map(move |(part, index)| {
-        let (puts, span) = span_of(part, index);
-        (puts.key(span), puts.value(span))
+    last_of_key.into_iter().map(move |index| {
+        let span = &run.spans[index as usize];
+        (run.key(span), run.value(span))
     })
 }
 
@@ -348,8 +358,8 @@ mod tests {
     /// Keys over a two-byte alphabet (a zero byte and a letter), 0 to 40
     /// bytes long, so that many share their first sixteen bytes, many are
     /// prefixes of others (also where the longer one goes on in zeros, as
-    /// the sixteen-byte prefixes are padded) and many are put twice, in
-    /// one part of the run or in two: `sorted` gives what a map keeping the
+    /// the sixteen-byte prefixes are padded) and many are put twice, in one
+    /// chunk of the run or in two: `sorted` gives what a map keeping the
     /// last put of each key gives, in the map's (byte) order.
     #[test]
     fn sorted_gives_byte_order_and_the_last_put_of_each_key() {
@@ -361,7 +371,7 @@ mod tests {
             state
         };
         // Parts of 1 to 300 puts.
-        let mut run: Vec<EncodedPuts> = vec![EncodedPuts::default()];
+        let mut run = EncodedPuts::default();
         let mut expected = std::collections::BTreeMap::new();
         for n in 0..5_000u32 {
             let length = (next() % 41) as usize;
@@ -374,20 +384,18 @@ mod tests {
                     }
                 })
                 .collect();
-            let value = n.to_be_bytes();
-            if next() % 150 == 0 {
-                run.push(EncodedPuts::default());
-            }
-            let part = run.last_mut().unwrap();
-            part.put(&key, |buffer| buffer.extend_from_slice(&value), 1);
-            expected.insert(key, value.to_vec());
+            // Values of 4 to 600 bytes, so that the run takes several chunks.
+            let mut value = n.to_be_bytes().to_vec();
+            value.resize(4 + (next() % 597) as usize, b'v');
+            run.put(&key, |buffer| buffer.extend_from_slice(&value), 1);
+            expected.insert(key, value);
         }
         let got: Vec<(Vec<u8>, Vec<u8>)> = sorted(&run)
             .map(|(key, value)| (key.to_vec(), value.to_vec()))
             .collect();
         let expected: Vec<(Vec<u8>, Vec<u8>)> = expected.into_iter().collect();
         assert!(expected.len() > 1_000, "{} distinct keys", expected.len());
-        assert!(run.len() > 10, "{} parts", run.len());
+        assert!(run.chunks.len() > 1, "{} chunks", run.chunks.len());
         assert_eq!(got, expected);
     }
 
