@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Kafka-compatible broker for tests: tansu with in-memory storage on
 # 127.0.0.1, installed with cargo into $HOME/.cache/ragline-tools (built once,
-# about 19 minutes on 2 cores) and skipped when already there.
+# 7 to 19 minutes on 2 cores as measured) and skipped when already there.
 #
 #   scripts/broker.sh install
 #   scripts/broker.sh start PORT     (waits until it accepts connections)
@@ -13,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
   if [ ! -x "$tansu" ]; then
-    echo "broker: building the test broker tansu into $tools (once per machine, about 19 minutes on 2 cores)" >&2
+    echo "broker: building the test broker tansu into $tools (once per machine: 7 to 19 minutes on 2 cores as measured)" >&2
     mkdir -p "$tools"
     # A test broker needs no full optimisation: opt-level 1 builds faster.
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \

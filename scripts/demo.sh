@@ -14,7 +14,7 @@ months="${1:-36}"
 # The same build as the tests' (the dev profile, dependencies optimised), so
 # the README's two commands compile RocksDB and librdkafka once between them.
 if [ ! -x "$CARGO_TARGET_DIR/debug/ragline" ]; then
-  echo "demo: building ragline; the first build on a machine compiles RocksDB and librdkafka (about 25 minutes on 2 cores)" >&2
+  echo "demo: building ragline; the first build on a machine compiles RocksDB and librdkafka (18 to 25 minutes on 2 cores as measured)" >&2
 fi
 cargo build --bin ragline
 ragline="$CARGO_TARGET_DIR/debug/ragline"

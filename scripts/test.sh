@@ -54,7 +54,7 @@ fi
 step "formatting"
 cargo fmt --all -- --check
 if [ ! -d "$CARGO_TARGET_DIR/debug/build" ]; then
-  step "building the workspace and its tests; the first build on a machine compiles RocksDB and librdkafka (about 25 minutes on 2 cores)"
+  step "building the workspace and its tests; the first build on a machine compiles RocksDB and librdkafka (18 to 25 minutes on 2 cores as measured)"
 else
   step "building the workspace and its tests"
 fi
