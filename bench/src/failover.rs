@@ -196,6 +196,34 @@ fn kill_and_take_over(
 }
 
 /// Measures a fail-over over a history of `--failover-events`.
+/// Waits until both instances own partitions and their metrics have
+/// settled (caught up).
+fn wait_until_shared(first: &mut Instance, second: &mut Instance) -> Result<()> {
+    let mut last = [
+        (String::new(), Instant::now()),
+        (String::new(), Instant::now()),
+    ];
+    wait(
+        "both instances to share the partitions and catch up",
+        &mut [first, second],
+        |instances| {
+            let owned = |instance: &Instance| {
+                instance
+                    .metrics()
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
+                    .count()
+            };
+            let [last_first, last_second] = &mut last;
+            owned(instances[0]) > 0
+                && owned(instances[1]) > 0
+                && settled(instances[0], last_first, Duration::from_secs(3))
+                && settled(instances[1], last_second, Duration::from_secs(3))
+        },
+    )
+}
+
 /// A scaled-out configuration written for a fail-over run.
 struct ScaledOut {
     /// The configuration file.
@@ -326,28 +354,7 @@ pub fn failover(
         today,
         work.join(format!("{suffix}-b.log")),
     )?;
-    let (mut last_first, mut last_second) = (
-        (String::new(), Instant::now()),
-        (String::new(), Instant::now()),
-    );
-    wait(
-        "both instances to share the partitions and catch up",
-        &mut [&mut first, &mut second],
-        |instances| {
-            let owned = |instance: &Instance| {
-                instance
-                    .metrics()
-                    .unwrap_or_default()
-                    .lines()
-                    .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
-                    .count()
-            };
-            owned(instances[0]) > 0
-                && owned(instances[1]) > 0
-                && settled(instances[0], &mut last_first, Duration::from_secs(3))
-                && settled(instances[1], &mut last_second, Duration::from_secs(3))
-        },
-    )?;
+    wait_until_shared(&mut first, &mut second)?;
     let (mut dead, mut survivor) =
         match (first.catching_up(partition), second.catching_up(partition)) {
             (Some(_), None) => (first, second),
@@ -464,30 +471,8 @@ pub fn failover_on_broker(
             instances[other] = Some(start(other)?);
             joins += 1;
         }
-        let (mut last_a, mut last_b) = (
-            (String::new(), Instant::now()),
-            (String::new(), Instant::now()),
-        );
         let [a, b] = &mut instances;
-        let (a, b) = (a.as_mut().expect("running"), b.as_mut().expect("running"));
-        wait(
-            "both instances to share the partitions and catch up",
-            &mut [a, b],
-            |instances| {
-                let owned = |instance: &Instance| {
-                    instance
-                        .metrics()
-                        .unwrap_or_default()
-                        .lines()
-                        .filter(|line| line.starts_with("ragline_repartition_catching_up{"))
-                        .count()
-                };
-                owned(instances[0]) > 0
-                    && owned(instances[1]) > 0
-                    && settled(instances[0], &mut last_a, Duration::from_secs(3))
-                    && settled(instances[1], &mut last_b, Duration::from_secs(3))
-            },
-        )?;
+        wait_until_shared(a.as_mut().expect("running"), b.as_mut().expect("running"))?;
         let holds = |index: usize| {
             instances[index]
                 .as_ref()

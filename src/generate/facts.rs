@@ -42,37 +42,13 @@ pub(super) enum EventType {
     StaffingSnapshot,
 }
 
-pub(super) const EVENT_TYPE_NAMES: [&str; 29] = [
-    "child_details",
-    "referral",
-    "case_transferred",
-    "case_closed",
-    "worker_allocated",
-    "worker_unallocated",
-    "visit",
-    "assessment_completed",
-    "s47_completed",
-    "icpc_held",
-    "cp_plan_started",
-    "cp_plan_ended",
-    "cp_review_held",
-    "cic_started",
-    "cic_ended",
-    "placement_started",
-    "placement_arrangement_meeting",
-    "cic_review_held",
-    "health_assessment",
-    "iha_referral",
-    "dental_check",
-    "placement_order_granted",
-    "adoption_match",
-    "missing_started",
-    "missing_ended",
-    "return_interview_held",
-    "care_leaver_contact",
-    "case_audit_completed",
-    "staffing_snapshot",
-];
+/// The name of each [`EventType`]: the event types of `docs/events.md`
+/// up to `staffing_snapshot`, which is where [`EventType`] ends (the
+/// generator writes no commentary).
+pub(super) const EVENT_TYPE_NAMES: &[&str] = crate::event::EVENT_TYPES
+    .as_slice()
+    .split_at(EventType::StaffingSnapshot as usize + 1)
+    .0;
 
 pub(super) const VISIT_TYPES: [&str; 4] = ["cin", "cp", "cic", "other"];
 pub(super) const VISIT_CIN: u8 = 0;
