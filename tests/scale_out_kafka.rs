@@ -506,6 +506,14 @@ impl Process {
 
     /// Every assignment of a repartition partition its log holds, in order.
     fn assignments(&self) -> Vec<i32> {
+        self.catch_ups()
+            .iter()
+            .map(|catch_up| catch_up.partition)
+            .collect()
+    }
+
+    /// Its log without colours.
+    fn plain_log(&self) -> String {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let mut plain = String::with_capacity(log.len());
         let mut escape = false;
@@ -518,13 +526,52 @@ impl Process {
             }
         }
         plain
-            .lines()
-            .filter(|line| line.contains("repartition partition assigned"))
-            .filter_map(|line| {
-                let (_, rest) = line.split_once(" partition=")?;
-                rest.split_whitespace().next()?.parse().ok()
-            })
-            .collect()
+    }
+
+    /// What its log says of each assignment of a repartition partition, in
+    /// order: the batches applied until the partition was caught up.
+    fn catch_ups(&self) -> Vec<CatchUp> {
+        let field = |line: &str, name: &str| -> Option<String> {
+            let (_, rest) = line.split_once(&format!(" {name}="))?;
+            Some(rest.split_whitespace().next()?.to_string())
+        };
+        let mut catch_ups: Vec<CatchUp> = Vec::new();
+        for line in self.plain_log().lines() {
+            let Some(partition) = field(line, "partition").and_then(|text| text.parse().ok())
+            else {
+                continue;
+            };
+            let open = catch_ups
+                .iter_mut()
+                .rev()
+                .find(|catch_up| catch_up.partition == partition && !catch_up.ended);
+            if line.contains("repartition partition assigned") {
+                catch_ups.push(CatchUp {
+                    partition,
+                    silent: Vec::new(),
+                    caught_up: false,
+                    ended: false,
+                });
+            } else if let Some(open) = open {
+                if line.contains("applying a decided batch") {
+                    open.silent
+                        .push(field(line, "silent").as_deref() == Some("true"));
+                } else if line.contains("repartition partition caught up") {
+                    (open.caught_up, open.ended) = (true, true);
+                } else if line.contains("repartition partition revoked") {
+                    open.ended = true;
+                }
+            }
+        }
+        catch_ups
+    }
+
+    /// How many batches its log says were applied silently.
+    fn silent_batches(&self) -> usize {
+        self.catch_ups()
+            .iter()
+            .map(|catch_up| catch_up.silent.iter().filter(|&&silent| silent).count())
+            .sum()
     }
 
     /// The port its `/metrics`, `/healthz` and `/readyz` listen on.
@@ -617,6 +664,17 @@ impl Drop for Process {
             }
         }
     }
+}
+
+/// One assignment of a repartition partition to an instance, from its log.
+struct CatchUp {
+    partition: i32,
+    /// Whether each batch applied while it caught up was applied silently.
+    silent: Vec<bool>,
+    /// Whether it was caught up (rather than revoked or still catching up).
+    caught_up: bool,
+    /// Caught up or revoked: later batches are live ones.
+    ended: bool,
 }
 
 /// How far `group` lags behind the end of `topic`, summed over its
@@ -996,9 +1054,39 @@ fn killed_instance_is_replaced(broker: TestBroker) {
             .sum()
     };
     assert!(counter("ragline_batch_decisions_written_total ") > 0.0);
-    assert!(
-        counter("ragline_batches_repeated_total ") > 0.0,
-        "partitions taken over were caught up silently"
+    // Each partition the killed instance applied was taken over and caught
+    // up; whenever catching up applied batches, every one but the last was
+    // repeated silently (its outputs were delivered: a later decision
+    // follows it). How many there are depends on how the group assigned
+    // the partitions, so the count is compared with the logs, not with a
+    // number.
+    for partition in &lost {
+        assert!(
+            processes.iter().zip(&before).any(|(process, &before)| {
+                process.catch_ups()[before..]
+                    .iter()
+                    .any(|catch_up| catch_up.partition == *partition && catch_up.caught_up)
+            }),
+            "partition {partition} of the killed instance was taken over and caught up"
+        );
+    }
+    for process in processes.iter().chain([&killed]) {
+        for catch_up in process.catch_ups() {
+            let repeated = catch_up.silent.len().saturating_sub(1);
+            assert!(
+                catch_up.silent[..repeated].iter().all(|&silent| silent),
+                "{}: catching partition {} up applied a batch that a later decision follows with its outputs: {:?}",
+                process.log.display(),
+                catch_up.partition,
+                catch_up.silent
+            );
+        }
+    }
+    let silent: usize = processes.iter().map(Process::silent_batches).sum();
+    assert_eq!(
+        counter("ragline_batches_repeated_total ") as usize,
+        silent,
+        "the metric counts the batches repeated silently"
     );
     for (la, authority) in config.authorities.iter().enumerate() {
         // Each authority's live values are gauges of the one instance
