@@ -16,11 +16,11 @@ use std::path::PathBuf;
 ///
 /// Puts arrive encoded ([`EncodedPuts`], made on any thread) and are
 /// gathered into the run in memory up to a budget of weight (the caller's
-/// unit: events, say); a full run is sorted and written out, and its
-/// memory is reused. A run ends after the puts that reach the budget, so
-/// it may go over it by one [`EncodedPuts`]. A key is put at most once in
-/// a load: runs may overlap in key range, never in keys. Nothing is
-/// visible in the store before `finish`.
+/// unit: events, say); a full run is sorted, written out and freed. A run
+/// ends after the puts that reach the budget, so it may go over it by one
+/// [`EncodedPuts`]. A key is put at most once in a load: runs may overlap
+/// in key range, never in keys. Nothing is visible in the store before
+/// `finish`.
 pub struct BulkLoad<'a> {
     store: &'a Store,
     family: Family,
@@ -57,8 +57,8 @@ impl BulkLoad<'_> {
     /// Adds `puts` to the run in memory, counting their weight against the
     /// budget. They are copied: the run's chunks are filled to the end,
     /// and the worker's buffers go back to the allocator at once, to hold
-    /// the next puts it encodes (measured against keeping them in the run:
-    /// faster, and a lower peak).
+    /// the next puts it encodes (keeping them in the run instead measured
+    /// 1.05 times slower with a higher peak: `bench/results.md`).
     pub fn put_all(&mut self, puts: EncodedPuts) -> Result<(), StoreError> {
         for (key, value) in puts.iter() {
             self.run
@@ -200,11 +200,6 @@ impl EncodedPuts {
             value: bytes.len() - start - key.len(),
         });
         self.weight += weight;
-    }
-
-    /// Puts held.
-    pub fn len(&self) -> usize {
-        self.spans.len()
     }
 
     /// True when no put is held.
