@@ -19,6 +19,7 @@ mod ad02;
 mod ad03;
 mod as01;
 mod as02;
+mod caseload;
 mod cic01;
 mod cic02;
 mod cic03;

@@ -5,7 +5,7 @@
 //! counting only leaves with a staffing snapshot dated <= D (decision D21); a unit with
 //! no such leaf has no data. Target and floor 18.0 / 22.0.
 
-use super::{one_if, Emit, Indicator, Kind, Polarity, Query};
+use super::{caseload, Emit, Indicator, Kind, Polarity, Query};
 use crate::calendar::Window;
 use crate::config::{UascFilter, UnitIdx};
 use crate::event::Fixed6;
@@ -26,37 +26,18 @@ pub(super) static DEF: Indicator = Indicator {
     default_target: "18.0 / 22.0",
     child: Some(contribute_child),
     unit: Some(contribute_unit),
-    query: Query::Caseload { leaf_kind: "cswt" },
+    query: Query::Caseload {
+        leaf_kind: LEAF_KIND,
+    },
 };
 
+/// Leaves of this kind are the teams whose caseload it reports.
+const LEAF_KIND: &str = "cswt";
+
 fn contribute_child(facts: &ChildFacts, out: &mut Emit) {
-    for case in &facts.cases {
-        out.candidate(case.from);
-        out.candidate(case.to);
-    }
-    let kinds: Vec<bool> = facts
-        .unit_changes
-        .iter()
-        .map(|(_, unit)| out.unit_kind(*unit) == "cswt")
-        .collect();
-    out.snapshot(facts, |date| {
-        let index = facts.unit_changes.partition_point(|(day, _)| *day <= date);
-        let in_team = index > 0 && kinds[index - 1];
-        (one_if(in_team && facts.case_at(date).is_some()), 0)
-    });
+    caseload::contribute_child(LEAF_KIND, facts, out);
 }
 
 fn contribute_unit(unit: UnitIdx, facts: &UnitFacts, out: &mut Emit) {
-    if out.unit_kind(unit) != "cswt" {
-        return;
-    }
-    for snapshot in &facts.staffing {
-        out.span(
-            unit,
-            snapshot.span.from,
-            snapshot.span.to,
-            0,
-            snapshot.caseholding_fte.0,
-        );
-    }
+    caseload::contribute_unit(LEAF_KIND, unit, facts, out);
 }
