@@ -609,6 +609,16 @@ impl Process {
         Ok(metrics)
     }
 
+    /// Whether its metrics say no output waits in its outbox.
+    fn outputs_delivered(&self) -> bool {
+        let Some((200, metrics)) = http_client::http_get(self.http_port(), "/metrics") else {
+            return false;
+        };
+        metrics
+            .lines()
+            .any(|line| line.trim() == "ragline_outbox_pending_records 0")
+    }
+
     /// SIGTERM, then the partitions it applied when it stopped. Waits
     /// first until the instance has started (its signal handlers are in
     /// place once it listens).
@@ -938,6 +948,13 @@ fn on_the_test_broker_one_two_and_three_processes_agree_with_one_engine() {
         let processes = start_processes(&config_path, today, work.path(), count);
         produce(&brokers, &config.kafka.input_topic, &lines);
         wait_for_quiet_outputs(&brokers, &config);
+        // The values topic is read below: every output delivered first
+        // (what is not waits in the state for the next start).
+        wait_for(
+            "every instance to deliver its outputs",
+            Duration::from_secs(120),
+            || processes.iter().all(Process::outputs_delivered),
+        );
         let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
             processes.into_iter().map(Process::stop).collect();
         // A message routed again (its input partition moved before its

@@ -1061,6 +1061,17 @@ impl Instance<'_> {
             applier.sink.flush(REVOKE_DRAIN_WAIT);
             applier.engine.flush()?;
         }
+        let pending: u64 = self
+            .appliers
+            .values()
+            .map(|applier| applier.engine.outbox_pending())
+            .sum();
+        if pending > 0 {
+            tracing::warn!(
+                pending,
+                "outputs not delivered at stop: they wait in the state and are delivered at the next start"
+            );
+        }
         self.appliers.clear();
         Ok(())
     }
