@@ -752,6 +752,19 @@ fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
     );
 }
 
+/// Waits, before stopping `processes`, until every partition is caught up
+/// by its current owner (the group's lag is the last owner's, and a
+/// partition may just have moved) and every output is delivered (what is
+/// not waits in the state for the next start, unseen by a reader of the
+/// topics).
+fn wait_until_settled(processes: &[&Process]) {
+    wait_for(
+        "every instance to be caught up and deliver its outputs",
+        Duration::from_secs(120),
+        || processes.iter().all(|process| process.settled()),
+    );
+}
+
 /// Each partition the stopped processes applied, with the state directory
 /// that applied it.
 fn owners_at_stop(stopped: &[(Vec<i32>, tempfile::TempDir)]) -> Vec<(i32, &Path)> {
@@ -948,15 +961,7 @@ fn on_the_test_broker_one_two_and_three_processes_agree_with_one_engine() {
         let processes = start_processes(&config_path, today, work.path(), count);
         produce(&brokers, &config.kafka.input_topic, &lines);
         wait_for_quiet_outputs(&brokers, &config);
-        // Before stopping: every partition caught up by its current owner
-        // (the group's lag is the last owner's, and a partition may have
-        // moved), and every output delivered (what is not waits in the
-        // state for the next start, and the topics are read below).
-        wait_for(
-            "every instance to be caught up and deliver its outputs",
-            Duration::from_secs(120),
-            || processes.iter().all(Process::settled),
-        );
+        wait_until_settled(&processes.iter().collect::<Vec<_>>());
         let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
             processes.into_iter().map(Process::stop).collect();
         // The states first: what was applied, whatever reached the topics.
@@ -1189,6 +1194,7 @@ fn rolling_restart(broker: TestBroker) {
         ));
     }
     wait_for_quiet_outputs(&brokers, &config);
+    wait_until_settled(&processes.iter().flatten().collect::<Vec<_>>());
     let stopped: Vec<(Vec<i32>, tempfile::TempDir)> = processes
         .into_iter()
         .map(|process| process.unwrap().stop())
