@@ -566,14 +566,6 @@ impl Process {
         catch_ups
     }
 
-    /// How many batches its log says were applied silently.
-    fn silent_batches(&self) -> usize {
-        self.catch_ups()
-            .iter()
-            .map(|catch_up| catch_up.silent.iter().filter(|&&silent| silent).count())
-            .sum()
-    }
-
     /// The port its `/metrics`, `/healthz` and `/readyz` listen on.
     fn http_port(&self) -> u16 {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -1059,18 +1051,11 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     wait_for_quiet_outputs(&brokers, &config);
     // Ready, each: a partition that moved in a last rebalance may still be
     // catching up for a moment.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let metrics: Vec<String> = loop {
-        match processes
-            .iter()
-            .map(Process::ready_metrics)
-            .collect::<Result<Vec<String>, String>>()
-        {
-            Ok(metrics) => break metrics,
-            Err(reason) => assert!(Instant::now() < deadline, "not ready: {reason}"),
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    wait_until_settled(&processes.iter().collect::<Vec<_>>());
+    let metrics: Vec<String> = processes
+        .iter()
+        .map(|process| process.ready_metrics().expect("ready once settled"))
+        .collect();
     let counter = |name: &str| -> f64 {
         metrics
             .iter()
@@ -1085,18 +1070,21 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     // follows it). How many there are depends on how the group assigned
     // the partitions, so the count is compared with the logs, not with a
     // number.
+    let catch_ups: Vec<Vec<CatchUp>> = processes.iter().map(Process::catch_ups).collect();
     for partition in &lost {
         assert!(
-            processes.iter().zip(&before).any(|(process, &before)| {
-                process.catch_ups()[before..]
+            catch_ups.iter().zip(&before).any(|(catch_ups, &before)| {
+                catch_ups[before..]
                     .iter()
                     .any(|catch_up| catch_up.partition == *partition && catch_up.caught_up)
             }),
             "partition {partition} of the killed instance was taken over and caught up"
         );
     }
-    for process in processes.iter().chain([&killed]) {
-        for catch_up in process.catch_ups() {
+    let killed_catch_ups = killed.catch_ups();
+    let every = processes.iter().zip(&catch_ups);
+    for (process, catch_ups) in every.chain([(&killed, &killed_catch_ups)]) {
+        for catch_up in catch_ups {
             let repeated = catch_up.silent.len().saturating_sub(1);
             assert!(
                 catch_up.silent[..repeated].iter().all(|&silent| silent),
@@ -1107,7 +1095,11 @@ fn killed_instance_is_replaced(broker: TestBroker) {
             );
         }
     }
-    let silent: usize = processes.iter().map(Process::silent_batches).sum();
+    let silent: usize = catch_ups
+        .iter()
+        .flatten()
+        .map(|catch_up| catch_up.silent.iter().filter(|&&silent| silent).count())
+        .sum();
     assert_eq!(
         counter("ragline_batches_repeated_total ") as usize,
         silent,
