@@ -8,11 +8,13 @@ use super::{
 };
 use crate::calendar::Date;
 use crate::config::{Config, LaIdx, UnitIdx};
+use compact_str::CompactString;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::str::FromStr;
 
 /// A field as written in the message: absent, or its raw JSON text (which may be `null`).
@@ -161,7 +163,8 @@ impl<'a> Field<'a> {
         self.0.ok_or_else(|| missing(name))
     }
 
-    fn string(self, name: &str, min: usize, max: usize) -> Outcome<Option<String>> {
+    /// The field's text, borrowed from the line when it has no escapes.
+    fn text(self, name: &str, min: usize, max: usize) -> Outcome<Option<Cow<'a, str>>> {
         let Some(raw) = self.0 else { return Ok(None) };
         let text = string_field(raw, name)?;
         let length = text.chars().count();
@@ -171,12 +174,23 @@ impl<'a> Field<'a> {
         if length > max {
             return Err(invalid(name, format!("longer than {max} characters")));
         }
-        Ok(Some(text.into_owned()))
+        Ok(Some(text))
+    }
+
+    fn string(self, name: &str, min: usize, max: usize) -> Outcome<Option<String>> {
+        Ok(self.text(name, min, max)?.map(Cow::into_owned))
     }
 
     fn required_string(self, name: &str, min: usize, max: usize) -> Outcome<String> {
         self.required(name)?;
         Ok(self.string(name, min, max)?.expect("present"))
+    }
+
+    /// An identifier: inline when short (see [`Event::id`]).
+    fn identifier(self, name: &str, min: usize, max: usize) -> Outcome<Option<CompactString>> {
+        Ok(self
+            .text(name, min, max)?
+            .map(|text| CompactString::from(text.as_ref())))
     }
 
     fn boolean(self, name: &str) -> Outcome<Option<bool>> {
@@ -457,7 +471,11 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
     let validation = &config.validation;
     let earliest = validation.earliest_event_date;
     // Envelope, in a fixed order.
-    let id = raw.event_id.required_string("event_id", 1, 128)?;
+    raw.event_id.required("event_id")?;
+    let id = raw
+        .event_id
+        .identifier("event_id", 1, 128)?
+        .expect("present");
     let revision = match raw.revision.0 {
         None => 0,
         Some(value) => {
@@ -491,7 +509,7 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
     if !unit_level && super::EVENT_TYPES.contains(&type_name.as_str()) {
         raw.child_id.required("child_id")?;
     }
-    let child_id = raw.child_id.string("child_id", 1, 64)?;
+    let child_id = raw.child_id.identifier("child_id", 1, 64)?;
     let date = raw.date.required_date_within("date", earliest, latest)?;
     let recorded_at = match raw.recorded_at.0 {
         None => None,

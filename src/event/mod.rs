@@ -12,6 +12,7 @@ pub use decode::{decode, Decoder};
 
 use crate::calendar::Date;
 use crate::config::{LaIdx, UnitIdx};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -123,16 +124,18 @@ impl indexmap::Equivalent<Owner> for OwnerRef<'_> {
 /// One decoded input event: the envelope and its typed body.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct Event {
-    /// Identity of the recorded fact.
-    pub id: String,
+    /// Identity of the recorded fact (held inline when short, as most
+    /// ids are: no allocation of its own).
+    pub id: CompactString,
     /// Revision; higher replaces lower wholesale.
     pub revision: u64,
     /// The fact was recorded in error and counts for nothing.
     pub void: bool,
     /// The authority.
     pub la: LaIdx,
-    /// The child, for child events (and optionally on case audits).
-    pub child_id: Option<String>,
+    /// The child, for child events (and optionally on case audits);
+    /// inline when short, as the id.
+    pub child_id: Option<CompactString>,
     /// The date the fact happened.
     pub date: Date,
     /// When the source system recorded it.
