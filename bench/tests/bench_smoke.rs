@@ -119,6 +119,16 @@ fn bench_smoke_prints_every_row_with_positive_numbers() {
             && row["value"].as_f64().is_some()),
         "no live latency row on the mock cluster:\n{stdout}"
     );
+    // The file replay is the median of three whole-process runs.
+    let replay_note = rows
+        .iter()
+        .find(|row| row["section"] == "file-replay")
+        .and_then(|row| row["note"].as_str())
+        .unwrap_or_default();
+    assert!(
+        replay_note.contains("the run of median wall time of 3 (process walls "),
+        "the file replay row does not say it is the median of three runs: {replay_note}"
+    );
     if broker.is_some() {
         assert!(measured.contains("kafka") && measured.contains("live"));
         assert!(
