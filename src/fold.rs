@@ -380,7 +380,7 @@ pub fn fold_child(events: &[Event], anomalies: &mut Vec<Anomaly>) -> ChildFacts 
     let anomaly = |anomalies: &mut Vec<Anomaly>, reason, event: &Event| {
         anomalies.push(Anomaly {
             reason,
-            event_id: event.id.to_string(),
+            event_id: String::from(event.id.as_str()),
             date: event.date,
         })
     };
@@ -750,7 +750,7 @@ pub fn fold_unit(events: &[Event]) -> UnitFacts {
                 facts.commentary.insert(
                     (indicator.clone(), *month),
                     Commentary {
-                        event_id: event.id.to_string(),
+                        event_id: String::from(event.id.as_str()),
                         date: event.date,
                         text: text.clone(),
                         author: author.clone(),

@@ -249,7 +249,7 @@ fn surviving(config: &Config, lines: &[Vec<u8>]) -> Vec<Vec<u8>> {
         let Ok(event) = decode(config, bytes) else {
             continue;
         };
-        let key = (event.la.0, event.id.to_string());
+        let key = (event.la.0, String::from(event.id.as_str()));
         match held.get(&key) {
             Some((revision, _, _)) if *revision >= event.revision => {}
             _ => {

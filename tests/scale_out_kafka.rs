@@ -601,10 +601,10 @@ impl Process {
         Ok(metrics)
     }
 
-    /// Whether it is ready (every partition it applies is caught up) and
-    /// no output waits in its outbox.
-    fn settled(&self) -> bool {
-        self.ready_metrics().is_ok_and(|metrics| {
+    /// Its metrics when it is ready (every partition it applies is caught
+    /// up) and no output waits in its outbox.
+    fn settled_metrics(&self) -> Option<String> {
+        self.ready_metrics().ok().filter(|metrics| {
             metrics
                 .lines()
                 .any(|line| line.trim() == "ragline_outbox_pending_records 0")
@@ -746,15 +746,40 @@ fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
 
 /// Waits, before stopping `processes`, until every partition is caught up
 /// by its current owner (the group's lag is the last owner's, and a
-/// partition may just have moved) and every output is delivered (what is
-/// not waits in the state for the next start, unseen by a reader of the
-/// topics).
-fn wait_until_settled(processes: &[&Process]) {
+/// partition may just have moved), every partition has exactly one owner
+/// (during a rebalance an instance not yet told of the new assignment may
+/// still apply a partition another was given) and every output is
+/// delivered (what is not waits in the state for the next start, unseen by
+/// a reader of the topics). Returns each process's metrics of that moment.
+fn wait_until_settled(processes: &[&Process]) -> Vec<String> {
+    let mut settled = Vec::new();
     wait_for(
-        "every instance to be caught up and deliver its outputs",
+        "every instance to be caught up, each partition applied once, every output delivered",
         Duration::from_secs(120),
-        || processes.iter().all(|process| process.settled()),
+        || {
+            let Some(metrics) = processes
+                .iter()
+                .map(|process| process.settled_metrics())
+                .collect::<Option<Vec<String>>>()
+            else {
+                return false;
+            };
+            let owners = |partition: u32| {
+                let gauge = format!("ragline_repartition_catching_up{{partition=\"{partition}\"}}");
+                metrics
+                    .iter()
+                    .filter(|text| text.lines().any(|line| line.starts_with(&gauge)))
+                    .count()
+            };
+            if (0..PARTITIONS).all(|partition| owners(partition) == 1) {
+                settled = metrics;
+                true
+            } else {
+                false
+            }
+        },
     );
+    settled
 }
 
 /// Each partition the stopped processes applied, with the state directory
@@ -1051,11 +1076,7 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     wait_for_quiet_outputs(&brokers, &config);
     // Ready, each: a partition that moved in a last rebalance may still be
     // catching up for a moment.
-    wait_until_settled(&processes.iter().collect::<Vec<_>>());
-    let metrics: Vec<String> = processes
-        .iter()
-        .map(|process| process.ready_metrics().expect("ready once settled"))
-        .collect();
+    let metrics = wait_until_settled(&processes.iter().collect::<Vec<_>>());
     let counter = |name: &str| -> f64 {
         metrics
             .iter()

@@ -158,12 +158,12 @@ struct Args {
     /// Keep the state directories.
     #[arg(long)]
     keep: bool,
-    /// Whole-process file replays into an empty state; the run of median
-    /// wall time is reported. The first one often pays for memory the
-    /// sections before it freed (this kind of virtual machine hands freed
-    /// memory back to its host and backs it again on first touch).
-    #[arg(long, default_value_t = 3)]
-    replay_runs: usize,
+    /// Runs of each whole-process measurement that is compared with
+    /// another (the file replay into an empty state, DuckDB's scripts); the
+    /// run of median wall time is reported, the slower of the two middle
+    /// ones for an even number (see bench/README.md).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    replay_runs: u64,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -307,7 +307,7 @@ fn bench(args: &Args) -> Result<bool> {
         &events,
         &events_label,
         &state,
-        args.replay_runs,
+        args.replay_runs as usize,
         input_bytes,
         children,
         &mut context,
@@ -684,10 +684,34 @@ fn replay_into_empty_state(
     Ok((measured, summary))
 }
 
-/// `runs` (at least one) whole-process replays of `events` into an empty
-/// `state`: the run of median wall time, its summary and every run's wall
-/// time in order. `state` is left as the last run made it (every run makes
-/// the same state).
+/// `run` done `runs` times (at least once): the result of median wall
+/// time (the slower middle one for an even number of runs) and every
+/// run's wall time in order.
+fn median_run<T>(
+    runs: usize,
+    mut run: impl FnMut(usize) -> Result<T>,
+    wall: impl Fn(&T) -> f64,
+) -> Result<(T, Vec<f64>)> {
+    let mut results = Vec::with_capacity(runs.max(1));
+    for number in 1..=runs.max(1) {
+        results.push(run(number)?);
+    }
+    let walls: Vec<f64> = results.iter().map(&wall).collect();
+    let median = results.swap_remove(median_index(&walls));
+    Ok((median, walls))
+}
+
+/// The index of the median of `walls` (not empty); of the larger middle
+/// one when there are two.
+fn median_index(walls: &[f64]) -> usize {
+    let mut order: Vec<usize> = (0..walls.len()).collect();
+    order.sort_by(|&left, &right| walls[left].total_cmp(&walls[right]));
+    order[walls.len() / 2]
+}
+
+/// `runs` whole-process replays of `events` into an empty `state`, as
+/// [`median_run`]; `state` is left as the last run made it (every run
+/// makes the same state).
 fn median_replay(
     ragline: &Path,
     config_path: &Path,
@@ -695,28 +719,26 @@ fn median_replay(
     state: &Path,
     runs: usize,
 ) -> Result<(Measured, Value, Vec<f64>)> {
-    let runs = runs.max(1);
-    let mut measured_runs = Vec::with_capacity(runs);
-    for run in 1..=runs {
-        log(format!(
-            "file replay: ragline replay --input (into an empty state), run {run} of {runs}"
-        ));
-        measured_runs.push(replay_into_empty_state(
-            ragline,
-            config_path,
-            events,
-            state,
-            HOUR,
-        )?);
-    }
-    let walls: Vec<f64> = measured_runs
-        .iter()
-        .map(|(measured, _)| measured.wall)
-        .collect();
-    let mut order: Vec<usize> = (0..runs).collect();
-    order.sort_by(|&left, &right| walls[left].total_cmp(&walls[right]));
-    let (measured, summary) = measured_runs.swap_remove(order[(runs - 1) / 2]);
+    let ((measured, summary), walls) = median_run(
+        runs,
+        |run| {
+            log(format!(
+                "file replay: ragline replay --input (into an empty state), run {run} of {runs}"
+            ));
+            replay_into_empty_state(ragline, config_path, events, state, HOUR)
+        },
+        |(measured, _)| measured.wall,
+    )?;
     Ok((measured, summary, walls))
+}
+
+/// Each wall time in seconds with two decimals, comma-separated.
+fn walls_text(walls: &[f64]) -> String {
+    walls
+        .iter()
+        .map(|wall| format!("{wall:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn json_of(text: &str) -> Result<Value> {
@@ -810,11 +832,7 @@ fn file_replay_and_memory(
         .note(format!(
             "`ragline replay --input` into an empty state (the bulk rebuild) as a child process, the run of median wall time of {} (process walls {} s): {messages:.0} events in {elapsed:.2} s (process wall {:.2} s incl. opening; CPU {:.2} s user + {:.2} s system = {cores:.2} cores on average, RocksDB background threads included); peak RSS {} MiB = {} bytes per event (wait4 ru_maxrss); {} of {} lines valid JSON, {} decode; months closed {}",
             walls.len(),
-            walls
-                .iter()
-                .map(|wall| format!("{wall:.2}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            walls_text(&walls),
             measured.wall,
             measured.user,
             measured.system,
@@ -1023,16 +1041,22 @@ fn duckdb_one_month(
 ) -> Result<Row> {
     log(format!("DuckDB baseline: recompute of {month}"));
     let duck_out = args.work.join(format!("duckdb-{month}.json"));
-    let duck = run_measured(
-        Command::new(&args.python)
-            .arg(args.baselines_dir.join("duckdb_scorecard.py"))
-            .arg(events)
-            .arg("--config")
-            .arg(config_path)
-            .args(["--month", &month.to_string()])
-            .arg("--out")
-            .arg(&duck_out),
-        HOUR,
+    let (duck, duck_walls) = median_run(
+        args.replay_runs as usize,
+        |_| {
+            run_measured(
+                Command::new(&args.python)
+                    .arg(args.baselines_dir.join("duckdb_scorecard.py"))
+                    .arg(events)
+                    .arg("--config")
+                    .arg(config_path)
+                    .args(["--month", &month.to_string()])
+                    .arg("--out")
+                    .arg(&duck_out),
+                HOUR,
+            )
+        },
+        |measured| measured.wall,
     )?;
     let ragline_out = args.work.join(format!("ragline-{month}.json"));
     let report = report_cli(ragline, config_path, state, month, &ragline_out)?;
@@ -1054,10 +1078,12 @@ fn duckdb_one_month(
     .versus(duck.wall, "DuckDB SQL recompute, whole script")
     .target(Target::RatioAbove(1.0))
     .note(format!(
-        "ratio = DuckDB time / ragline time. ragline: replay {:.2} s (every month closed, all indicators) + `ragline report --all-units` {:.2} s; DuckDB (all cores, {} MiB peak RSS) recomputes 30 of the indicators for this one month ({duck_own}). Agreement: {summary}",
+        "ratio = DuckDB time / ragline time. ragline: replay {:.2} s (every month closed, all indicators; the median run) + `ragline report --all-units` {:.2} s; DuckDB (all cores, {} MiB peak RSS) recomputes 30 of the indicators for this one month (the run of median wall time of {}: {} s; {duck_own}). Agreement: {summary}",
         replay.elapsed_seconds,
         report.wall,
         table::number(duck.max_rss_bytes as f64 / 1048576.0),
+        duck_walls.len(),
+        walls_text(&duck_walls),
     ));
     if !equal {
         bail!("DuckDB and ragline disagree: {summary}");
@@ -1107,16 +1133,22 @@ fn rebuild_vs_duckdb(
         "rebuild: DuckDB, every month end {range} in one script"
     ));
     let duck_out = args.work.join(format!("duckdb-{first}-{last}.json"));
-    let duck = run_measured(
-        Command::new(&args.python)
-            .arg(args.baselines_dir.join("duckdb_scorecard.py"))
-            .arg(events)
-            .arg("--config")
-            .arg(config_path)
-            .args(["--month", &range])
-            .arg("--out")
-            .arg(&duck_out),
-        HOUR,
+    let (duck, duck_walls) = median_run(
+        args.replay_runs as usize,
+        |_| {
+            run_measured(
+                Command::new(&args.python)
+                    .arg(args.baselines_dir.join("duckdb_scorecard.py"))
+                    .arg(events)
+                    .arg("--config")
+                    .arg(config_path)
+                    .args(["--month", &range])
+                    .arg("--out")
+                    .arg(&duck_out),
+                HOUR,
+            )
+        },
+        |measured| measured.wall,
     )?;
     let (equal, summary) = compare(args, &out_dir, &duck_out)?;
     if !equal {
@@ -1139,13 +1171,15 @@ fn rebuild_vs_duckdb(
     .versus(duck.wall, "DuckDB, every month end in one SQL script")
     .target(Target::FasterAtLeast(5.0))
     .note(format!(
-        "ragline {} than DuckDB (target: at least 5x faster). Whole processes, spawn to exit: `ragline replay --input` into an empty state {:.2} s + `ragline report --month {range} --all-units --format json --out-dir` {:.2} s (every indicator, every unit, one file per month end; peak RSS {} / {} MiB); DuckDB (all cores, {} MiB peak RSS) computes 30 of the indicators for every month end of {range} in one SQL script (month ends joined with the facts) from the same file ({duck_own}). Agreement: {summary}",
+        "ragline {} than DuckDB (target: at least 5x faster). Whole processes, spawn to exit: `ragline replay --input` into an empty state {:.2} s (the median run) + `ragline report --month {range} --all-units --format json --out-dir` {:.2} s (every indicator, every unit, one file per month end; peak RSS {} / {} MiB); DuckDB (all cores, {} MiB peak RSS) computes 30 of the indicators for every month end of {range} in one SQL script (month ends joined with the facts) from the same file (the run of median wall time of {}: {} s; {duck_own}). Agreement: {summary}",
         table::faster_text(duck.wall / ragline_seconds.max(1e-9)),
         replay.process_seconds,
         report.wall,
         table::number(replay.peak_rss_bytes as f64 / 1048576.0),
         table::number(report.max_rss_bytes as f64 / 1048576.0),
         table::number(duck.max_rss_bytes as f64 / 1048576.0),
+        duck_walls.len(),
+        walls_text(&duck_walls),
     )))
 }
 
@@ -1805,4 +1839,37 @@ fn quix_baseline(
     .note(format!(
         "ratio = ragline events/s / Quix events/s, both from the same 4-partition topic into fresh RocksDB state; Quix keeps only the rolling counters of the re-referral (SCS03) and repeat-plan (SCS13) indicators; agreement at {month} for every unit: {compared}"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_run_is_the_middle_one_or_the_slower_middle_one() {
+        assert_eq!(median_index(&[3.09, 2.07, 2.00]), 1);
+        assert_eq!(median_index(&[2.0, 3.0, 1.0]), 0);
+        assert_eq!(median_index(&[5.0]), 0);
+        // Two middle runs (2.0 and 3.0): the slower one.
+        assert_eq!(median_index(&[4.0, 2.0, 1.0, 3.0]), 3);
+        assert_eq!(median_index(&[1.0, 2.0]), 1);
+    }
+
+    #[test]
+    fn median_run_runs_as_asked_and_keeps_every_wall_time() {
+        let mut calls = 0;
+        let (median, walls) = median_run(
+            3,
+            |run| {
+                calls += 1;
+                Ok([2.5, 1.5, 9.0][run - 1])
+            },
+            |wall| *wall,
+        )
+        .unwrap();
+        assert_eq!(calls, 3);
+        assert_eq!(median, 2.5);
+        assert_eq!(walls, vec![2.5, 1.5, 9.0]);
+        assert_eq!(walls_text(&walls), "2.50, 1.50, 9.00");
+    }
 }

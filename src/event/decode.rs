@@ -144,7 +144,7 @@ fn first_byte(raw: &RawValue) -> u8 {
     raw.get().as_bytes().first().copied().unwrap_or(b' ')
 }
 
-fn string_field<'a>(raw: &'a RawValue, name: &str) -> Outcome<std::borrow::Cow<'a, str>> {
+fn string_field<'a>(raw: &'a RawValue, name: &str) -> Outcome<Cow<'a, str>> {
     if first_byte(raw) != b'"' {
         return Err(wrong_type(name, "a string"));
     }
@@ -152,10 +152,9 @@ fn string_field<'a>(raw: &'a RawValue, name: &str) -> Outcome<std::borrow::Cow<'
     // escapes is exactly the bytes between its quotes.
     let text = raw.get();
     if text.len() >= 2 && text.ends_with('"') && !text.as_bytes().contains(&b'\\') {
-        return Ok(std::borrow::Cow::Borrowed(&text[1..text.len() - 1]));
+        return Ok(Cow::Borrowed(&text[1..text.len() - 1]));
     }
-    serde_json::from_str::<std::borrow::Cow<'a, str>>(raw.get())
-        .map_err(|_| wrong_type(name, "a string"))
+    serde_json::from_str::<Cow<'a, str>>(raw.get()).map_err(|_| wrong_type(name, "a string"))
 }
 
 impl<'a> Field<'a> {
@@ -188,9 +187,12 @@ impl<'a> Field<'a> {
 
     /// An identifier: inline when short (see [`Event::id`]).
     fn identifier(self, name: &str, min: usize, max: usize) -> Outcome<Option<CompactString>> {
-        Ok(self
-            .text(name, min, max)?
-            .map(|text| CompactString::from(text.as_ref())))
+        Ok(self.text(name, min, max)?.map(CompactString::from))
+    }
+
+    fn required_identifier(self, name: &str, min: usize, max: usize) -> Outcome<CompactString> {
+        self.required(name)?;
+        Ok(self.identifier(name, min, max)?.expect("present"))
     }
 
     fn boolean(self, name: &str) -> Outcome<Option<bool>> {
@@ -471,11 +473,7 @@ fn decode_fields(config: &Config, raw: &RawEvent, latest: Date) -> Outcome<Event
     let validation = &config.validation;
     let earliest = validation.earliest_event_date;
     // Envelope, in a fixed order.
-    raw.event_id.required("event_id")?;
-    let id = raw
-        .event_id
-        .identifier("event_id", 1, 128)?
-        .expect("present");
+    let id = raw.event_id.required_identifier("event_id", 1, 128)?;
     let revision = match raw.revision.0 {
         None => 0,
         Some(value) => {
