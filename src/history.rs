@@ -20,7 +20,7 @@ use crate::scorecard::{decimal_json, Ratio, Reader};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
 /// Month ends in the trend: the row's month and the six before it.
@@ -52,7 +52,7 @@ impl Span {
 pub struct Past {
     /// Where the history starts.
     pub span: Span,
-    memo: RefCell<HashMap<(Slot, UnitIdx, Date), Option<Ratio>>>,
+    memo: RefCell<FxHashMap<(Slot, UnitIdx, Date), Option<Ratio>>>,
 }
 
 impl Past {

@@ -487,10 +487,11 @@ fn serve_until_signal(shared: ragline::live::Shared) -> Result<()> {
     })
 }
 
-fn pretty(value: &serde_json::Value) -> Result<String> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    Ok(text)
+/// Appends `value` to `out` as indented JSON and a line break.
+fn pretty(value: &serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.push(b'\n');
+    Ok(())
 }
 
 /// Most months one `report` writes (a century of month ends).
@@ -589,8 +590,12 @@ fn report_command(args: ReportArgs) -> Result<()> {
         View::Scorecard => ragline::pack::commentary::Shelf::of_units(engine.store(), &units)?,
         _ => ragline::pack::commentary::Shelf::default(),
     };
-    let render = |month: Month, past: &ragline::history::Past| -> Result<String> {
-        Ok(match args.view {
+    // A report is rendered into a buffer its caller reuses: a month's
+    // report is megabytes, and growing fresh memory for each month costs
+    // more than writing it.
+    let render = |month: Month, past: &ragline::history::Past, out: &mut Vec<u8>| -> Result<()> {
+        out.clear();
+        let text = match args.view {
             View::Exceptions | View::Movement => {
                 let format = match args.format {
                     Format::Json => ragline::pack::Format::Json,
@@ -614,9 +619,12 @@ fn report_command(args: ReportArgs) -> Result<()> {
             View::Scorecard if args.published => {
                 use ragline::disclosure::render;
                 match args.format {
-                    Format::Json => pretty(&render::report_json(
-                        &reader, policy, span, &shelf, &units, month,
-                    )?)?,
+                    Format::Json => {
+                        return pretty(
+                            &render::report_json(&reader, policy, span, &shelf, &units, month)?,
+                            out,
+                        );
+                    }
                     Format::Csv => render::report_csv(&reader, policy, span, &units, month)?,
                     Format::Html => {
                         render::report_html(&reader, policy, span, &shelf, &units, month)?
@@ -625,9 +633,12 @@ fn report_command(args: ReportArgs) -> Result<()> {
                 }
             }
             View::Scorecard => match args.format {
-                Format::Json => pretty(&report::full_report_json(
-                    &reader, past, &shelf, &units, month,
-                ))?,
+                Format::Json => {
+                    return pretty(
+                        &report::full_report_json(&reader, past, &shelf, &units, month),
+                        out,
+                    );
+                }
                 Format::Csv => report::report_csv(&reader, past, &units, month),
                 Format::Html => report::report_html(&reader, past, &shelf, &units, month),
                 Format::Markdown => return Err(markdown_refused()),
@@ -635,13 +646,17 @@ fn report_command(args: ReportArgs) -> Result<()> {
             View::UascImpact => {
                 let units = report::uasc_view_units(&reader, unit);
                 match args.format {
-                    Format::Json => pretty(&report::uasc_view_json(&reader, &units, month))?,
+                    Format::Json => {
+                        return pretty(&report::uasc_view_json(&reader, &units, month), out);
+                    }
                     Format::Csv => report::uasc_view_csv(&reader, &units, month),
                     Format::Html => report::uasc_view_html(&reader, &units, month),
                     Format::Markdown => return Err(markdown_refused()),
                 }
             }
-        })
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     };
     if let Some(directory) = &args.out_dir {
         std::fs::create_dir_all(directory)
@@ -666,9 +681,11 @@ fn report_command(args: ReportArgs) -> Result<()> {
                     scope.spawn(move || -> Result<()> {
                         // Each thread has its own memo of past values.
                         let past = ragline::history::Past::new(span);
+                        let mut text = Vec::new();
                         for &month in chunk {
                             let path = directory.join(format!("{month}.{extension}"));
-                            std::fs::write(&path, render(month, &past)?).with_context(|| {
+                            render(month, &past, &mut text)?;
+                            std::fs::write(&path, &text).with_context(|| {
                                 format!("--out-dir: writing {}", path.display())
                             })?;
                         }
@@ -685,12 +702,13 @@ fn report_command(args: ReportArgs) -> Result<()> {
         })?;
         return Ok(());
     }
-    let text = render(months[0], &past)?;
+    let mut text = Vec::new();
+    render(months[0], &past, &mut text)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("--out {}", path.display()))?
         }
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        None => std::io::stdout().write_all(&text)?,
     }
     Ok(())
 }
