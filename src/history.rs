@@ -18,9 +18,9 @@ use crate::indicators::{Indicator, Kind};
 use crate::report::{decimal_text, escape};
 use crate::scorecard::{decimal_json, Ratio, Reader};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
-use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
 /// Month ends in the trend: the row's month and the six before it.
