@@ -591,8 +591,8 @@ fn report_command(args: ReportArgs) -> Result<()> {
         _ => ragline::pack::commentary::Shelf::default(),
     };
     // A report is rendered into a buffer its caller reuses: a month's
-    // report is megabytes, and growing fresh memory for each month costs
-    // more than writing it.
+    // report is megabytes, and growing it in fresh memory for every month
+    // took a tenth of a ranged report's time.
     let render = |month: Month, past: &ragline::history::Past, out: &mut Vec<u8>| -> Result<()> {
         out.clear();
         let text = match args.view {

@@ -504,6 +504,26 @@ impl Process {
         self.assignments().into_iter().collect()
     }
 
+    /// The repartition partitions its log says it holds: assigned and not
+    /// revoked since.
+    fn held(&self) -> std::collections::BTreeSet<i32> {
+        let mut held = std::collections::BTreeSet::new();
+        for line in self.plain_log().lines() {
+            let Some(partition) = line
+                .split_once(" partition=")
+                .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if line.contains("repartition partition assigned") {
+                held.insert(partition);
+            } else if line.contains("repartition partition revoked") {
+                held.remove(&partition);
+            }
+        }
+        held
+    }
+
     /// Every assignment of a repartition partition its log holds, in order.
     fn assignments(&self) -> Vec<i32> {
         self.catch_ups()
@@ -1031,14 +1051,22 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     wait_for_quiet_outputs(&brokers, &config);
     // kill -9 one instance mid-stream: the last to join.
     let mut killed = processes.pop().unwrap();
-    let lost = killed.assigned();
-    assert!(!lost.is_empty(), "the killed instance applied partitions");
+    wait_for(
+        "the instance to be killed to hold partitions",
+        Duration::from_secs(90),
+        || !killed.held().is_empty(),
+    );
     let before: Vec<usize> = processes
         .iter()
         .map(|process| process.assignments().len())
         .collect();
     killed.child.kill().unwrap();
     killed.child.wait().unwrap();
+    // What it held when it died, from its log, complete now: a rebalance
+    // just before the kill may have moved a partition it had held to a
+    // survivor, which then has nothing to take over.
+    let lost = killed.held();
+    assert!(!lost.is_empty(), "the killed instance held partitions");
     let three_quarters = lines.len() * 3 / 4;
     produce(
         &brokers,
