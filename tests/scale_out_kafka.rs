@@ -260,9 +260,10 @@ fn compare_states(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine
     compare_states_in(config, owners, single, Mode::Replay)
 }
 
-/// [`compare_states`] for states written in `mode`. A partition more than
-/// one instance applied when they stopped (it moved while they stopped one
-/// after the other) is compared in the state that applied it furthest.
+/// [`compare_states`] for states written in `mode`. A partition whose state
+/// more than one instance holds (it moved while they stopped one after the
+/// other, or during a rebalance before) is compared in the state that
+/// applied it furthest.
 fn compare_states_in(config: &Arc<Config>, owners: &[(i32, &Path)], single: &Engine, mode: Mode) {
     let mut furthest: std::collections::BTreeMap<i32, (i64, Engine)> =
         std::collections::BTreeMap::new();
@@ -507,21 +508,14 @@ impl Process {
     /// The repartition partitions its log says it holds: assigned and not
     /// revoked since.
     fn held(&self) -> std::collections::BTreeSet<i32> {
-        let mut held = std::collections::BTreeSet::new();
-        for line in self.plain_log().lines() {
-            let Some(partition) = line
-                .split_once(" partition=")
-                .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            if line.contains("repartition partition assigned") {
-                held.insert(partition);
-            } else if line.contains("repartition partition revoked") {
-                held.remove(&partition);
-            }
+        let mut last = std::collections::BTreeMap::new();
+        for catch_up in self.catch_ups() {
+            last.insert(catch_up.partition, catch_up.revoked);
         }
-        held
+        last.into_iter()
+            .filter(|(_, revoked)| !revoked)
+            .map(|(partition, _)| partition)
+            .collect()
     }
 
     /// Every assignment of a repartition partition its log holds, in order.
@@ -561,6 +555,15 @@ impl Process {
             else {
                 continue;
             };
+            if line.contains("repartition partition revoked") {
+                if let Some(last) = catch_ups
+                    .iter_mut()
+                    .rev()
+                    .find(|catch_up| catch_up.partition == partition)
+                {
+                    last.revoked = true;
+                }
+            }
             let open = catch_ups
                 .iter_mut()
                 .rev()
@@ -571,6 +574,7 @@ impl Process {
                     silent: Vec::new(),
                     caught_up: false,
                     ended: false,
+                    revoked: false,
                 });
             } else if let Some(open) = open {
                 if line.contains("applying a decided batch") {
@@ -697,71 +701,124 @@ struct CatchUp {
     caught_up: bool,
     /// Caught up or revoked: later batches are live ones.
     ended: bool,
+    /// Revoked since it was assigned (caught up first or not).
+    revoked: bool,
 }
 
-/// How far `group` lags behind the end of `topic`, summed over its
-/// partitions (every message, when nothing is committed).
-fn group_lag(brokers: &str, group: &str, topic: &str) -> i64 {
+/// Where a group stands on each partition of a topic: (partition, its
+/// committed offset, or `None` when nothing is committed, and the end of
+/// the partition).
+type Positions = Vec<(i32, Option<i64>, i64)>;
+
+/// Where `group` stands on each partition of `topic`, or why the broker
+/// did not say.
+fn group_positions(brokers: &str, group: &str, topic: &str) -> Result<Positions, String> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .create()
         .unwrap();
-    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
-        return i64::MAX;
-    };
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .map_err(|error| format!("{topic}: metadata: {error}"))?;
     let mut list = rdkafka::TopicPartitionList::new();
     for partition in metadata.topics()[0].partitions() {
         list.add_partition(topic, partition.id());
     }
-    let Ok(committed) = consumer.committed_offsets(list, Duration::from_secs(5)) else {
-        return i64::MAX;
-    };
+    let committed = consumer
+        .committed_offsets(list, Duration::from_secs(5))
+        .map_err(|error| format!("{group} on {topic}: committed offsets: {error}"))?;
     committed
         .elements()
         .iter()
         .map(|element| {
-            let high = consumer
+            let (_, high) = consumer
                 .fetch_watermarks(topic, element.partition(), Duration::from_secs(5))
-                .map_or(i64::MAX / 16, |(_, high)| high);
-            match element.offset() {
-                rdkafka::Offset::Offset(offset) => high - offset,
-                _ => high,
-            }
+                .map_err(|error| {
+                    format!("{topic} [{}]: watermarks: {error}", element.partition())
+                })?;
+            let committed = match element.offset() {
+                rdkafka::Offset::Offset(offset) => Some(offset),
+                _ => None,
+            };
+            Ok((element.partition(), committed, high))
         })
-        .sum()
+        .collect()
 }
 
 /// Waits until routing has committed the whole input and applying the
 /// whole repartition topic, and it stays so for a while (clock records
-/// written after a partition's last batch land on the others).
+/// written after a partition's last batch land on the others). Fails when
+/// neither group's offsets nor the topics' ends have moved for
+/// [`STALL_LIMIT`] (on the test broker, with other tests loading the
+/// machine, routing a few thousand events has taken over four minutes, still
+/// progressing: the limit is for a stall, not for a slow broker), saying
+/// where each group stands.
 fn wait_for_quiet_outputs(brokers: &str, config: &Config) {
+    const STALL_LIMIT: Duration = Duration::from_secs(240);
+    const OVERALL_LIMIT: Duration = Duration::from_secs(900);
     let group = &config.kafka.group_id;
-    let done = || {
-        group_lag(brokers, group, &config.kafka.input_topic) == 0
-            && group_lag(
-                brokers,
-                &format!("{group}-apply"),
-                &config.scale_out.repartition_topic,
-            ) == 0
-    };
-    let mut since: Option<Instant> = None;
-    // On the test broker, with other tests loading the machine, routing
-    // a few thousand events has taken over four minutes (slow group joins
-    // and fetches, still progressing): the limit is for a stall, not for
-    // a slow broker.
-    wait_for(
-        "routing and applying to finish",
-        Duration::from_secs(480),
-        || {
-            if done() {
-                since.get_or_insert_with(Instant::now).elapsed() > Duration::from_secs(3)
-            } else {
-                since = None;
-                false
+    let apply_group = format!("{group}-apply");
+    let groups = [
+        (group.as_str(), config.kafka.input_topic.as_str()),
+        (
+            apply_group.as_str(),
+            config.scale_out.repartition_topic.as_str(),
+        ),
+    ];
+    let started = Instant::now();
+    let mut quiet_since: Option<Instant> = None;
+    let mut last: (String, Instant) = (String::new(), Instant::now());
+    loop {
+        let positions: Vec<Result<Positions, String>> = groups
+            .iter()
+            .map(|(group, topic)| group_positions(brokers, group, topic))
+            .collect();
+        let done = positions.iter().all(|positions| {
+            positions.as_ref().is_ok_and(|positions| {
+                positions
+                    .iter()
+                    .all(|(_, committed, high)| committed.unwrap_or(0) == *high)
+            })
+        });
+        if done {
+            if quiet_since.get_or_insert_with(Instant::now).elapsed() > Duration::from_secs(3) {
+                return;
             }
-        },
-    );
+        } else {
+            quiet_since = None;
+        }
+        let seen = groups
+            .iter()
+            .zip(&positions)
+            .map(|((group, topic), positions)| match positions {
+                Ok(positions) => format!(
+                    "{group} on {topic} (partition: committed/end): {}",
+                    positions
+                        .iter()
+                        .map(|(partition, committed, high)| match committed {
+                            Some(committed) => format!("{partition}: {committed}/{high}"),
+                            None => format!("{partition}: none/{high}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(error) => format!("{group}: {error}"),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if seen != last.0 {
+            last = (seen, Instant::now());
+        }
+        assert!(
+            last.1.elapsed() < STALL_LIMIT && started.elapsed() < OVERALL_LIMIT,
+            "timed out waiting for routing and applying to finish ({} s, nothing moved for {} s):\n{}",
+            started.elapsed().as_secs(),
+            last.1.elapsed().as_secs(),
+            last.0
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Waits, before stopping `processes`, until every partition is caught up
@@ -802,17 +859,28 @@ fn wait_until_settled(processes: &[&Process]) -> Vec<String> {
     settled
 }
 
-/// Each partition the stopped processes applied, with the state directory
-/// that applied it.
-fn owners_at_stop(stopped: &[(Vec<i32>, tempfile::TempDir)]) -> Vec<(i32, &Path)> {
-    stopped
-        .iter()
-        .flat_map(|(owned, state)| {
-            owned
-                .iter()
-                .map(move |partition| (*partition, state.path()))
-        })
-        .collect()
+/// Each partition state the stopped processes keep, with the state
+/// directory that holds it: those they applied when they stopped and those
+/// revoked from them before. Processes stop one after the other, and each
+/// stop moves partitions: one revoked from a process keeps its state there,
+/// while the process given it may stop before it has caught up, or before
+/// a slow group join has given it anything. [`compare_states_in`] takes
+/// each partition's furthest state.
+fn states_of_stopped(stopped: &[(Vec<i32>, tempfile::TempDir)]) -> Vec<(i32, &Path)> {
+    let mut states = Vec::new();
+    for (_, state) in stopped {
+        for entry in std::fs::read_dir(state.path()).unwrap() {
+            let name = entry.unwrap().file_name();
+            if let Some(partition) = name
+                .to_str()
+                .and_then(|name| name.strip_prefix("partition-"))
+                .and_then(|number| number.parse::<i32>().ok())
+            {
+                states.push((partition, state.path()));
+            }
+        }
+    }
+    states
 }
 
 /// One engine, live at `today`, given the whole history in order.
@@ -1002,7 +1070,7 @@ fn on_the_test_broker_one_two_and_three_processes_agree_with_one_engine() {
         let stopped: Vec<(Vec<i32>, tempfile::TempDir)> =
             processes.into_iter().map(Process::stop).collect();
         // The states first: what was applied, whatever reached the topics.
-        let owners = owners_at_stop(&stopped);
+        let owners = states_of_stopped(&stopped);
         compare_states_in(&config, &owners, single, Mode::Live);
         // A message routed again (its input partition moved before its
         // offset was committed) gives the same dead letter again: counted
@@ -1193,7 +1261,7 @@ fn killed_instance_is_replaced(broker: TestBroker) {
     // One engine, live at the same date, given the whole history.
     let directory = tempfile::tempdir().unwrap();
     let single = live_engine(&config, &lines, today, directory.path());
-    let owners = owners_at_stop(&stopped);
+    let owners = states_of_stopped(&stopped);
     compare_states_in(&config, &owners, &single, Mode::Live);
     assert_ids_unique(&brokers, &config);
     drop(killed);
@@ -1242,7 +1310,7 @@ fn rolling_restart(broker: TestBroker) {
         .collect();
     let directory = tempfile::tempdir().unwrap();
     let single = live_engine(&config, &lines, today, directory.path());
-    let owners = owners_at_stop(&stopped);
+    let owners = states_of_stopped(&stopped);
     compare_states_in(&config, &owners, &single, Mode::Live);
     assert_ids_unique(&brokers, &config);
 }

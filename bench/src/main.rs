@@ -163,8 +163,8 @@ struct Args {
     /// reports, DuckDB's scripts); the run of median wall time is reported,
     /// the slower of the two middle ones for an even number (see
     /// bench/README.md).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
-    replay_runs: u64,
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    replay_runs: usize,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -308,7 +308,7 @@ fn bench(args: &Args) -> Result<bool> {
         &events,
         &events_label,
         &state,
-        args.replay_runs as usize,
+        args.replay_runs,
         input_bytes,
         children,
         &mut context,
@@ -1042,23 +1042,8 @@ fn duckdb_one_month(
 ) -> Result<Row> {
     log(format!("DuckDB baseline: recompute of {month}"));
     let duck_out = args.work.join(format!("duckdb-{month}.json"));
-    let (duck, duck_walls) = median_run(
-        args.replay_runs as usize,
-        |_| {
-            run_measured(
-                Command::new(&args.python)
-                    .arg(args.baselines_dir.join("duckdb_scorecard.py"))
-                    .arg(events)
-                    .arg("--config")
-                    .arg(config_path)
-                    .args(["--month", &month.to_string()])
-                    .arg("--out")
-                    .arg(&duck_out),
-                HOUR,
-            )
-        },
-        |measured| measured.wall,
-    )?;
+    let (duck, duck_walls) =
+        duckdb_script(args, events, config_path, &month.to_string(), &duck_out)?;
     let ragline_out = args.work.join(format!("ragline-{month}.json"));
     let report = report_cli(ragline, config_path, state, month, &ragline_out)?;
     let (equal, summary) = compare(args, &ragline_out, &duck_out)?;
@@ -1092,6 +1077,35 @@ fn duckdb_one_month(
     Ok(row)
 }
 
+/// DuckDB's scorecard script over `events` for `months` (one month or a
+/// range), run `--replay-runs` times into `out`: the run of median wall
+/// time, and every run's wall time.
+fn duckdb_script(
+    args: &Args,
+    events: &Path,
+    config_path: &Path,
+    months: &str,
+    out: &Path,
+) -> Result<(Measured, Vec<f64>)> {
+    median_run(
+        args.replay_runs,
+        |_| {
+            run_measured(
+                Command::new(&args.python)
+                    .arg(args.baselines_dir.join("duckdb_scorecard.py"))
+                    .arg(events)
+                    .arg("--config")
+                    .arg(config_path)
+                    .args(["--month", months])
+                    .arg("--out")
+                    .arg(out),
+                HOUR,
+            )
+        },
+        |measured| measured.wall,
+    )
+}
+
 /// The whole rebuild from the file: `ragline replay` into an empty state (the
 /// file replay's process) plus `ragline report` of every month end of the
 /// history into a directory, against DuckDB computing the same month ends in
@@ -1120,7 +1134,7 @@ fn rebuild_vs_duckdb(
     // As often as the replay, each into an empty directory; the run of
     // median wall time counts.
     let (report, report_walls) = median_run(
-        args.replay_runs as usize,
+        args.replay_runs,
         |_| {
             let _ = std::fs::remove_dir_all(&out_dir);
             run_measured(
@@ -1142,23 +1156,7 @@ fn rebuild_vs_duckdb(
         "rebuild: DuckDB, every month end {range} in one script"
     ));
     let duck_out = args.work.join(format!("duckdb-{first}-{last}.json"));
-    let (duck, duck_walls) = median_run(
-        args.replay_runs as usize,
-        |_| {
-            run_measured(
-                Command::new(&args.python)
-                    .arg(args.baselines_dir.join("duckdb_scorecard.py"))
-                    .arg(events)
-                    .arg("--config")
-                    .arg(config_path)
-                    .args(["--month", &range])
-                    .arg("--out")
-                    .arg(&duck_out),
-                HOUR,
-            )
-        },
-        |measured| measured.wall,
-    )?;
+    let (duck, duck_walls) = duckdb_script(args, events, config_path, &range, &duck_out)?;
     let (equal, summary) = compare(args, &out_dir, &duck_out)?;
     if !equal {
         bail!("DuckDB and ragline disagree: {summary}");
