@@ -15,11 +15,13 @@ use crate::contrib::Slot;
 use crate::disclosure::table::Publisher;
 use crate::disclosure::{DisclosureError, Published};
 use crate::indicators::{Indicator, Kind};
+use crate::json_object::{self, array, Field, Fields, Object, Text};
 use crate::report::{decimal_text, escape};
 use crate::scorecard::{decimal_json, Ratio, Reader};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 
@@ -341,11 +343,82 @@ impl Shown for Published<Ratio> {
     }
 }
 
-fn point_json<V: Shown>(def: &Indicator, point: &Point<V>) -> Value {
-    json!({
-        "month": point.month.to_string(),
-        "value": point.value.map_or(Value::Null, |value| value.json(def)),
-    })
+/// A point's `month` and `value`.
+struct PointFields<'a, V> {
+    def: &'a Indicator,
+    point: &'a Point<V>,
+}
+
+impl<V: Shown> Fields for PointFields<'_, V> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("month", &Text(self.point.month))?;
+        map.serialize_entry(
+            "value",
+            &self
+                .point
+                .value
+                .map_or(Value::Null, |value| value.json(self.def)),
+        )
+    }
+}
+
+/// A row's `trend`, `previous_outturn` and `benchmark`.
+pub struct HistoryFields<'r, 'c, V> {
+    /// Reads the configuration's benchmark comparators.
+    pub reader: &'r Reader<'c>,
+    /// The row's indicator.
+    pub def: &'r Indicator,
+    /// The row's history.
+    pub history: &'r RowHistory<V>,
+    /// The row's benchmark figures, if any.
+    pub benchmark: Option<BenchmarkSet<'r>>,
+}
+
+impl<V: Shown> Fields for HistoryFields<'_, '_, V> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let def = self.def;
+        map.serialize_entry(
+            "trend",
+            &array(&self.history.trend, |point| {
+                Object(PointFields { def, point })
+            }),
+        )?;
+        let outturn = &self.history.outturn;
+        map.serialize_entry(
+            "previous_outturn",
+            &Object((
+                Field("year", Text(outturn.year)),
+                PointFields {
+                    def,
+                    point: &outturn.point,
+                },
+            )),
+        )?;
+        let values: Vec<(&str, Value)> = self.benchmark.map_or_else(Vec::new, |set| {
+            self.reader
+                .config
+                .benchmarks
+                .comparators
+                .iter()
+                .zip(set.values)
+                .map(|(name, value)| (name.as_str(), value.map_or(Value::Null, decimal_json)))
+                .collect()
+        });
+        map.serialize_entry(
+            "benchmark",
+            &self.benchmark.map(|set| {
+                Object((
+                    Field("year", Text(set.year)),
+                    Field(
+                        "values",
+                        array(&values, |(name, value)| {
+                            Object((Field("name", *name), Field("value", value)))
+                        }),
+                    ),
+                ))
+            }),
+        )
+    }
 }
 
 /// Adds `trend`, `previous_outturn` and `benchmark` to a row's JSON object.
@@ -356,40 +429,13 @@ pub fn json_fields<V: Shown>(
     benchmark: Option<BenchmarkSet>,
     object: &mut Map<String, Value>,
 ) {
-    object.insert(
-        "trend".into(),
-        Value::Array(
-            history
-                .trend
-                .iter()
-                .map(|point| point_json(def, point))
-                .collect(),
-        ),
-    );
-    let mut outturn = Map::new();
-    outturn.insert("year".into(), json!(history.outturn.year.to_string()));
-    if let Value::Object(point) = point_json(def, &history.outturn.point) {
-        outturn.extend(point);
-    }
-    object.insert("previous_outturn".into(), Value::Object(outturn));
-    object.insert(
-        "benchmark".into(),
-        match benchmark {
-            None => Value::Null,
-            Some(set) => json!({
-                "year": set.year.to_string(),
-                "values": reader
-                    .config
-                    .benchmarks
-                    .comparators
-                    .iter()
-                    .zip(set.values)
-                    .map(|(name, value)| json!({
-                        "name": name,
-                        "value": value.map_or(Value::Null, decimal_json),
-                    }))
-                    .collect::<Vec<_>>(),
-            }),
+    json_object::extend(
+        object,
+        HistoryFields {
+            reader,
+            def,
+            history,
+            benchmark,
         },
     );
 }

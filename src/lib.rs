@@ -25,6 +25,7 @@ pub mod harness;
 pub mod history;
 pub mod import;
 pub mod indicators;
+pub mod json_object;
 #[cfg(feature = "kafka")]
 pub mod kafka_client;
 pub mod ledger;

@@ -488,7 +488,7 @@ fn serve_until_signal(shared: ragline::live::Shared) -> Result<()> {
 }
 
 /// Appends `value` to `out` as indented JSON and a line break.
-fn pretty(value: &serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+fn pretty(value: &impl serde::Serialize, out: &mut Vec<u8>) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     out.push(b'\n');
     Ok(())
@@ -635,7 +635,13 @@ fn report_command(args: ReportArgs) -> Result<()> {
             View::Scorecard => match args.format {
                 Format::Json => {
                     return pretty(
-                        &report::full_report_json(&reader, past, &shelf, &units, month),
+                        &report::FullReport {
+                            reader: &reader,
+                            past,
+                            shelf: &shelf,
+                            units: &units,
+                            month,
+                        },
                         out,
                     );
                 }

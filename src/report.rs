@@ -16,16 +16,18 @@ use crate::config::{TargetSpec, UnitIdx};
 use crate::contrib::Slot;
 use crate::history::{self, Past};
 use crate::indicators::Kind;
+use crate::json_object::{self, each, Field, Fields, Object};
 use crate::pack::commentary::{self, Shelf};
 use crate::scorecard::{
     amount_json, amount_text, decimal_json, small_denominator, value_json, value_text, Rag, Reader,
     Row,
 };
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 
 /// Counts of indicators by rating.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     /// Rated green.
     pub green: u32,
@@ -52,9 +54,9 @@ impl Summary {
         summary
     }
 
-    /// As JSON.
+    /// As JSON: `green`, `amber`, `red`, `none`.
     pub fn to_json(self) -> Value {
-        json!({"green": self.green, "amber": self.amber, "red": self.red, "none": self.none})
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -77,91 +79,109 @@ pub fn unit_rows_at(reader: &Reader, unit: UnitIdx, date: Date) -> Vec<Row> {
         .collect()
 }
 
-pub(crate) fn target_json(spec: Option<&TargetSpec>, object: &mut Map<String, Value>) {
-    match spec {
-        None => {
-            object.insert("target".into(), Value::Null);
-            object.insert("floor".into(), Value::Null);
-        }
-        Some(TargetSpec::Bound { target, floor }) => {
-            object.insert("target".into(), decimal_json(*target));
-            object.insert("floor".into(), decimal_json(*floor));
-        }
-        Some(TargetSpec::Range {
-            target,
-            target_range,
-            floor_range,
-        }) => {
-            object.insert("target".into(), decimal_json(*target));
-            object.insert("floor".into(), Value::Null);
-            object.insert(
-                "target_range".into(),
-                json!([decimal_json(target_range.0), decimal_json(target_range.1)]),
-            );
-            object.insert(
-                "floor_range".into(),
-                json!([decimal_json(floor_range.0), decimal_json(floor_range.1)]),
-            );
+/// A row's `target` and `floor` (and for a range, `target_range` and
+/// `floor_range`).
+pub(crate) struct TargetFields<'a>(pub Option<&'a TargetSpec>);
+
+impl Fields for TargetFields<'_> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        match self.0 {
+            None => {
+                map.serialize_entry("target", &Value::Null)?;
+                map.serialize_entry("floor", &Value::Null)
+            }
+            Some(TargetSpec::Bound { target, floor }) => {
+                map.serialize_entry("target", &decimal_json(*target))?;
+                map.serialize_entry("floor", &decimal_json(*floor))
+            }
+            Some(TargetSpec::Range {
+                target,
+                target_range,
+                floor_range,
+            }) => {
+                map.serialize_entry("target", &decimal_json(*target))?;
+                map.serialize_entry("floor", &Value::Null)?;
+                map.serialize_entry(
+                    "target_range",
+                    &[decimal_json(target_range.0), decimal_json(target_range.1)],
+                )?;
+                map.serialize_entry(
+                    "floor_range",
+                    &[decimal_json(floor_range.0), decimal_json(floor_range.1)],
+                )
+            }
         }
     }
 }
 
-/// One row as a JSON object.
-pub fn row_json(reader: &Reader, row: &Row) -> Value {
-    let slot_def = &reader.catalogue.slots[row.slot as usize];
-    let def = slot_def.def;
-    let mut object = Map::new();
-    object.insert("name".into(), json!(display_name(reader, row.slot)));
-    object.insert("kind".into(), json!(def.kind.as_str()));
-    object.insert("polarity".into(), json!(def.polarity.code()));
-    object.insert("period".into(), json!(def.window.code()));
-    object.insert(
-        "num".into(),
-        amount_json(row.now.reading.num, def.num_scale),
-    );
-    if def.kind != Kind::Count {
-        object.insert(
-            "den".into(),
-            amount_json(row.now.reading.den, def.den_scale),
-        );
+pub(crate) fn target_json(spec: Option<&TargetSpec>, object: &mut Map<String, Value>) {
+    json_object::extend(object, TargetFields(spec));
+}
+
+/// A row's scorecard fields, in the order every JSON form of a row shows
+/// them.
+pub(crate) struct RowFields<'r, 'c> {
+    pub reader: &'r Reader<'c>,
+    pub row: &'r Row,
+}
+
+impl Fields for RowFields<'_, '_> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let (reader, row) = (self.reader, self.row);
+        let def = reader.catalogue.slots[row.slot as usize].def;
+        map.serialize_entry("name", shown_name(reader, row.slot))?;
+        map.serialize_entry("kind", def.kind.as_str())?;
+        map.serialize_entry("polarity", def.polarity.code())?;
+        map.serialize_entry("period", def.window.code())?;
+        map.serialize_entry("num", &amount_json(row.now.reading.num, def.num_scale))?;
+        if def.kind != Kind::Count {
+            map.serialize_entry("den", &amount_json(row.now.reading.den, def.den_scale))?;
+        }
+        map.serialize_entry("value", &value_json(def, row.now.value))?;
+        map.serialize_entry("rag", &row.now.rag.map(Rag::as_str))?;
+        TargetFields(reader.target(row.slot, row.date)).write(map)?;
+        map.serialize_entry("small_den", &small_denominator(def, row.now.reading))?;
+        map.serialize_entry("one_month_ago", &value_json(def, row.month_ago))?;
+        map.serialize_entry("one_year_ago", &value_json(def, row.year_ago))?;
+        map.serialize_entry("dot", &row.dot.map(|dot| dot.as_str()))?;
+        if let Some(r3m) = &row.r3m {
+            let short = (
+                (
+                    Field("num", amount_json(r3m.reading.num, def.num_scale)),
+                    Field("den", amount_json(r3m.reading.den, def.den_scale)),
+                ),
+                (
+                    Field("value", value_json(def, r3m.value)),
+                    Field("rag", r3m.rag.map(Rag::as_str)),
+                ),
+            );
+            map.serialize_entry("r3m", &Object(short))?;
+        }
+        Ok(())
     }
-    object.insert("value".into(), value_json(def, row.now.value));
-    object.insert("rag".into(), rag_json(row.now.rag));
-    target_json(reader.target(row.slot, row.date), &mut object);
-    object.insert(
-        "small_den".into(),
-        json!(small_denominator(def, row.now.reading)),
-    );
-    object.insert("one_month_ago".into(), value_json(def, row.month_ago));
-    object.insert("one_year_ago".into(), value_json(def, row.year_ago));
-    object.insert(
-        "dot".into(),
-        row.dot
-            .map(|dot| json!(dot.as_str()))
-            .unwrap_or(Value::Null),
-    );
-    if let Some(r3m) = &row.r3m {
-        let mut short = Map::new();
-        short.insert("num".into(), amount_json(r3m.reading.num, def.num_scale));
-        short.insert("den".into(), amount_json(r3m.reading.den, def.den_scale));
-        short.insert("value".into(), value_json(def, r3m.value));
-        short.insert("rag".into(), rag_json(r3m.rag));
-        object.insert("r3m".into(), Value::Object(short));
-    }
-    Value::Object(object)
 }
 
 fn rag_json(rag: Option<Rag>) -> Value {
     rag.map(|rag| json!(rag.as_str())).unwrap_or(Value::Null)
 }
 
+/// One row as a JSON object.
+pub fn row_json(reader: &Reader, row: &Row) -> Value {
+    json_object::to_value(RowFields { reader, row })
+}
+
 /// The name a report shows for a slot.
-pub fn display_name(reader: &Reader, slot: Slot) -> String {
+fn shown_name<'r>(reader: &'r Reader, slot: Slot) -> &'r str {
     let slot_def = &reader.catalogue.slots[slot as usize];
     slot_def
         .entry
-        .and_then(|entry| reader.config.indicators[entry].name.clone())
-        .unwrap_or_else(|| slot_def.def.name.to_string())
+        .and_then(|entry| reader.config.indicators[entry].name.as_deref())
+        .unwrap_or(slot_def.def.name)
+}
+
+/// The name a report shows for a slot.
+pub fn display_name(reader: &Reader, slot: Slot) -> String {
+    shown_name(reader, slot).to_string()
 }
 
 pub(crate) fn section(reader: &Reader, slot: Slot) -> String {
@@ -200,54 +220,76 @@ pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
     Value::Object(object)
 }
 
-/// A row as the JSON report shows it: [`row_json`] with the row's history
-/// (`trend`, `previous_outturn`) and `benchmark`.
-pub fn report_row_json(reader: &Reader, past: &Past, row: &Row) -> Value {
-    let mut object = match row_json(reader, row) {
-        Value::Object(object) => object,
-        _ => Map::new(),
-    };
-    let history = history::exact(reader, past, row.slot, row.unit, row.date);
-    history::json_fields(
-        reader,
-        reader.def(row.slot),
-        &history,
-        history::benchmarks(reader, row.slot, row.date),
-        &mut object,
-    );
-    Value::Object(object)
-}
-
 /// The JSON report of `ragline report`: as [`report_json`], each row with
 /// its trend, previous outturn, benchmark and the `commentary` `shelf` holds
 /// on it for the month (`null` when none); `past` knows where the history
-/// starts.
-pub fn full_report_json(
-    reader: &Reader,
-    past: &Past,
-    shelf: &Shelf,
-    units: &[UnitIdx],
-    month: Month,
-) -> Value {
-    let mut object = Map::new();
-    for unit in units {
-        let rows = unit_rows(reader, *unit, month);
-        let mut card = Map::new();
-        for row in &rows {
-            let id = &reader.catalogue.slots[row.slot as usize].id;
-            let mut value = report_row_json(reader, past, row);
-            if let Value::Object(fields) = &mut value {
-                fields.insert(
-                    "commentary".into(),
-                    commentary::json(shelf.get(row.unit, id, month)),
-                );
-            }
-            card.insert(id.clone(), value);
+/// starts. Serialized as it is written: a report of many units is
+/// megabytes.
+pub struct FullReport<'r, 'c> {
+    /// Reads the state.
+    pub reader: &'r Reader<'c>,
+    /// Where the history starts.
+    pub past: &'r Past,
+    /// The commentary.
+    pub shelf: &'r Shelf,
+    /// The units, in order.
+    pub units: &'r [UnitIdx],
+    /// The month end.
+    pub month: Month,
+}
+
+impl Serialize for FullReport<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let reader = self.reader;
+        let mut object = serializer.serialize_map(Some(self.units.len()))?;
+        for unit in self.units {
+            let rows = unit_rows(reader, *unit, self.month);
+            let card = (
+                each(&rows, |row| self.row(row)),
+                Field("summary", Summary::of(&rows)),
+            );
+            object.serialize_entry(&reader.config.unit(*unit).id, &Object(card))?;
         }
-        card.insert("summary".into(), Summary::of(&rows).to_json());
-        object.insert(reader.config.unit(*unit).id.clone(), Value::Object(card));
+        object.end()
     }
-    Value::Object(object)
+}
+
+impl FullReport<'_, '_> {
+    /// A row's entry: its id, then its scorecard fields, history, benchmark
+    /// and commentary.
+    fn row<'a>(&'a self, row: &'a Row) -> ReportRow<'a> {
+        ReportRow { report: self, row }
+    }
+}
+
+/// One row of a [`FullReport`], as an entry of its unit's object.
+struct ReportRow<'a> {
+    report: &'a FullReport<'a, 'a>,
+    row: &'a Row,
+}
+
+impl Fields for ReportRow<'_> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let (reader, row) = (self.report.reader, self.row);
+        let id = &reader.catalogue.slots[row.slot as usize].id;
+        let history = history::exact(reader, self.report.past, row.slot, row.unit, row.date);
+        let fields = (
+            (
+                RowFields { reader, row },
+                history::HistoryFields {
+                    reader,
+                    def: reader.def(row.slot),
+                    history: &history,
+                    benchmark: history::benchmarks(reader, row.slot, row.date),
+                },
+            ),
+            Field(
+                "commentary",
+                commentary::json(self.report.shelf.get(row.unit, id, self.report.month)),
+            ),
+        );
+        map.serialize_entry(id, &Object(fields))
+    }
 }
 
 /// CSV text written with the `csv` crate: a field is quoted only where it
