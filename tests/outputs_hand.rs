@@ -342,3 +342,55 @@ fn parked_outputs_are_kept_counted_and_put_back() {
     assert!(record.id.ends_with("/2"));
     assert_eq!(record.key, "AS02/dartford-cswt");
 }
+
+/// `drop_outputs_before` removes exactly the pending outputs written before
+/// a sequence (those of an earlier batch) and leaves the later ones, in
+/// order, still pending.
+#[test]
+fn outputs_written_before_a_sequence_are_dropped_and_later_ones_kept() {
+    let mut story = Story::new();
+    let messages = |events: &[Value], first: u64| {
+        RawMessage::file_lines_from(
+            "dropping",
+            first,
+            events.iter().map(|event| event.to_string()),
+        )
+    };
+    let first: Vec<Value> = (0..4)
+        .map(|child| referral(&format!("r{child}"), &format!("k{child}"), "2017-05-02"))
+        .collect();
+    story.engine.run_batch(&messages(&first, 1), None).unwrap();
+    let earlier = story.engine.pending_outputs(1_000_000).unwrap();
+    let boundary = story.engine.outbox_next();
+    assert!(!earlier.is_empty(), "the first batch has outputs");
+    assert!(earlier.iter().all(|(sequence, _)| *sequence < boundary));
+    story
+        .engine
+        .run_batch(
+            &messages(
+                &[assessment("b0", "k0", "2017-05-20", "2017-05-15", false)],
+                100,
+            ),
+            None,
+        )
+        .unwrap();
+    let all = story.engine.pending_outputs(1_000_000).unwrap();
+    let later: Vec<u64> = all
+        .iter()
+        .map(|(sequence, _)| *sequence)
+        .filter(|sequence| *sequence >= boundary)
+        .collect();
+    assert!(!later.is_empty(), "the second batch has outputs");
+    let dropped = story.engine.drop_outputs_before(boundary).unwrap();
+    assert_eq!(dropped, earlier.len() as u64);
+    assert_eq!(story.engine.outbox_pending(), later.len() as u64);
+    let left: Vec<u64> = story
+        .engine
+        .pending_outputs(1_000_000)
+        .unwrap()
+        .into_iter()
+        .map(|(sequence, _)| sequence)
+        .collect();
+    assert_eq!(left, later);
+    assert_eq!(story.engine.drop_outputs_before(boundary).unwrap(), 0);
+}

@@ -169,6 +169,26 @@ impl Engine {
         Ok(())
     }
 
+    /// The sequence the next output record will take: every record
+    /// pending now has a lower one.
+    pub fn outbox_next(&self) -> u64 {
+        self.outbox_next
+    }
+
+    /// Removes the pending outbox records with a sequence below `before`,
+    /// undelivered: records another copy of which was delivered elsewhere
+    /// (see `scale_out`). Returns how many.
+    pub fn drop_outputs_before(&self, before: u64) -> Result<u64, EngineError> {
+        let sequences: Vec<u64> = self
+            .pending_outputs_from(0, usize::MAX)?
+            .into_iter()
+            .map(|(sequence, _)| sequence)
+            .take_while(|sequence| *sequence < before)
+            .collect();
+        self.acknowledge_outputs(&sequences)?;
+        Ok(sequences.len() as u64)
+    }
+
     /// Output records waiting for delivery.
     pub fn outbox_pending(&self) -> u64 {
         self.outbox_pending

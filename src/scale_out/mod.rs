@@ -213,6 +213,21 @@ struct Applier {
     gap_reported: bool,
     /// The applied offset last committed to the applying group.
     committed: Option<i64>,
+    /// Outputs its state held undelivered when it was opened (those with a
+    /// sequence below this), held back until the catch-up says whether
+    /// they are stale: if a batch after the stored position was decided,
+    /// whoever decided it had delivered its own copy of them first (an
+    /// owner decides a batch only once the previous one's outputs are
+    /// delivered), and delivering this copy now would put old values after
+    /// newer ones: they are dropped. Otherwise they are delivered.
+    held_back: Option<u64>,
+}
+
+impl Applier {
+    /// Whether its outputs may be delivered now (none are held back).
+    fn may_deliver(&self) -> bool {
+        self.held_back.is_none()
+    }
 }
 
 /// The instance: its clients and the engines of its partitions.
@@ -627,9 +642,12 @@ impl Instance<'_> {
         }
         for partition in held.difference(&owned) {
             if let Some(mut applier) = self.appliers.remove(partition) {
-                let _ = applier
-                    .sink
-                    .drain(&applier.engine, DRAIN_MAX_RECORDS, REVOKE_DRAIN_WAIT);
+                if applier.may_deliver() {
+                    let _ =
+                        applier
+                            .sink
+                            .drain(&applier.engine, DRAIN_MAX_RECORDS, REVOKE_DRAIN_WAIT);
+                }
                 applier.engine.flush()?;
                 tracing::info!(partition, "repartition partition revoked");
                 if let Some(telemetry) = &self.telemetry {
@@ -698,6 +716,7 @@ impl Instance<'_> {
         // The output topics were made at start, before routing began.
         let sink = KafkaSink::connect(&self.config.kafka)?;
         let clock = engine.clock();
+        let held_back = (engine.outbox_pending() > 0).then(|| engine.outbox_next());
         Ok(Applier {
             engine,
             sink,
@@ -708,6 +727,7 @@ impl Instance<'_> {
             end_asked: Instant::now(),
             gap_reported: false,
             committed: None,
+            held_back,
         })
     }
 
@@ -773,6 +793,9 @@ impl Instance<'_> {
         self.producer.poll(Duration::ZERO);
         self.commit_applied(&topic);
         for applier in self.appliers.values_mut() {
+            if !applier.may_deliver() {
+                continue;
+            }
             let drained = applier
                 .sink
                 .drain(&applier.engine, DRAIN_MAX_RECORDS, Duration::ZERO)?;
@@ -866,6 +889,16 @@ impl Instance<'_> {
             let Some(batch) = applier.decisions.take_decided() else {
                 break;
             };
+            if let Some(before) = applier.held_back.take() {
+                // A batch after the stored position was decided: the
+                // outputs held back were delivered by its decider.
+                let dropped = applier.engine.drop_outputs_before(before)?;
+                tracing::info!(
+                    partition,
+                    dropped,
+                    "outputs left undelivered in the state dropped: a later owner delivered them"
+                );
+            }
             let silent = applier.catching_up && later;
             let records = (batch.messages.len() + batch.clocks.len()) as u64;
             tracing::debug!(
@@ -903,6 +936,9 @@ impl Instance<'_> {
         }
         if applier.catching_up && caught_up {
             applier.catching_up = false;
+            // No batch after the stored position: nobody else delivered the
+            // outputs held back.
+            applier.held_back = None;
             applier.engine.set_outputs_silenced(false);
             // What a dead owner may not have shared yet.
             applier.shared = (None, None);
@@ -1050,7 +1086,10 @@ impl Instance<'_> {
         let _ = self.producer.flush(ROUTE_FLUSH_TIMEOUT);
         let deadline = Instant::now() + REVOKE_DRAIN_WAIT;
         for applier in self.appliers.values_mut() {
-            while applier.engine.outbox_pending() > 0 && Instant::now() < deadline {
+            while applier.may_deliver()
+                && applier.engine.outbox_pending() > 0
+                && Instant::now() < deadline
+            {
                 let drained = applier.sink.drain(
                     &applier.engine,
                     DRAIN_MAX_RECORDS,
