@@ -254,19 +254,18 @@ fn live_values_rag_changes_scorecards_dot_and_restatements_by_hand() {
     );
 }
 
+/// `events` as the lines of file `name`, the first at line `first`.
+fn lines(name: &str, events: &[Value], first: u64) -> Vec<RawMessage> {
+    RawMessage::file_lines_from(name, first, events.iter().map(|event| event.to_string()))
+}
+
 /// Parked records are kept out of the outbox, counted, listed with their
 /// reasons, and put back by `retry_parked`, except an indicator value that a
 /// later value of the same key supersedes.
 #[test]
 fn parked_outputs_are_kept_counted_and_put_back() {
     let mut story = Story::new();
-    let messages = |events: &[Value], first: u64| {
-        RawMessage::file_lines_from(
-            "parking",
-            first,
-            events.iter().map(|event| event.to_string()),
-        )
-    };
+    let messages = |events: &[Value], first: u64| lines("parking", events, first);
     let mut first = Vec::new();
     for child in 0..6 {
         first.push(referral(
@@ -349,13 +348,7 @@ fn parked_outputs_are_kept_counted_and_put_back() {
 #[test]
 fn outputs_written_before_a_sequence_are_dropped_and_later_ones_kept() {
     let mut story = Story::new();
-    let messages = |events: &[Value], first: u64| {
-        RawMessage::file_lines_from(
-            "dropping",
-            first,
-            events.iter().map(|event| event.to_string()),
-        )
-    };
+    let messages = |events: &[Value], first: u64| lines("dropping", events, first);
     let first: Vec<Value> = (0..4)
         .map(|child| referral(&format!("r{child}"), &format!("k{child}"), "2017-05-02"))
         .collect();

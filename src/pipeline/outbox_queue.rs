@@ -179,12 +179,18 @@ impl Engine {
     /// undelivered: records another copy of which was delivered elsewhere
     /// (see `scale_out`). Returns how many.
     pub fn drop_outputs_before(&self, before: u64) -> Result<u64, EngineError> {
-        let sequences: Vec<u64> = self
-            .pending_outputs_from(0, usize::MAX)?
-            .into_iter()
-            .map(|(sequence, _)| sequence)
-            .take_while(|sequence| *sequence < before)
-            .collect();
+        // Keys only, up to `before`: the records are not decoded.
+        let mut sequences: Vec<u64> = Vec::new();
+        self.store
+            .for_each_from(Family::Outbox, &outbox::outbox_key(0), |key, _| {
+                match outbox::outbox_sequence(key) {
+                    Some(sequence) if sequence < before => {
+                        sequences.push(sequence);
+                        true
+                    }
+                    _ => false,
+                }
+            })?;
         self.acknowledge_outputs(&sequences)?;
         Ok(sequences.len() as u64)
     }
