@@ -167,21 +167,43 @@ impl SeriesStore {
 
     /// Applies contribution deltas to their unit and every unit above it.
     pub fn apply(&mut self, config: &Config, deltas: &[Point]) {
-        let mut grouped: FxHashMap<SeriesKey, Vec<(Date, Sums)>> = FxHashMap::default();
+        // Deltas are summed by day at the unit they name first, then passed
+        // up its path: a unit above takes its units' daily sums, not every
+        // delta again (a county's series would sort all of its teams'
+        // deltas). A day whose deltas cancel stays, at zero: it still marks
+        // its month and the earliest change.
+        let mut named: FxHashMap<SeriesKey, Vec<(Date, Sums)>> = FxHashMap::default();
         for point in deltas {
             let sums = Sums {
                 num: point.num,
                 den: point.den,
             };
-            for unit in &config.unit(point.unit).path_to_root {
+            named
+                .entry((point.slot, point.unit))
+                .or_default()
+                .push((point.date, sums));
+        }
+        let mut grouped: FxHashMap<SeriesKey, Vec<(Date, Sums)>> = FxHashMap::default();
+        for ((slot, unit), mut points) in named {
+            points.sort_unstable_by_key(|(date, _)| *date);
+            points.dedup_by(|later, kept| {
+                let same_day = later.0 == kept.0;
+                if same_day {
+                    kept.1 = kept.1 + later.1;
+                }
+                same_day
+            });
+            for above in &config.unit(unit).path_to_root {
                 grouped
-                    .entry((point.slot, *unit))
+                    .entry((slot, *above))
                     .or_default()
-                    .push((point.date, sums));
+                    .extend_from_slice(&points);
             }
         }
         for (key, mut points) in grouped {
-            points.sort_unstable_by_key(|(date, _)| *date);
+            // Runs already in date order, one per unit below: a stable
+            // sort merges them.
+            points.sort_by_key(|(date, _)| *date);
             let mut last_month = None;
             for (date, _) in &points {
                 let month = date.month();
@@ -282,5 +304,68 @@ mod tests {
             series.month_points(Month::new(2017, 1).unwrap()),
             vec![(20, Sums { num: 2, den: 2 })]
         );
+    }
+
+    /// Deltas summed by day where they are named and passed up: each unit
+    /// holds the sums of everything at and below it; a day whose deltas
+    /// cancel leaves no point but still marks its month and the earliest
+    /// change, as applying the deltas one at a time does.
+    #[test]
+    fn apply_sums_each_unit_and_every_unit_above_it() {
+        let config = crate::harness::config();
+        let unit = |id: &str| config.unit_by_id(id).unwrap();
+        let point = |unit: UnitIdx, date: &str, num: i64, den: i64| Point {
+            slot: 0,
+            unit,
+            date: d(date),
+            num,
+            den,
+        };
+        let deltas = [
+            point(unit("n-cswt"), "2017-01-05", 1, 1),
+            point(unit("n-cswt"), "2017-01-05", 2, 0),
+            point(unit("n-cic"), "2017-01-05", 1, 1),
+            point(unit("s-cswt"), "2017-02-10", 1, 1),
+            point(unit("n-cswt"), "2017-01-03", 0, 1),
+            point(unit("s-cswt"), "2017-02-10", -1, -1),
+            point(unit("north"), "2017-01-05", 10, 10),
+        ];
+        let mut store = SeriesStore::new();
+        store.apply(&config, &deltas);
+        let through =
+            |store: &SeriesStore, id: &str, date: &str| store.through((0, unit(id)), d(date));
+        let sums = |num, den| Sums { num, den };
+        assert_eq!(through(&store, "n-cswt", "2017-01-04"), sums(0, 1));
+        assert_eq!(through(&store, "n-cswt", "2017-01-05"), sums(3, 2));
+        assert_eq!(through(&store, "n-cic", "2017-12-31"), sums(1, 1));
+        assert_eq!(through(&store, "north", "2017-01-04"), sums(0, 1));
+        assert_eq!(through(&store, "north", "2017-01-05"), sums(14, 13));
+        assert_eq!(through(&store, "la", "2017-12-31"), sums(14, 13));
+        assert_eq!(through(&store, "south", "2017-12-31"), sums(0, 0));
+        assert!(store.get((0, unit("s-cswt"))).unwrap().is_empty());
+
+        let mut one_at_a_time = SeriesStore::new();
+        for delta in &deltas {
+            one_at_a_time.apply(&config, std::slice::from_ref(delta));
+        }
+        let (changed, months) = store.take_changes();
+        let (changed_alone, months_alone) = one_at_a_time.take_changes();
+        assert_eq!(changed, changed_alone);
+        assert_eq!(months, months_alone);
+        assert_eq!(changed[&(0, unit("south"))], d("2017-02-10"));
+        assert_eq!(changed[&(0, unit("la"))], d("2017-01-03"));
+        let february = Month::new(2017, 2).unwrap();
+        for id in ["s-cswt", "south", "la"] {
+            assert!(months.contains(&((0, unit(id)), february)), "{id}");
+        }
+        assert_eq!(months.len(), 7, "{months:?}");
+        for key in one_at_a_time.keys() {
+            for day in ["2017-01-03", "2017-01-04", "2017-01-05", "2017-02-10"] {
+                assert_eq!(
+                    store.through(*key, d(day)),
+                    one_at_a_time.through(*key, d(day))
+                );
+            }
+        }
     }
 }

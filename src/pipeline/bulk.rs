@@ -484,7 +484,13 @@ fn admit_partition(events: Vec<Event>) -> AdmittedPartition {
         }
     }
     let mut to_partition = vec![None; events.len()];
-    for position in survivors.into_values() {
+    // Entries go to the load in input order, where ids mostly rise: the
+    // load's sorted run then reads them back in long ascending stretches,
+    // not at random (at random, writing the ledger's table took about
+    // twice as long).
+    let mut surviving: Vec<usize> = survivors.into_values().collect();
+    surviving.sort_unstable();
+    for position in surviving {
         let event = &events[position];
         if !event.void {
             let index = u8::try_from(partition_of(event.owner_ref())).expect("64 partitions");
