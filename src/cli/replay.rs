@@ -101,6 +101,12 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
                     if batch.is_empty() {
                         break;
                     }
+                    if rebuild.consumed() == 0 {
+                        // The file's size over the bytes per line so far.
+                        let (read, size) = source.progress();
+                        let per_line = read / (batch.len() as u64).max(1);
+                        rebuild.expect_messages(size / per_line.max(1));
+                    }
                     rebuild.feed(&batch)?;
                     sink.drain(rebuild.engine())?;
                     if let Some(bar) = &progress {

@@ -129,6 +129,20 @@ impl<T: Held> Partitions<T> {
         Ok(())
     }
 
+    /// Makes room at once for `events` in all (no more than the budget),
+    /// spread as the hash spreads them, so that partitions are not grown
+    /// step by step, each step copying what they hold into fresh memory.
+    /// An estimate: a partition that gets more grows as usual.
+    fn expect(&mut self, events: usize) {
+        let each = events.min(self.budget).div_ceil(PARTITIONS);
+        // Room for the hash's unevenness (a few hundred in sixteen
+        // thousand at the 60-month file's size).
+        let each = each + each / 16;
+        for part in &mut self.parts {
+            part.held.reserve(each.saturating_sub(part.held.len()));
+        }
+    }
+
     fn spill(&mut self) -> Result<(), EngineError> {
         let mut buffer = Vec::new();
         for part in &mut self.parts {
@@ -264,6 +278,15 @@ impl Rebuild<'_> {
         self.outcome.consumed
     }
 
+    /// Says about how many messages will be fed in all (a file's size over
+    /// the bytes per line so far, say), so that memory for them is taken
+    /// at once rather than grown step by step. Only an estimate: more or
+    /// fewer may come.
+    pub fn expect_messages(&mut self, messages: u64) {
+        self.by_id
+            .expect(usize::try_from(messages).unwrap_or(usize::MAX));
+    }
+
     /// Decodes messages (dead letters go to the outbox at once) and holds
     /// their events for [`Rebuild::finish`].
     pub fn feed(&mut self, messages: &[RawMessage]) -> Result<(), EngineError> {
@@ -299,6 +322,8 @@ impl Rebuild<'_> {
         let budget = self.options.events_in_memory;
         let mut by_owner: Partitions<Event> =
             Partitions::new(&self.options.spill_dir, "by-owner", budget);
+        // Every event held may survive.
+        by_owner.expect(self.by_id.pushed);
         let mut span = EventSpan::default();
         let mut batch = Batch::new();
 
