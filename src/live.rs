@@ -72,6 +72,16 @@ pub enum LiveError {
     /// The sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// A rebuild from the input topic found part of its history deleted.
+    #[error(
+        "the input topic no longer holds the start of partition {partition}'s history (its first offset is {first}): a rebuild from it would miss events; the topic must keep its whole history (retention.ms -1)"
+    )]
+    HistoryGap {
+        /// The partition.
+        partition: i32,
+        /// The partition's low watermark.
+        first: i64,
+    },
 }
 
 /// How the loop runs.
@@ -429,5 +439,85 @@ pub fn run(
             );
         }
     }
+    Ok(summary)
+}
+
+/// Rebuilds a fresh state from the whole input topic by the bulk rebuild
+/// ([`Engine::begin_rebuild`]), which folds each owner once instead of
+/// batch by batch: reads every partition up to the high watermarks found
+/// at start and until a poll finds nothing more (some brokers under-report
+/// the watermark), delivering dead letters as they are found, then closes
+/// every month and delivers the values and scorecards. The state then
+/// holds each partition's next offset, so `run` goes on from there.
+pub fn rebuild_from_topic(
+    shared: &Shared,
+    options: crate::pipeline::RebuildOptions,
+) -> Result<LiveSummary, LiveError> {
+    let mut engine = shared
+        .engine
+        .lock()
+        .expect("the engine lock is never poisoned: panics stop the process");
+    let settings = engine.config().kafka.clone();
+    let processing = engine.config().processing.clone();
+    let mut source = KafkaSource::connect(&settings, engine.positions())?;
+    if let Some(&(partition, first)) = source.deleted_starts(CAUGHT_UP_WATERMARKS_TIMEOUT).first() {
+        return Err(LiveError::HistoryGap { partition, first });
+    }
+    let mut sink = KafkaSink::connect(&settings)?;
+    sink.ensure_topics(&settings)?;
+    let targets = source.lag(CAUGHT_UP_WATERMARKS_TIMEOUT);
+    let wait = Duration::from_millis(processing.batch_max_millis.max(1));
+    let mut summary = LiveSummary::default();
+    let mut rebuild = engine.begin_rebuild(options)?;
+    rebuild.expect_messages(
+        targets
+            .iter()
+            .map(|target| target.high_watermark.max(0) as u64)
+            .sum(),
+    );
+    loop {
+        let polled = source.next_batch(processing.replay_batch_events, wait)?;
+        // Reading from offset 0 of a partition whose first records were
+        // deleted fails, and the source sets the partition aside.
+        if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
+            return Err(LiveError::HistoryGap { partition, first });
+        }
+        if polled.messages.is_empty() {
+            if source.reached(&targets) {
+                break;
+            }
+            continue;
+        }
+        rebuild.feed(&polled.messages)?;
+        summary.batches += 1;
+        // Dead letters, as they are found.
+        summary.delivered += sink
+            .drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?
+            .delivered;
+    }
+    let outcome = rebuild.finish()?;
+    summary.consumed = outcome.consumed;
+    summary.applied = outcome.applied;
+    summary.rejected = outcome.rejected.values().sum();
+    // Everything else once every month is closed; what the broker does not
+    // take within the drain time stays in the outbox for `run`.
+    let patience = Duration::from_secs(processing.shutdown_drain_seconds);
+    let mut progress = Instant::now();
+    while engine.outbox_pending() > 0 && progress.elapsed() < patience {
+        let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
+        shared.telemetry.observe_delivered(&drained.by_topic);
+        if drained.delivered > 0 {
+            summary.delivered += drained.delivered;
+            progress = Instant::now();
+        }
+    }
+    sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
+    if engine.outbox_pending() > 0 {
+        tracing::warn!(
+            pending = engine.outbox_pending(),
+            "outputs left undelivered after the rebuild: the next run delivers them"
+        );
+    }
+    engine.flush()?;
     Ok(summary)
 }

@@ -151,7 +151,8 @@ struct ReplayArgs {
     )]
     input: Option<PathBuf>,
     /// Rebuild from the beginning of the configured input topic instead of a
-    /// file, into a fresh state directory; stops once caught up.
+    /// file, into a fresh state directory (in bulk unless --batch or
+    /// --incremental); stops once caught up.
     #[arg(long)]
     from_topic: bool,
     /// State directory (RocksDB).

@@ -12,7 +12,7 @@ use kafka_topics::read_all;
 use ragline::calendar::Month;
 use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
-use ragline::live::{self, LiveOptions};
+use ragline::live::{self, LiveOptions, LiveSummary};
 use ragline::pipeline::{Engine, Mode};
 use ragline::report;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -117,6 +117,30 @@ fn garbage() -> Vec<Vec<u8>> {
     ]
 }
 
+/// The dead letters on `config`'s topic: as many as `rejected`, with a
+/// reason for each kind of [`garbage`].
+fn dead_letters_of_garbage(brokers: &str, config: &Config, rejected: u64) -> Vec<(String, Value)> {
+    let dead = read_all(brokers, &config.kafka.dead_letters_topic);
+    assert_eq!(dead.len() as u64, rejected);
+    let reasons: Vec<&str> = dead
+        .iter()
+        .map(|(_, letter)| letter["code"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "not_utf8",
+        "not_json",
+        "unknown_type",
+        "not_object",
+        "too_large",
+    ] {
+        assert!(
+            reasons.contains(&expected),
+            "{expected} missing from {reasons:?}"
+        );
+    }
+    dead
+}
+
 #[test]
 fn topic_replay_equals_file_replay_and_dead_letters_carry_reasons() {
     let cluster = MockCluster::new(3).unwrap();
@@ -152,24 +176,7 @@ fn topic_replay_equals_file_replay_and_dead_letters_carry_reasons() {
     };
     assert_eq!(live_report, file_report(&config, &clean, month));
 
-    let dead = read_all(&brokers, &config.kafka.dead_letters_topic);
-    assert_eq!(dead.len() as u64, summary.rejected);
-    let reasons: Vec<&str> = dead
-        .iter()
-        .map(|(_, letter)| letter["code"].as_str().unwrap())
-        .collect();
-    for expected in [
-        "not_utf8",
-        "not_json",
-        "unknown_type",
-        "not_object",
-        "too_large",
-    ] {
-        assert!(
-            reasons.contains(&expected),
-            "{expected} missing from {reasons:?}"
-        );
-    }
+    let dead = dead_letters_of_garbage(&brokers, &config, summary.rejected);
     for (_, letter) in &dead {
         assert!(letter["source"]["offset"].as_i64().is_some(), "{letter}");
         assert!(letter["reason"].as_str().unwrap().len() > 3);
@@ -206,6 +213,159 @@ fn topic_replay_equals_file_replay_and_dead_letters_carry_reasons() {
     }
     let scorecards = read_all(&brokers, &config.kafka.scorecards_topic);
     assert!(scorecards.iter().any(|(key, _)| key == "kent/2017-05"));
+}
+
+/// A fresh state rebuilt from the topic in bulk (each owner folded once)
+/// equals one replayed from the same topic batch by batch: every closed
+/// month's report, dead letters with reasons, the last value delivered per
+/// key; and both go on alike from where they stopped when more arrives.
+#[test]
+fn a_bulk_rebuild_from_the_topic_equals_the_batch_replay_and_goes_on_alike() {
+    let cluster = MockCluster::new(3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let bulk_config = kent(&brokers, "bulk");
+    let batch_config = kent(&brokers, "batches");
+    let mut messy = history(&bulk_config, true);
+    for (index, line) in garbage().into_iter().enumerate() {
+        messy.insert(index * 89 + 7, line);
+    }
+    let later = messy.split_off(messy.len() - 400);
+    for config in [&bulk_config, &batch_config] {
+        cluster
+            .create_topic(&config.kafka.input_topic, 3, 1)
+            .unwrap();
+        produce(&brokers, &config.kafka.input_topic, &messy);
+    }
+    let replay = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let bulk_dir = tempfile::tempdir().unwrap();
+    let bulk = live::open(Arc::new(bulk_config.clone()), bulk_dir.path(), Mode::Replay).unwrap();
+    let options = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: bulk_dir.path().join("spill"),
+    };
+    let rebuilt = live::rebuild_from_topic(&bulk, options).unwrap();
+    assert_eq!(rebuilt.consumed as usize, messy.len());
+    let batch_dir = tempfile::tempdir().unwrap();
+    let batches = live::open(
+        Arc::new(batch_config.clone()),
+        batch_dir.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let replayed = live::run(&batches, &replay, &AtomicBool::new(false)).unwrap();
+    assert!(replayed.batches > 3, "the batch path cut batches");
+    assert_eq!(
+        (rebuilt.consumed, rebuilt.applied, rebuilt.rejected),
+        (replayed.consumed, replayed.applied, replayed.rejected)
+    );
+
+    let units = bulk_config.unit_indices();
+    let same_reports = |stage: &str| {
+        let bulk = bulk.engine.lock().unwrap();
+        let batches = batches.engine.lock().unwrap();
+        assert_eq!(bulk.clock(), batches.clock(), "{stage}: clock");
+        let clock = bulk.clock();
+        let mut month = clock.first_month.expect("events were applied");
+        let last = clock.last_closed.expect("months closed");
+        let mut months = 0;
+        while month <= last {
+            assert_eq!(
+                report::report_json(&bulk.reader(), &units, month),
+                report::report_json(&batches.reader(), &units, month),
+                "{stage}: {month}"
+            );
+            month = month.plus(1);
+            months += 1;
+        }
+        assert!(months >= 12, "{stage}: {months} months compared");
+    };
+    same_reports("rebuilt");
+
+    // Dead letters with their reasons; the last value delivered per key is
+    // the rebuilt engine's live value; the closed months' scorecards.
+    dead_letters_of_garbage(&brokers, &bulk_config, rebuilt.rejected);
+    let mut last: HashMap<String, Value> = HashMap::new();
+    for (key, value) in read_all(&brokers, &bulk_config.kafka.values_topic) {
+        last.insert(key, value);
+    }
+    {
+        let engine = bulk.engine.lock().unwrap();
+        assert!(!engine.live_values().is_empty());
+        for (&(slot, unit), live) in engine.live_values() {
+            let key = format!(
+                "{}/{}",
+                engine.catalogue().slots[slot as usize].id,
+                bulk_config.unit(unit).id
+            );
+            let def = engine.catalogue().slots[slot as usize].def;
+            assert_eq!(
+                last[&key]["num"],
+                ragline::scorecard::amount_json(live.reading.num, def.num_scale),
+                "{key}"
+            );
+        }
+        assert_eq!(engine.outbox_pending(), 0, "every output delivered");
+    }
+    let scorecards = read_all(&brokers, &bulk_config.kafka.scorecards_topic);
+    assert!(scorecards.iter().any(|(key, _)| key == "kent/2017-05"));
+
+    // More arrives: both go on from the offsets their states hold.
+    for config in [&bulk_config, &batch_config] {
+        produce(&brokers, &config.kafka.input_topic, &later);
+    }
+    let more_bulk = live::run(&bulk, &replay, &AtomicBool::new(false)).unwrap();
+    let more_batches = live::run(&batches, &replay, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        more_bulk.consumed as usize,
+        later.len(),
+        "only what came later"
+    );
+    assert_eq!(
+        more_bulk,
+        LiveSummary {
+            delivered: more_bulk.delivered,
+            batches: more_bulk.batches,
+            ..more_batches.clone()
+        }
+    );
+    same_reports("went on");
+}
+
+/// A rebuild from a topic whose first records were deleted (retention)
+/// is refused with the partition and its first offset, not built from
+/// what is left.
+#[test]
+fn a_bulk_rebuild_from_a_topic_missing_its_start_is_refused() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "pruned");
+    let topic = config.kafka.input_topic.clone();
+    cluster.create_topic(&topic, 1, 1).unwrap();
+    // More than the mock cluster keeps per partition (5 MB): the oldest
+    // records are deleted.
+    let padding = format!(
+        "{{\"event_id\":\"pad\",\"type\":\"visit\",\"pad\":\"{}\"}}",
+        "a".repeat(400_000)
+    )
+    .into_bytes();
+    produce(&brokers, &topic, &vec![padding; 16]);
+    let directory = tempfile::tempdir().unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let options = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: directory.path().join("spill"),
+    };
+    match live::rebuild_from_topic(&shared, options) {
+        Err(live::LiveError::HistoryGap { partition, first }) => {
+            assert_eq!(partition, 0);
+            assert!(first > 0, "{first}");
+        }
+        other => panic!("expected the gap refused, got {other:?}"),
+    }
 }
 
 #[test]

@@ -257,18 +257,49 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         );
     }
     let topic = config.kafka.input_topic.clone();
-    let shared = ragline::live::open(config, &args.state, Mode::Replay)?;
-    let options = ragline::live::LiveOptions {
-        mode: Mode::Replay,
-        fixed_today: None,
-        until_caught_up: true,
-    };
+    let mut shared = ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)?;
     let started = Instant::now();
-    let summary = ragline::live::run(
-        &shared,
-        &options,
-        &std::sync::atomic::AtomicBool::new(false),
-    )?;
+    // The state is empty: the bulk rebuild folds each child once, unless
+    // batches were asked for.
+    let mut summary = None;
+    if args.batch.is_none() && !args.incremental {
+        let options = RebuildOptions {
+            events_in_memory: config.processing.rebuild_events_in_memory,
+            spill_dir: args.state.join("rebuild-spill"),
+        };
+        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ragline::live::rebuild_from_topic(&shared, options)
+        }));
+        match attempt {
+            Ok(rebuilt) => summary = Some(rebuilt?),
+            Err(_) => {
+                // A defect inside ragline, not the input: the batch path
+                // sets the one message whose handling fails aside.
+                eprintln!(
+                    "ragline: the bulk rebuild failed inside ragline; replaying again batch by batch"
+                );
+                drop(shared);
+                std::fs::remove_dir_all(&args.state)
+                    .with_context(|| format!("emptying {}", args.state.display()))?;
+                shared = ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)?;
+            }
+        }
+    }
+    let summary = match summary {
+        Some(summary) => summary,
+        None => {
+            let options = ragline::live::LiveOptions {
+                mode: Mode::Replay,
+                fixed_today: None,
+                until_caught_up: true,
+            };
+            ragline::live::run(
+                &shared,
+                &options,
+                &std::sync::atomic::AtomicBool::new(false),
+            )?
+        }
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let engine = shared.engine.lock().expect("the loop has finished");
     engine.flush()?;

@@ -165,6 +165,26 @@ impl KafkaSource {
         }
     }
 
+    /// Partitions read from their start whose first offset is above 0: the
+    /// start of their history was deleted (retention), so a rebuild from
+    /// them would miss events. Each with its low watermark; a partition
+    /// whose watermarks cannot be read now is not listed.
+    pub fn deleted_starts(&self, timeout: Duration) -> Vec<(i32, i64)> {
+        self.assigned
+            .iter()
+            .filter(|(_, next)| **next == 0)
+            .filter_map(|(partition, _)| {
+                match self
+                    .consumer
+                    .fetch_watermarks(&self.topic, *partition, timeout)
+                {
+                    Ok((low, _)) if low > 0 => Some((*partition, low)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// Partitions whose unread events were deleted by retention: next offset
     /// held by the state and the partition's low watermark.
     pub fn gaps(&self) -> &BTreeMap<i32, (i64, i64)> {
