@@ -477,8 +477,8 @@ pub fn rebuild_from_topic(
     );
     loop {
         let polled = source.next_batch(processing.replay_batch_events, wait)?;
-        // Reading from offset 0 of a partition whose first records were
-        // deleted fails, and the source sets the partition aside.
+        // Records deleted while the rebuild reads (retention): the source
+        // finds the offset gone and sets the partition aside.
         if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
             return Err(LiveError::HistoryGap { partition, first });
         }
@@ -491,9 +491,9 @@ pub fn rebuild_from_topic(
         rebuild.feed(&polled.messages)?;
         summary.batches += 1;
         // Dead letters, as they are found.
-        summary.delivered += sink
-            .drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?
-            .delivered;
+        let drained = sink.drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?;
+        shared.telemetry.observe_delivered(&drained.by_topic);
+        summary.delivered += drained.delivered;
     }
     let outcome = rebuild.finish()?;
     summary.consumed = outcome.consumed;

@@ -288,10 +288,19 @@ fn a_bulk_rebuild_from_the_topic_equals_the_batch_replay_and_goes_on_alike() {
     // Dead letters with their reasons; the last value delivered per key is
     // the rebuilt engine's live value; the closed months' scorecards.
     dead_letters_of_garbage(&brokers, &bulk_config, rebuilt.rejected);
+    // One value per indicator and unit, as of the end of the history; no
+    // restatements: every month closed once all was known.
+    let values = read_all(&brokers, &bulk_config.kafka.values_topic);
     let mut last: HashMap<String, Value> = HashMap::new();
-    for (key, value) in read_all(&brokers, &bulk_config.kafka.values_topic) {
-        last.insert(key, value);
+    for (key, value) in &values {
+        last.insert(key.clone(), value.clone());
     }
+    assert_eq!(values.len(), last.len(), "one value per key");
+    assert!(read_all(&brokers, &bulk_config.kafka.restatements_topic).is_empty());
+    assert!(
+        !read_all(&brokers, &batch_config.kafka.restatements_topic).is_empty(),
+        "batch by batch, late events of the same history restate closed months"
+    );
     {
         let engine = bulk.engine.lock().unwrap();
         assert!(!engine.live_values().is_empty());

@@ -128,16 +128,9 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
                 rebuilt = true;
             }
             Err(_) => {
-                // A defect inside ragline, not the input: the batch path
-                // sets the one message whose handling fails aside. Start
-                // again from an empty state.
-                eprintln!(
-                    "ragline: the bulk rebuild failed inside ragline; replaying again batch by batch"
-                );
                 drop(sink);
                 drop(engine);
-                std::fs::remove_dir_all(&args.state)
-                    .with_context(|| format!("emptying {}", args.state.display()))?;
+                empty_for_batches(&args.state)?;
                 engine = Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?;
                 engine.set_emit_outputs(args.outputs.is_some() || args.serve);
                 engine.set_validation_today(Some(ragline::live::system_today()));
@@ -242,6 +235,14 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
     Ok(())
 }
 
+/// After a bulk rebuild failed inside ragline (a defect, not the input):
+/// says so and empties the state, to replay again batch by batch, where
+/// the one message whose handling fails is set aside.
+fn empty_for_batches(state: &std::path::Path) -> Result<()> {
+    eprintln!("ragline: the bulk rebuild failed inside ragline; replaying again batch by batch");
+    std::fs::remove_dir_all(state).with_context(|| format!("emptying {}", state.display()))
+}
+
 /// `ragline replay --from-topic`: rebuilds a fresh state from the input
 /// topic and stops once caught up.
 pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
@@ -273,14 +274,8 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         match attempt {
             Ok(rebuilt) => summary = Some(rebuilt?),
             Err(_) => {
-                // A defect inside ragline, not the input: the batch path
-                // sets the one message whose handling fails aside.
-                eprintln!(
-                    "ragline: the bulk rebuild failed inside ragline; replaying again batch by batch"
-                );
                 drop(shared);
-                std::fs::remove_dir_all(&args.state)
-                    .with_context(|| format!("emptying {}", args.state.display()))?;
+                empty_for_batches(&args.state)?;
                 shared = ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)?;
             }
         }
