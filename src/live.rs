@@ -92,7 +92,9 @@ pub struct LiveOptions {
     /// A fixed "today" (tests); `None` reads the system clock in live mode.
     pub fixed_today: Option<Date>,
     /// Stop once every partition is read up to the high watermarks found at
-    /// start and the outbox is empty (replay from a topic).
+    /// start and the outbox is empty (replay from a topic), or once nothing
+    /// has arrived for `processing.replay_idle_seconds` short of them
+    /// ([`LiveSummary::stopped_short`]).
     pub until_caught_up: bool,
 }
 
@@ -109,6 +111,68 @@ pub struct LiveSummary {
     pub delivered: u64,
     /// Batches committed.
     pub batches: u64,
+    /// Partitions a replay from the topic stopped reading short of the high
+    /// watermarks found at start, because nothing more arrived within
+    /// `processing.replay_idle_seconds`: each with how far short it stopped
+    /// and the watermark. `run` reads on from there.
+    pub stopped_short: Vec<PartitionLag>,
+}
+
+/// Where a read up to the high watermarks found at start stands.
+#[derive(Debug, PartialEq, Eq)]
+enum CatchUp {
+    /// More to read.
+    Reading,
+    /// Every partition is read up to its watermark, and the last poll found
+    /// nothing more (some brokers under-report the watermark).
+    Reached,
+    /// Nothing has arrived for the idle limit, short of the watermarks of
+    /// these partitions: waiting longer could be for ever.
+    StoppedShort(Vec<PartitionLag>),
+}
+
+/// Follows a read up to the high watermarks found at start.
+struct CatchingUp {
+    targets: Vec<PartitionLag>,
+    idle_limit: Duration,
+    last_arrival: Instant,
+}
+
+impl CatchingUp {
+    fn new(targets: Vec<PartitionLag>, idle_limit: Duration) -> CatchingUp {
+        CatchingUp {
+            targets,
+            idle_limit,
+            last_arrival: Instant::now(),
+        }
+    }
+
+    /// Where the read stands after a poll that found `messages`; a loop
+    /// that did not poll (its outbox is full) passes `None`, which does not
+    /// count as idle.
+    fn after_poll(&mut self, source: &KafkaSource, messages: Option<usize>) -> CatchUp {
+        if messages != Some(0) {
+            self.last_arrival = Instant::now();
+            return CatchUp::Reading;
+        }
+        let short = source.short_of(&self.targets);
+        if short.is_empty() {
+            CatchUp::Reached
+        } else if self.last_arrival.elapsed() >= self.idle_limit {
+            for partition in &short {
+                tracing::warn!(
+                    partition = partition.partition,
+                    next_offset = partition.high_watermark - partition.lag,
+                    high_watermark = partition.high_watermark,
+                    idle_seconds = self.idle_limit.as_secs(),
+                    "nothing has arrived for processing.replay_idle_seconds: the replay stops short of the high watermark found at start; ragline run reads on from the next offset"
+                );
+            }
+            CatchUp::StoppedShort(short)
+        } else {
+            CatchUp::Reading
+        }
+    }
 }
 
 fn now_millis() -> i64 {
@@ -253,9 +317,15 @@ pub fn run(
     observe_assignment(shared, &source, &settings.input_topic, &mut known_gaps);
     let mut last_topics_check = Instant::now();
     let mut summary = LiveSummary::default();
-    let targets: Option<Vec<PartitionLag>> = options
-        .until_caught_up
-        .then(|| source.lag(CAUGHT_UP_WATERMARKS_TIMEOUT));
+    let idle_limit = Duration::from_secs(processing.replay_idle_seconds);
+    let mut catching_up = match options.until_caught_up {
+        true => Some(CatchingUp::new(
+            source.targets(CAUGHT_UP_WATERMARKS_TIMEOUT)?,
+            idle_limit,
+        )),
+        false => None,
+    };
+    let mut stopped_short = false;
     let mut last_today: Option<Date> = None;
     // Consumer lag is measured every LAG_PROBE_INTERVAL by a thread of its
     // own, from the offsets the loop shares every LAG_OFFSETS_INTERVAL.
@@ -301,17 +371,18 @@ pub fn run(
     let shutdown_timeout = Duration::from_secs(processing.shutdown_drain_seconds);
     let mut last_commit = Instant::now();
     loop {
-        let stopping = shutdown.load(Ordering::SeqCst);
+        let stopping = stopped_short || shutdown.load(Ordering::SeqCst);
         let today = match options.mode {
             Mode::Live => Some(options.fixed_today.unwrap_or_else(system_today)),
             Mode::Replay => None,
         };
         let iteration = Instant::now();
         let over_bound = lock().outbox_pending() as usize >= processing.outbox_max_records;
-        let polled = if stopping || over_bound {
-            Default::default()
-        } else {
+        let polling = !(stopping || over_bound);
+        let polled = if polling {
             source.next_batch(batch_events, wait)?
+        } else {
+            Default::default()
         };
         let new_day = today.is_some() && today != last_today;
         // (the poll's own wait for a first message is expected)
@@ -405,13 +476,16 @@ pub fn run(
             source.commit_advisory();
             break;
         }
-        if let Some(targets) = &targets {
-            // Some brokers (tansu) under-report the high watermark, so the
-            // watermarks found at start are a lower bound: also wait for a
-            // poll that finds nothing more.
-            if source.reached(targets) && polled.messages.is_empty() && lock().outbox_pending() == 0
-            {
-                break;
+        if let Some(catching_up) = &mut catching_up {
+            match catching_up.after_poll(&source, polling.then_some(polled.messages.len())) {
+                CatchUp::Reached if lock().outbox_pending() == 0 => break,
+                CatchUp::Reached | CatchUp::Reading => {}
+                // Stops as at shutdown: outputs are delivered for
+                // `shutdown_drain_seconds` at most.
+                CatchUp::StoppedShort(short) => {
+                    summary.stopped_short = short;
+                    stopped_short = true;
+                }
             }
         }
         let mut refreshed = false;
@@ -446,9 +520,12 @@ pub fn run(
 /// ([`Engine::begin_rebuild`]), which folds each owner once instead of
 /// batch by batch: reads every partition up to the high watermarks found
 /// at start and until a poll finds nothing more (some brokers under-report
-/// the watermark), delivering dead letters as they are found, then closes
-/// every month and delivers the values and scorecards. The state then
-/// holds each partition's next offset, so `run` goes on from there.
+/// the watermark), or until nothing has arrived for
+/// `processing.replay_idle_seconds` short of them
+/// ([`LiveSummary::stopped_short`]), delivering dead letters as they are
+/// found, then closes every month and delivers the values and scorecards.
+/// The state then holds each partition's next offset, so `run` goes on from
+/// there.
 pub fn rebuild_from_topic(
     shared: &Shared,
     options: crate::pipeline::RebuildOptions,
@@ -460,12 +537,26 @@ pub fn rebuild_from_topic(
     let settings = engine.config().kafka.clone();
     let processing = engine.config().processing.clone();
     let mut source = KafkaSource::connect(&settings, engine.positions())?;
-    if let Some(&(partition, first)) = source.deleted_starts(CAUGHT_UP_WATERMARKS_TIMEOUT).first() {
-        return Err(LiveError::HistoryGap { partition, first });
+    // The state is empty, so every partition is read from its start: one
+    // whose first records were deleted (retention) would be read from the
+    // earliest offset left, silently missing events.
+    let watermarks = source.watermarks(CAUGHT_UP_WATERMARKS_TIMEOUT)?;
+    if let Some(pruned) = watermarks.iter().find(|marks| marks.first > 0) {
+        return Err(LiveError::HistoryGap {
+            partition: pruned.partition,
+            first: pruned.first,
+        });
     }
+    let targets: Vec<PartitionLag> = watermarks
+        .iter()
+        .map(|marks| PartitionLag {
+            partition: marks.partition,
+            lag: marks.high,
+            high_watermark: marks.high,
+        })
+        .collect();
     let mut sink = KafkaSink::connect(&settings)?;
     sink.ensure_topics(&settings)?;
-    let targets = source.lag(CAUGHT_UP_WATERMARKS_TIMEOUT);
     let wait = Duration::from_millis(processing.batch_max_millis.max(1));
     let mut summary = LiveSummary::default();
     let mut rebuild = engine.begin_rebuild(options)?;
@@ -475,6 +566,8 @@ pub fn rebuild_from_topic(
             .map(|target| target.high_watermark.max(0) as u64)
             .sum(),
     );
+    let idle_limit = Duration::from_secs(processing.replay_idle_seconds);
+    let mut catching_up = CatchingUp::new(targets, idle_limit);
     loop {
         let polled = source.next_batch(processing.replay_batch_events, wait)?;
         // Records deleted while the rebuild reads (retention): the source
@@ -482,11 +575,16 @@ pub fn rebuild_from_topic(
         if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
             return Err(LiveError::HistoryGap { partition, first });
         }
-        if polled.messages.is_empty() {
-            if source.reached(&targets) {
+        match catching_up.after_poll(&source, Some(polled.messages.len())) {
+            CatchUp::Reached => break,
+            // What was read is rebuilt; the state holds each partition's
+            // next offset, so `run` reads on from there.
+            CatchUp::StoppedShort(short) => {
+                summary.stopped_short = short;
                 break;
             }
-            continue;
+            CatchUp::Reading if polled.messages.is_empty() => continue,
+            CatchUp::Reading => {}
         }
         rebuild.feed(&polled.messages)?;
         summary.batches += 1;

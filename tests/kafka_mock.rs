@@ -3,8 +3,9 @@
 //! between, gives the same scorecards as a file replay; rejected messages
 //! reach the dead-letter topic with reasons; a stop and restart mid-stream
 //! neither loses nor double-counts anything; broker faults (down at start,
-//! restarted mid-run, an output topic gone, input pruned by retention) are
-//! waited for, counted and recovered from, or refused explicitly.
+//! restarted mid-run, an output topic gone, input pruned by retention, a
+//! broker that stops serving) are waited for, counted and recovered from,
+//! or refused explicitly.
 
 #[path = "common/kafka_topics.rs"]
 mod kafka_topics;
@@ -15,9 +16,11 @@ use ragline::generate::{generate, GenOptions, GenUnit, Scale};
 use ragline::live::{self, LiveOptions, LiveSummary};
 use ragline::pipeline::{Engine, Mode};
 use ragline::report;
+use ragline::source::kafka::PartitionLag;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -247,7 +250,13 @@ fn a_bulk_rebuild_from_the_topic_equals_the_batch_replay_and_goes_on_alike() {
         events_in_memory: 1_000,
         spill_dir: bulk_dir.path().join("spill"),
     };
-    let rebuilt = live::rebuild_from_topic(&bulk, options).unwrap();
+    let rebuilt = {
+        let bulk = bulk.clone();
+        within(STALL_LIMIT, move || {
+            live::rebuild_from_topic(&bulk, options)
+        })
+        .unwrap()
+    };
     assert_eq!(rebuilt.consumed as usize, messy.len());
     let batch_dir = tempfile::tempdir().unwrap();
     let batches = live::open(
@@ -374,6 +383,108 @@ fn a_bulk_rebuild_from_a_topic_missing_its_start_is_refused() {
             assert!(first > 0, "{first}");
         }
         other => panic!("expected the gap refused, got {other:?}"),
+    }
+}
+
+/// Longest a replay from a broker that serves nothing may take before the
+/// test fails instead of waiting with it: the idle limit of 2 s, and
+/// about 10 s of trying to create the output topics (the mock cluster has
+/// no CreateTopics, so the request times out), with room to spare.
+const STALL_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `replay` on a thread of its own and returns what it returns; one
+/// still running after `limit` fails the test.
+fn within<T: Send + 'static>(limit: Duration, replay: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(replay());
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("the replay was still reading after {limit:?}"))
+}
+
+/// A broker that reports records but does not serve them (every fetch
+/// fails): both replays from the topic, in bulk and batch by batch, stop
+/// once nothing has arrived for `replay_idle_seconds`, naming the
+/// partition, its next offset and the watermark, instead of waiting for
+/// ever. Nothing is lost: once the broker serves again, `run` reads on
+/// from where each stopped and reports what a file replay reports.
+#[test]
+fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let mut config = kent(&brokers, "stalled");
+    config.processing.replay_idle_seconds = 2;
+    let topic = config.kafka.input_topic.clone();
+    cluster.create_topic(&topic, 1, 1).unwrap();
+    let lines = history(&config, false);
+    produce(&brokers, &topic, &lines);
+    cluster.request_errors(
+        RDKafkaApiKey::Fetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 1_000],
+    );
+    let everything = lines.len() as i64;
+    let short = vec![PartitionLag {
+        partition: 0,
+        lag: everything,
+        high_watermark: everything,
+    }];
+    let replay = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let bulk_directory = tempfile::tempdir().unwrap();
+    let bulk = live::open(
+        Arc::new(config.clone()),
+        bulk_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let options = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: bulk_directory.path().join("spill"),
+    };
+    let rebuilt = {
+        let bulk = bulk.clone();
+        within(STALL_LIMIT, move || {
+            live::rebuild_from_topic(&bulk, options)
+        })
+        .unwrap()
+    };
+    assert_eq!(rebuilt.stopped_short, short);
+    assert_eq!(rebuilt.consumed, 0);
+    let batch_directory = tempfile::tempdir().unwrap();
+    let batches = live::open(
+        Arc::new(config.clone()),
+        batch_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let replayed = {
+        let (batches, replay) = (batches.clone(), replay.clone());
+        within(STALL_LIMIT, move || {
+            live::run(&batches, &replay, &AtomicBool::new(false))
+        })
+        .unwrap()
+    };
+    assert_eq!(replayed.stopped_short, short);
+    assert_eq!(replayed.consumed, 0);
+
+    cluster.clear_request_errors(RDKafkaApiKey::Fetch);
+    let month = Month::parse("2017-05").unwrap();
+    let expected = file_report(&config, &lines, month);
+    let units = config.unit_indices();
+    for shared in [&bulk, &batches] {
+        let caught_up = live::run(shared, &replay, &AtomicBool::new(false)).unwrap();
+        assert_eq!(caught_up.consumed as usize, lines.len());
+        assert!(caught_up.stopped_short.is_empty(), "{caught_up:?}");
+        let engine = shared.engine.lock().unwrap();
+        assert_eq!(
+            report::report_json(&engine.reader(), &units, month),
+            expected
+        );
     }
 }
 

@@ -306,6 +306,11 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         "applied": summary.applied,
         "rejected": summary.rejected,
         "outputs_delivered": summary.delivered,
+        "stopped_short": summary.stopped_short.iter().map(|short| serde_json::json!({
+            "partition": short.partition,
+            "next_offset": short.high_watermark - short.lag,
+            "high_watermark": short.high_watermark,
+        })).collect::<Vec<_>>(),
         "last_month_closed": clock.last_closed.map(|month| month.to_string()),
         "current_date": clock.current().map(|date| date.to_string()),
         "elapsed_seconds": elapsed,
@@ -315,6 +320,13 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         println!("{summary_json}");
     } else {
         println!("{}", serde_json::to_string_pretty(&summary_json)?);
+    }
+    if !summary.stopped_short.is_empty() {
+        eprintln!(
+            "ragline: nothing arrived from the input topic for {} s (processing.replay_idle_seconds) while {} partition(s) were short of the high watermark found at start (stopped_short above); the state holds where each stopped, and `ragline run` reads on from there",
+            config.processing.replay_idle_seconds,
+            summary.stopped_short.len()
+        );
     }
     Ok(())
 }

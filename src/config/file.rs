@@ -53,6 +53,7 @@ pub(super) struct FileProcessing {
     pub(super) replay_checkpoint_seconds: u64,
     pub(super) sync_commits: bool,
     pub(super) shutdown_drain_seconds: u64,
+    pub(super) replay_idle_seconds: u64,
     pub(super) threads: usize,
 }
 
@@ -71,6 +72,7 @@ impl Default for FileProcessing {
             replay_checkpoint_seconds: 30,
             sync_commits: false,
             shutdown_drain_seconds: 30,
+            replay_idle_seconds: 60,
             threads: 0,
         }
     }

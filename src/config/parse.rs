@@ -451,6 +451,7 @@ impl Config {
                 replay_checkpoint_seconds: processing.replay_checkpoint_seconds,
                 sync_commits: processing.sync_commits,
                 shutdown_drain_seconds: processing.shutdown_drain_seconds,
+                replay_idle_seconds: processing.replay_idle_seconds.max(1),
                 threads: processing.threads,
             },
             validation,

@@ -39,6 +39,11 @@ pub struct Processing {
     /// outputs before it stops (the rest are sent after the restart), in
     /// seconds.
     pub shutdown_drain_seconds: u64,
+    /// A replay from the input topic stops reading once nothing has arrived
+    /// for this long while short of the high watermarks found at start (a
+    /// broker that stops serving), in seconds: it says which partitions
+    /// stopped short, and `run` reads on from the offsets the state holds.
+    pub replay_idle_seconds: u64,
     /// Threads that decode messages and fold owners in parallel within a
     /// batch (0: one per core; 1: everything on the calling thread). The
     /// result is the same whatever the number.

@@ -44,6 +44,17 @@ pub struct KafkaSource {
     last_refresh: Instant,
 }
 
+/// One partition's watermarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watermarks {
+    /// Partition.
+    pub partition: i32,
+    /// The first offset still on the broker (the low watermark).
+    pub first: i64,
+    /// The offset after the last record (the high watermark).
+    pub high: i64,
+}
+
 /// One partition's lag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PartitionLag {
@@ -165,24 +176,46 @@ impl KafkaSource {
         }
     }
 
-    /// Partitions read from their start whose first offset is above 0: the
-    /// start of their history was deleted (retention), so a rebuild from
-    /// them would miss events. Each with its low watermark; a partition
-    /// whose watermarks cannot be read now is not listed.
-    pub fn deleted_starts(&self, timeout: Duration) -> Vec<(i32, i64)> {
+    /// Each assigned partition's watermarks (first offset, and the offset
+    /// after the last record), every one read now: a partition whose
+    /// watermarks cannot be read within `timeout` is an error, never left
+    /// out (a read up to the watermarks would stop before it).
+    pub fn watermarks(&self, timeout: Duration) -> Result<Vec<Watermarks>, SourceError> {
         self.assigned
-            .iter()
-            .filter(|(_, next)| **next == 0)
-            .filter_map(|(partition, _)| {
-                match self
+            .keys()
+            .map(|&partition| {
+                let (first, high) = self
                     .consumer
-                    .fetch_watermarks(&self.topic, *partition, timeout)
-                {
-                    Ok((low, _)) if low > 0 => Some((*partition, low)),
-                    _ => None,
-                }
+                    .fetch_watermarks(&self.topic, partition, timeout)
+                    .map_err(failed(format!(
+                        "reading the watermarks of partition {partition} of {}",
+                        self.topic
+                    )))?;
+                Ok(Watermarks {
+                    partition,
+                    first,
+                    high,
+                })
             })
             .collect()
+    }
+
+    /// The high watermarks of every assigned partition now, each with the
+    /// distance from the next offset to read: the targets of a read up to
+    /// them ([`KafkaSource::reached`]).
+    pub fn targets(&self, timeout: Duration) -> Result<Vec<PartitionLag>, SourceError> {
+        Ok(self
+            .watermarks(timeout)?
+            .into_iter()
+            .map(|marks| {
+                let next = self.assigned.get(&marks.partition).copied().unwrap_or(0);
+                PartitionLag {
+                    partition: marks.partition,
+                    lag: (marks.high - next).max(0),
+                    high_watermark: marks.high,
+                }
+            })
+            .collect())
     }
 
     /// Partitions whose unread events were deleted by retention: next offset
@@ -325,17 +358,46 @@ impl KafkaSource {
         }
     }
 
-    /// Lag per partition (high watermark minus next offset to read).
-    pub fn lag(&self, timeout: Duration) -> Vec<PartitionLag> {
-        partition_lags(&self.consumer, &self.topic, &self.assigned, timeout)
-    }
-
     /// Whether every assigned partition has been read up to `targets` (the
     /// high watermarks taken at some earlier point).
     pub fn reached(&self, targets: &[PartitionLag]) -> bool {
-        targets.iter().all(|target| {
-            self.assigned.get(&target.partition).copied().unwrap_or(0) >= target.high_watermark
-        })
+        self.short_of(targets).is_empty()
+    }
+
+    /// The partitions not yet read up to `targets`, each with its next
+    /// offset's distance from its target (`lag`) and the target.
+    pub fn short_of(&self, targets: &[PartitionLag]) -> Vec<PartitionLag> {
+        let read = self.read_up_to();
+        targets
+            .iter()
+            .filter_map(|target| {
+                let next = read.get(&target.partition).copied().unwrap_or(0);
+                (next < target.high_watermark).then_some(PartitionLag {
+                    partition: target.partition,
+                    lag: target.high_watermark - next,
+                    high_watermark: target.high_watermark,
+                })
+            })
+            .collect()
+    }
+
+    /// How far each assigned partition has been read. The client reads
+    /// records it never hands over (transaction markers, and the records
+    /// of aborted transactions): past those, its own position is ahead of
+    /// the offset after the last message, and a high watermark that ends
+    /// in a marker is reached only by the position.
+    fn read_up_to(&self) -> BTreeMap<i32, i64> {
+        let mut read = self.assigned.clone();
+        if let Ok(positions) = self.consumer.position() {
+            for element in positions.elements_for_topic(&self.topic) {
+                if let (Offset::Offset(position), Some(next)) =
+                    (element.offset(), read.get_mut(&element.partition()))
+                {
+                    *next = (*next).max(position);
+                }
+            }
+        }
+        read
     }
 
     /// The next offset to read per assigned partition.
