@@ -46,6 +46,31 @@ fn kent(brokers: &str, suffix: &str) -> Config {
     config
 }
 
+/// Creates the input topic with `partitions` partitions, and the output
+/// topics that ragline would create itself: the mock cluster has no
+/// CreateTopics, so each attempt would wait out its 10 s request timeout.
+fn create_topics(
+    cluster: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    config: &Config,
+    partitions: i32,
+) {
+    let kafka = &config.kafka;
+    cluster
+        .create_topic(&kafka.input_topic, partitions, 1)
+        .unwrap();
+    for output in [
+        &kafka.values_topic,
+        &kafka.rag_changes_topic,
+        &kafka.scorecards_topic,
+        &kafka.restatements_topic,
+        &kafka.dead_letters_topic,
+    ] {
+        // Four partitions, as the mock cluster gives a topic created on
+        // first use (it keeps 5 MB a partition).
+        cluster.create_topic(output, 4, 1).unwrap();
+    }
+}
+
 fn history(config: &Config, messy: bool) -> Vec<Vec<u8>> {
     let leaves = GenUnit::leaves_of(config);
     let options = GenOptions {
@@ -149,9 +174,7 @@ fn topic_replay_equals_file_replay_and_dead_letters_carry_reasons() {
     let cluster = MockCluster::new(3).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "a");
-    cluster
-        .create_topic(&config.kafka.input_topic, 3, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 3);
     let clean = history(&config, false);
     let mut messy = history(&config, true);
     let bad = garbage();
@@ -234,9 +257,7 @@ fn a_bulk_rebuild_from_the_topic_equals_the_batch_replay_and_goes_on_alike() {
     }
     let later = messy.split_off(messy.len() - 400);
     for config in [&bulk_config, &batch_config] {
-        cluster
-            .create_topic(&config.kafka.input_topic, 3, 1)
-            .unwrap();
+        create_topics(&cluster, config, 3);
         produce(&brokers, &config.kafka.input_topic, &messy);
     }
     let replay = LiveOptions {
@@ -362,7 +383,7 @@ fn a_bulk_rebuild_from_a_topic_missing_its_start_is_refused() {
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "pruned");
     let topic = config.kafka.input_topic.clone();
-    cluster.create_topic(&topic, 1, 1).unwrap();
+    create_topics(&cluster, &config, 1);
     // More than the mock cluster keeps per partition (5 MB): the oldest
     // records are deleted.
     let padding = format!(
@@ -387,9 +408,8 @@ fn a_bulk_rebuild_from_a_topic_missing_its_start_is_refused() {
 }
 
 /// Longest a replay from a broker that serves nothing may take before the
-/// test fails instead of waiting with it: the idle limit of 2 s, and
-/// about 10 s of trying to create the output topics (the mock cluster has
-/// no CreateTopics, so the request times out), with room to spare.
+/// test fails instead of waiting with it: the idle limit of 2 s, with
+/// room to spare for a slow machine.
 const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs `replay` on a thread of its own and returns what it returns; one
@@ -417,7 +437,7 @@ fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
     let mut config = kent(&brokers, "stalled");
     config.processing.replay_idle_seconds = 2;
     let topic = config.kafka.input_topic.clone();
-    cluster.create_topic(&topic, 1, 1).unwrap();
+    create_topics(&cluster, &config, 1);
     let lines = history(&config, false);
     produce(&brokers, &topic, &lines);
     cluster.request_errors(
@@ -493,9 +513,7 @@ fn a_stop_and_restart_mid_stream_loses_and_repeats_nothing() {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "b");
-    cluster
-        .create_topic(&config.kafka.input_topic, 2, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 2);
     let clean = history(&config, false);
     let messy = history(&config, true);
     produce(&brokers, &config.kafka.input_topic, &messy);
@@ -552,9 +570,7 @@ fn outputs_refused_for_good_are_parked_and_delivered_after_a_retry() {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let mut config = kent(&brokers, "parked");
-    cluster
-        .create_topic(&config.kafka.input_topic, 2, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 2);
     let lines = history(&config, false);
     produce(&brokers, &config.kafka.input_topic, &lines);
     // Scorecards (a whole unit's month, several kilobytes) exceed this;
@@ -608,9 +624,7 @@ fn a_broker_down_at_start_is_waited_for_and_nothing_is_lost() {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "down");
-    cluster
-        .create_topic(&config.kafka.input_topic, 2, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 2);
     let lines = history(&config, false);
     produce(&brokers, &config.kafka.input_topic, &lines);
     cluster.broker_down(1).unwrap();
@@ -680,9 +694,7 @@ fn a_broker_restarted_mid_run_loses_and_repeats_nothing() {
     let cluster = MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "restart");
-    cluster
-        .create_topic(&config.kafka.input_topic, 2, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 2);
     let lines = history(&config, true);
     produce(&brokers, &config.kafka.input_topic, &lines);
     let directory = tempfile::tempdir().unwrap();
@@ -748,9 +760,7 @@ fn outputs_to_a_vanished_topic_wait_in_the_outbox_and_are_delivered() {
         .kafka
         .producer_properties
         .insert("message.timeout.ms".into(), "2000".into());
-    cluster
-        .create_topic(&config.kafka.input_topic, 2, 1)
-        .unwrap();
+    create_topics(&cluster, &config, 2);
     let lines = history(&config, false);
     produce(&brokers, &config.kafka.input_topic, &lines);
     let errors = vec![rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART; 400];
@@ -793,7 +803,7 @@ fn a_retention_gap_is_refused_not_skipped() {
     let brokers = cluster.bootstrap_servers();
     let config = kent(&brokers, "gap");
     let topic = config.kafka.input_topic.clone();
-    cluster.create_topic(&topic, 2, 1).unwrap();
+    create_topics(&cluster, &config, 2);
     let lines = history(&config, false);
     let (first, rest) = lines.split_at(lines.len() / 2);
     produce(&brokers, &topic, first);

@@ -116,18 +116,29 @@ impl Instance {
     }
 }
 
-/// The six-partition input topic, and the repartition topic that ragline
-/// would create itself (the mock cluster has no CreateTopics).
+/// The six-partition input topic, and the repartition and output topics
+/// that ragline would create itself (the mock cluster has no CreateTopics:
+/// each attempt would wait out its 10 s request timeout).
 fn create_topics(
     cluster: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
     config: &Config,
 ) {
-    cluster
-        .create_topic(&config.kafka.input_topic, 6, 1)
-        .unwrap();
+    let kafka = &config.kafka;
+    cluster.create_topic(&kafka.input_topic, 6, 1).unwrap();
     cluster
         .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
         .unwrap();
+    for output in [
+        &kafka.values_topic,
+        &kafka.rag_changes_topic,
+        &kafka.scorecards_topic,
+        &kafka.restatements_topic,
+        &kafka.dead_letters_topic,
+    ] {
+        // Four partitions, as the mock cluster gives a topic created on
+        // first use (it keeps 5 MB a partition).
+        cluster.create_topic(output, 4, 1).unwrap();
+    }
 }
 
 /// Asserts that no output id was delivered with two contents.
