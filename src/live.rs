@@ -82,6 +82,78 @@ pub enum LiveError {
         /// The partition's low watermark.
         first: i64,
     },
+    /// The state of a bulk rebuild that failed could not be emptied for the
+    /// replay batch by batch.
+    #[error("emptying {} to replay batch by batch: {source}", path.display())]
+    Emptying {
+        /// The state directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What [`replay_topic`] did.
+pub struct TopicReplay {
+    /// The state replayed into, open.
+    pub shared: Shared,
+    /// What the replay read, applied, rejected and delivered.
+    pub summary: LiveSummary,
+    /// The bulk rebuild failed inside ragline (a defect, not the input), so
+    /// the state was emptied and the topic replayed batch by batch.
+    pub replayed_batch_by_batch: bool,
+}
+
+/// Replays the whole input topic into the empty state directory `state`,
+/// which `open` opens: in bulk with `bulk` ([`rebuild_from_topic`]), batch
+/// by batch without ([`run`] until caught up). A bulk rebuild that panics
+/// inside ragline does not stop the replay: the state is emptied, opened
+/// again and replayed batch by batch, where the one message whose handling
+/// fails is set aside (dead-lettered with reason `internal_error`).
+pub fn replay_topic(
+    state: &Path,
+    bulk: Option<crate::pipeline::RebuildOptions>,
+    open: impl Fn() -> Result<Shared, LiveError>,
+) -> Result<TopicReplay, LiveError> {
+    let mut shared = open()?;
+    let mut replayed_batch_by_batch = false;
+    if let Some(options) = bulk {
+        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rebuild_from_topic(&shared, options)
+        }));
+        match attempt {
+            Ok(rebuilt) => {
+                return Ok(TopicReplay {
+                    shared,
+                    summary: rebuilt?,
+                    replayed_batch_by_batch,
+                })
+            }
+            Err(_) => {
+                tracing::error!(
+                    "the bulk rebuild failed inside ragline; replaying the topic again batch by batch"
+                );
+                drop(shared);
+                std::fs::remove_dir_all(state).map_err(|source| LiveError::Emptying {
+                    path: state.to_path_buf(),
+                    source,
+                })?;
+                shared = open()?;
+                replayed_batch_by_batch = true;
+            }
+        }
+    }
+    let options = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let summary = run(&shared, &options, &AtomicBool::new(false))?;
+    Ok(TopicReplay {
+        shared,
+        summary,
+        replayed_batch_by_batch,
+    })
 }
 
 /// How the loop runs.

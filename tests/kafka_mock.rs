@@ -374,6 +374,59 @@ fn a_bulk_rebuild_from_the_topic_equals_the_batch_replay_and_goes_on_alike() {
     same_reports("went on");
 }
 
+/// A defect that makes the bulk rebuild panic (a fault injected at one
+/// event) does not stop a replay from the topic: the state is emptied and
+/// the topic replayed batch by batch, where the one message whose handling
+/// fails is dead-lettered (`internal_error`) and every other event counts,
+/// as in a file replay without that message.
+#[test]
+fn a_bulk_rebuild_that_fails_inside_ragline_is_replayed_batch_by_batch() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "defect");
+    create_topics(&cluster, &config, 2);
+    let lines = history(&config, false);
+    let mut poisoned = lines.clone();
+    let mut poison: Value = lines[lines.len() / 2..]
+        .iter()
+        .map(|line| serde_json::from_slice::<Value>(line).unwrap())
+        .find(|event| event.get("child_id").is_some())
+        .unwrap();
+    poison["event_id"] = "poison".into();
+    poison["child_id"] = "poisoned-child".into();
+    poisoned.insert(lines.len() / 3, serde_json::to_vec(&poison).unwrap());
+    produce(&brokers, &config.kafka.input_topic, &poisoned);
+    let directory = tempfile::tempdir().unwrap();
+    let state = directory.path().join("state");
+    let bulk = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: state.join("rebuild-spill"),
+    };
+    let replayed = live::replay_topic(&state, Some(bulk), || {
+        let shared = live::open(Arc::new(config.clone()), &state, Mode::Replay)?;
+        shared
+            .engine
+            .lock()
+            .unwrap()
+            .set_fault_injector(Some(Box::new(|event| event.id == "poison")));
+        Ok(shared)
+    })
+    .unwrap();
+    assert!(replayed.replayed_batch_by_batch);
+    assert_eq!(replayed.summary.consumed as usize, poisoned.len());
+    assert_eq!(replayed.summary.rejected, 1);
+    assert_eq!(replayed.summary.applied as usize, lines.len());
+    let dead = read_all(&brokers, &config.kafka.dead_letters_topic);
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].1["code"], "internal_error");
+    let month = Month::parse("2017-05").unwrap();
+    let engine = replayed.shared.engine.lock().unwrap();
+    assert_eq!(
+        report::report_json(&engine.reader(), &config.unit_indices(), month),
+        file_report(&config, &lines, month)
+    );
+}
+
 /// A rebuild from a topic whose first records were deleted (retention)
 /// is refused with the partition and its first offset, not built from
 /// what is left.

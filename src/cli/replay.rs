@@ -257,44 +257,31 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
             args.state.display()
         );
     }
+    let config = match args.batch {
+        Some(events) => {
+            let mut config = (*config).clone();
+            config.processing.replay_batch_events = events.max(1);
+            Arc::new(config)
+        }
+        None => config,
+    };
     let topic = config.kafka.input_topic.clone();
-    let mut shared = ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)?;
     let started = Instant::now();
     // The state is empty: the bulk rebuild folds each child once, unless
     // batches were asked for.
-    let mut summary = None;
-    if args.batch.is_none() && !args.incremental {
-        let options = RebuildOptions {
-            events_in_memory: config.processing.rebuild_events_in_memory,
-            spill_dir: args.state.join("rebuild-spill"),
-        };
-        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            ragline::live::rebuild_from_topic(&shared, options)
-        }));
-        match attempt {
-            Ok(rebuilt) => summary = Some(rebuilt?),
-            Err(_) => {
-                drop(shared);
-                empty_for_batches(&args.state)?;
-                shared = ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)?;
-            }
-        }
+    let bulk = (args.batch.is_none() && !args.incremental).then(|| RebuildOptions {
+        events_in_memory: config.processing.rebuild_events_in_memory,
+        spill_dir: args.state.join("rebuild-spill"),
+    });
+    let replayed = ragline::live::replay_topic(&args.state, bulk, || {
+        ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)
+    })?;
+    if replayed.replayed_batch_by_batch {
+        eprintln!(
+            "ragline: the bulk rebuild failed inside ragline; the topic was replayed again batch by batch"
+        );
     }
-    let summary = match summary {
-        Some(summary) => summary,
-        None => {
-            let options = ragline::live::LiveOptions {
-                mode: Mode::Replay,
-                fixed_today: None,
-                until_caught_up: true,
-            };
-            ragline::live::run(
-                &shared,
-                &options,
-                &std::sync::atomic::AtomicBool::new(false),
-            )?
-        }
-    };
+    let (shared, summary) = (replayed.shared, replayed.summary);
     let elapsed = started.elapsed().as_secs_f64();
     let engine = shared.engine.lock().expect("the loop has finished");
     engine.flush()?;
