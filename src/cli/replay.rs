@@ -19,26 +19,129 @@ const REBUILD_FEED_LINES: usize = 1 << 15;
 /// by batch otherwise; prints a summary.
 pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
     let config = load_config(&args.config)?;
+    let open = || -> Result<Engine> {
+        let mut engine = match Engine::open(Arc::clone(&config), &args.state, Mode::Replay) {
+            // Only a whole replay makes that state whole: start it again.
+            Err(ragline::pipeline::EngineError::InterruptedRebuild { .. }) => {
+                eprintln!(
+                    "ragline: a bulk rebuild into {} stopped before it finished; starting it again",
+                    args.state.display()
+                );
+                std::fs::remove_dir_all(&args.state)
+                    .with_context(|| format!("emptying {}", args.state.display()))?;
+                Engine::open(Arc::clone(&config), &args.state, Mode::Replay)?
+            }
+            opened => opened?,
+        };
+        engine.set_emit_outputs(args.outputs.is_some() || args.serve);
+        engine.set_validation_today(Some(ragline::live::system_today()));
+        Ok(engine)
+    };
+    let replayed = replay_file(&args, open)?;
+    let FileReplay {
+        engine,
+        mut total,
+        elapsed,
+        input,
+        dead_letters,
+        replayed_batch_by_batch,
+    } = replayed;
+    let rate = total.consumed as f64 / elapsed.max(1e-9);
+    let rejected: BTreeMap<&str, u64> = total
+        .rejected
+        .iter()
+        .map(|(code, count)| (code.as_str(), *count))
+        .collect();
+    let rejected_total: u64 = rejected.values().sum();
+    total.months_closed.sort_unstable();
+    let clock = engine.clock();
+    if args.json {
+        let summary = serde_json::json!({
+            "input": input.display().to_string(),
+            "state": args.state.display().to_string(),
+            "messages": total.consumed,
+            "applied": total.applied,
+            "duplicates": total.duplicates,
+            "rejected": rejected_total,
+            "rejected_by_reason": rejected,
+            "months_closed": total.months_closed.len(),
+            "first_month_closed": total.months_closed.first().map(|month| month.to_string()),
+            "last_month_closed": clock.last_closed.map(|month| month.to_string()),
+            "restatements": total.restatements,
+            "current_date": clock.current().map(|date| date.to_string()),
+            "elapsed_seconds": elapsed,
+            "events_per_second": rate,
+            "dead_letters": dead_letters.display().to_string(),
+            "replayed_batch_by_batch": replayed_batch_by_batch,
+            "phase_seconds": ragline::pipeline::PHASES.iter().zip(total.phase_seconds).map(|(name, seconds)| (name.to_string(), serde_json::json!(seconds))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{summary}");
+    } else {
+        println!("replayed {} into {}", input.display(), args.state.display());
+        println!("  messages        {:>12}", total.consumed);
+        println!("  applied         {:>12}", total.applied);
+        println!("  duplicates      {:>12}", total.duplicates);
+        println!(
+            "  rejected        {:>12}  -> {}",
+            rejected_total,
+            dead_letters.display()
+        );
+        for (code, count) in &rejected {
+            println!("    {code:<22}{count:>8}");
+        }
+        match (total.months_closed.first(), clock.last_closed) {
+            (Some(first), Some(last)) => println!(
+                "  months closed   {:>12}  ({first} .. {last})",
+                total.months_closed.len()
+            ),
+            _ => println!("  months closed   {:>12}", 0),
+        }
+        println!("  restatements    {:>12}", total.restatements);
+        if let Some(current) = clock.current() {
+            println!("  current date    {:>12}", current.to_string());
+        }
+        println!("  elapsed         {elapsed:>10.2} s  ({rate:.0} events/s)");
+        let phases: Vec<String> = ragline::pipeline::PHASES
+            .iter()
+            .zip(total.phase_seconds)
+            .map(|(name, seconds)| format!("{name} {seconds:.2}"))
+            .collect();
+        println!("  phases (s)      {}", phases.join(", "));
+    }
+    if args.serve {
+        serve_until_signal(ragline::live::Shared::new(engine, true))?;
+    }
+    Ok(())
+}
+
+/// What [`replay_file`] did.
+struct FileReplay {
+    /// The state replayed into.
+    engine: Engine,
+    /// What the replay read, applied and rejected.
+    total: BatchOutcome,
+    /// Seconds from the first line read to the last flush.
+    elapsed: f64,
+    /// The input file.
+    input: std::path::PathBuf,
+    /// The dead-letter file.
+    dead_letters: std::path::PathBuf,
+    /// The bulk rebuild failed inside ragline, so the state was emptied and
+    /// the file replayed batch by batch.
+    replayed_batch_by_batch: bool,
+}
+
+/// Replays `args.input` into the state that `open` opens: in bulk into an
+/// empty state (unless `--batch` or `--incremental`), batch by batch
+/// otherwise, resuming after the last line a state already holds. A bulk
+/// rebuild that panics inside ragline empties the state, opens it again and
+/// replays batch by batch.
+fn replay_file(args: &ReplayArgs, open: impl Fn() -> Result<Engine>) -> Result<FileReplay> {
+    let mut engine = open()?;
     let batch_size = args
         .batch
-        .unwrap_or(config.processing.replay_batch_events)
+        .unwrap_or(engine.config().processing.replay_batch_events)
         .max(1);
-    let config_again = Arc::clone(&config);
-    let mut engine = match Engine::open(config, &args.state, Mode::Replay) {
-        // Only a whole replay makes that state whole: start it again.
-        Err(ragline::pipeline::EngineError::InterruptedRebuild { .. }) => {
-            eprintln!(
-                "ragline: a bulk rebuild into {} stopped before it finished; starting it again",
-                args.state.display()
-            );
-            std::fs::remove_dir_all(&args.state)
-                .with_context(|| format!("emptying {}", args.state.display()))?;
-            Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?
-        }
-        opened => opened?,
-    };
-    engine.set_emit_outputs(args.outputs.is_some() || args.serve);
-    engine.set_validation_today(Some(ragline::live::system_today()));
     let dead_letters = args
         .dead_letters
         .clone()
@@ -86,6 +189,7 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
     // folded: the bulk rebuild folds each child once.
     let bulk = engine.is_fresh() && args.batch.is_none() && !args.incremental;
     let mut rebuilt = false;
+    let mut replayed_batch_by_batch = false;
     if bulk {
         let options = RebuildOptions {
             events_in_memory: engine.config().processing.rebuild_events_in_memory,
@@ -131,9 +235,8 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
                 drop(sink);
                 drop(engine);
                 empty_for_batches(&args.state)?;
-                engine = Engine::open(Arc::clone(&config_again), &args.state, Mode::Replay)?;
-                engine.set_emit_outputs(args.outputs.is_some() || args.serve);
-                engine.set_validation_today(Some(ragline::live::system_today()));
+                engine = open()?;
+                replayed_batch_by_batch = true;
                 sink = FileSink::new(&dead_letters, args.outputs.as_deref(), false)?;
                 source = FileSource::open(&input)
                     .with_context(|| format!("--input {}", input.display()))?;
@@ -168,71 +271,14 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
     }
     engine.flush()?;
     let elapsed = started.elapsed().as_secs_f64();
-    let rate = total.consumed as f64 / elapsed.max(1e-9);
-    let rejected: BTreeMap<&str, u64> = total
-        .rejected
-        .iter()
-        .map(|(code, count)| (code.as_str(), *count))
-        .collect();
-    let rejected_total: u64 = rejected.values().sum();
-    total.months_closed.sort_unstable();
-    let clock = engine.clock();
-    if args.json {
-        let summary = serde_json::json!({
-            "input": input.display().to_string(),
-            "state": args.state.display().to_string(),
-            "messages": total.consumed,
-            "applied": total.applied,
-            "duplicates": total.duplicates,
-            "rejected": rejected_total,
-            "rejected_by_reason": rejected,
-            "months_closed": total.months_closed.len(),
-            "first_month_closed": total.months_closed.first().map(|month| month.to_string()),
-            "last_month_closed": clock.last_closed.map(|month| month.to_string()),
-            "restatements": total.restatements,
-            "current_date": clock.current().map(|date| date.to_string()),
-            "elapsed_seconds": elapsed,
-            "events_per_second": rate,
-            "dead_letters": dead_letters.display().to_string(),
-            "phase_seconds": ragline::pipeline::PHASES.iter().zip(total.phase_seconds).map(|(name, seconds)| (name.to_string(), serde_json::json!(seconds))).collect::<serde_json::Map<_, _>>(),
-        });
-        println!("{summary}");
-    } else {
-        println!("replayed {} into {}", input.display(), args.state.display());
-        println!("  messages        {:>12}", total.consumed);
-        println!("  applied         {:>12}", total.applied);
-        println!("  duplicates      {:>12}", total.duplicates);
-        println!(
-            "  rejected        {:>12}  -> {}",
-            rejected_total,
-            dead_letters.display()
-        );
-        for (code, count) in &rejected {
-            println!("    {code:<22}{count:>8}");
-        }
-        match (total.months_closed.first(), clock.last_closed) {
-            (Some(first), Some(last)) => println!(
-                "  months closed   {:>12}  ({first} .. {last})",
-                total.months_closed.len()
-            ),
-            _ => println!("  months closed   {:>12}", 0),
-        }
-        println!("  restatements    {:>12}", total.restatements);
-        if let Some(current) = clock.current() {
-            println!("  current date    {:>12}", current.to_string());
-        }
-        println!("  elapsed         {elapsed:>10.2} s  ({rate:.0} events/s)");
-        let phases: Vec<String> = ragline::pipeline::PHASES
-            .iter()
-            .zip(total.phase_seconds)
-            .map(|(name, seconds)| format!("{name} {seconds:.2}"))
-            .collect();
-        println!("  phases (s)      {}", phases.join(", "));
-    }
-    if args.serve {
-        serve_until_signal(ragline::live::Shared::new(engine, true))?;
-    }
-    Ok(())
+    Ok(FileReplay {
+        engine,
+        total,
+        elapsed,
+        input,
+        dead_letters,
+        replayed_batch_by_batch,
+    })
 }
 
 /// After a bulk rebuild failed inside ragline (a defect, not the input):
@@ -316,4 +362,95 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragline::config::Config;
+    use ragline::generate::{generate, GenOptions, GenUnit, Scale};
+    use serde_json::Value;
+
+    /// A defect that makes the bulk rebuild panic (a fault injected at one
+    /// event) does not stop a file replay: the state is emptied and the
+    /// file replayed batch by batch, where the one line whose handling
+    /// fails is dead-lettered (`internal_error`) and every other event
+    /// counts, as in a replay of the file without that line.
+    #[test]
+    fn a_bulk_rebuild_that_fails_inside_ragline_is_replayed_batch_by_batch() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/kent.toml"));
+        let config = Arc::new(Config::load(path).unwrap());
+        let options = GenOptions {
+            seed: 5,
+            start: ragline::calendar::Date::from_ymd(2016, 4, 1).unwrap(),
+            months: 6,
+            scale: Scale::Small,
+            messy: false,
+        };
+        let mut history = Vec::new();
+        generate(&options, &GenUnit::leaves_of(&config), &mut history).unwrap();
+        let lines: Vec<Vec<u8>> = history
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
+        let mut poison: Value = lines[lines.len() / 2..]
+            .iter()
+            .map(|line| serde_json::from_slice::<Value>(line).unwrap())
+            .find(|event| event.get("child_id").is_some())
+            .unwrap();
+        poison["event_id"] = "poison".into();
+        poison["child_id"] = "poisoned-child".into();
+        let mut poisoned = lines.clone();
+        poisoned.insert(lines.len() / 3, serde_json::to_vec(&poison).unwrap());
+        let directory = tempfile::tempdir().unwrap();
+        let input = directory.path().join("events.jsonl");
+        std::fs::write(&input, poisoned.join(&b'\n')).unwrap();
+        let state = directory.path().join("state");
+        let args = ReplayArgs {
+            config: path.to_path_buf(),
+            input: Some(input),
+            from_topic: false,
+            state: state.clone(),
+            dead_letters: None,
+            outputs: None,
+            batch: None,
+            incremental: false,
+            json: true,
+            serve: false,
+        };
+        let replayed = replay_file(&args, || {
+            let mut engine = Engine::open(Arc::clone(&config), &state, Mode::Replay)?;
+            engine.set_fault_injector(Some(Box::new(|event| event.id == "poison")));
+            Ok(engine)
+        })
+        .unwrap();
+        assert!(replayed.replayed_batch_by_batch);
+        assert_eq!(replayed.total.consumed as usize, poisoned.len());
+        assert_eq!(replayed.total.applied as usize, lines.len());
+        let rejected: Vec<(&str, u64)> = replayed
+            .total
+            .rejected
+            .iter()
+            .map(|(code, count)| (code.as_str(), *count))
+            .collect();
+        assert_eq!(rejected, [("internal_error", 1)]);
+        let letters = std::fs::read_to_string(&replayed.dead_letters).unwrap();
+        assert_eq!(letters.lines().count(), 1, "{letters}");
+        assert!(letters.contains("internal_error"), "{letters}");
+
+        let clean = tempfile::tempdir().unwrap();
+        let mut expected = Engine::open(Arc::clone(&config), clean.path(), Mode::Replay).unwrap();
+        let messages = ragline::event::RawMessage::file_lines("file", lines.iter().cloned());
+        expected.run_batch(&messages, None).unwrap();
+        let units = config.unit_indices();
+        for month in ["2016-06", "2016-08"] {
+            let month = ragline::calendar::Month::parse(month).unwrap();
+            assert_eq!(
+                ragline::report::report_json(&replayed.engine.reader(), &units, month),
+                ragline::report::report_json(&expected.reader(), &units, month),
+                "{month}"
+            );
+        }
+    }
 }
