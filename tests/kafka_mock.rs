@@ -9,7 +9,10 @@
 
 #[path = "common/kafka_topics.rs"]
 mod kafka_topics;
+#[path = "common/poison.rs"]
+mod poison;
 use kafka_topics::read_all;
+use poison::{with_poison, POISON};
 use ragline::calendar::Month;
 use ragline::config::Config;
 use ragline::generate::{generate, GenOptions, GenUnit, Scale};
@@ -386,15 +389,7 @@ fn a_bulk_rebuild_that_fails_inside_ragline_is_replayed_batch_by_batch() {
     let config = kent(&brokers, "defect");
     create_topics(&cluster, &config, 2);
     let lines = history(&config, false);
-    let mut poisoned = lines.clone();
-    let mut poison: Value = lines[lines.len() / 2..]
-        .iter()
-        .map(|line| serde_json::from_slice::<Value>(line).unwrap())
-        .find(|event| event.get("child_id").is_some())
-        .unwrap();
-    poison["event_id"] = "poison".into();
-    poison["child_id"] = "poisoned-child".into();
-    poisoned.insert(lines.len() / 3, serde_json::to_vec(&poison).unwrap());
+    let poisoned = with_poison(&lines);
     produce(&brokers, &config.kafka.input_topic, &poisoned);
     let directory = tempfile::tempdir().unwrap();
     let state = directory.path().join("state");
@@ -408,7 +403,7 @@ fn a_bulk_rebuild_that_fails_inside_ragline_is_replayed_batch_by_batch() {
             .engine
             .lock()
             .unwrap()
-            .set_fault_injector(Some(Box::new(|event| event.id == "poison")));
+            .set_fault_injector(Some(Box::new(|event| event.id == POISON)));
         Ok(shared)
     })
     .unwrap();

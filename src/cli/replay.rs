@@ -365,11 +365,15 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/poison.rs"]
+mod poison;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use poison::{with_poison, POISON};
     use ragline::config::Config;
     use ragline::generate::{generate, GenOptions, GenUnit, Scale};
-    use serde_json::Value;
 
     /// A defect that makes the bulk rebuild panic (a fault injected at one
     /// event) does not stop a file replay: the state is emptied and the
@@ -394,15 +398,7 @@ mod tests {
             .filter(|line| !line.is_empty())
             .map(<[u8]>::to_vec)
             .collect();
-        let mut poison: Value = lines[lines.len() / 2..]
-            .iter()
-            .map(|line| serde_json::from_slice::<Value>(line).unwrap())
-            .find(|event| event.get("child_id").is_some())
-            .unwrap();
-        poison["event_id"] = "poison".into();
-        poison["child_id"] = "poisoned-child".into();
-        let mut poisoned = lines.clone();
-        poisoned.insert(lines.len() / 3, serde_json::to_vec(&poison).unwrap());
+        let poisoned = with_poison(&lines);
         let directory = tempfile::tempdir().unwrap();
         let input = directory.path().join("events.jsonl");
         std::fs::write(&input, poisoned.join(&b'\n')).unwrap();
@@ -421,7 +417,7 @@ mod tests {
         };
         let replayed = replay_file(&args, || {
             let mut engine = Engine::open(Arc::clone(&config), &state, Mode::Replay)?;
-            engine.set_fault_injector(Some(Box::new(|event| event.id == "poison")));
+            engine.set_fault_injector(Some(Box::new(|event| event.id == POISON)));
             Ok(engine)
         })
         .unwrap();
