@@ -11,7 +11,7 @@
 mod kafka_topics;
 #[path = "common/poison.rs"]
 mod poison;
-use kafka_topics::read_all;
+use kafka_topics::{create_output_topics, read_all};
 use poison::{with_poison, POISON};
 use ragline::calendar::Month;
 use ragline::config::Config;
@@ -61,17 +61,7 @@ fn create_topics(
     cluster
         .create_topic(&kafka.input_topic, partitions, 1)
         .unwrap();
-    for output in [
-        &kafka.values_topic,
-        &kafka.rag_changes_topic,
-        &kafka.scorecards_topic,
-        &kafka.restatements_topic,
-        &kafka.dead_letters_topic,
-    ] {
-        // Four partitions, as the mock cluster gives a topic created on
-        // first use (it keeps 5 MB a partition).
-        cluster.create_topic(output, 4, 1).unwrap();
-    }
+    create_output_topics(cluster, kafka);
 }
 
 fn history(config: &Config, messy: bool) -> Vec<Vec<u8>> {

@@ -20,7 +20,7 @@
 mod common;
 #[path = "common/kafka_topics.rs"]
 mod kafka_topics;
-use kafka_topics::{assert_one_content_per_id, read_all};
+use kafka_topics::{assert_one_content_per_id, create_output_topics, read_all};
 #[path = "common/http_client.rs"]
 mod http_client;
 #[allow(dead_code)]
@@ -128,17 +128,7 @@ fn create_topics(
     cluster
         .create_topic(&config.scale_out.repartition_topic, PARTITIONS as i32, 1)
         .unwrap();
-    for output in [
-        &kafka.values_topic,
-        &kafka.rag_changes_topic,
-        &kafka.scorecards_topic,
-        &kafka.restatements_topic,
-        &kafka.dead_letters_topic,
-    ] {
-        // Four partitions, as the mock cluster gives a topic created on
-        // first use (it keeps 5 MB a partition).
-        cluster.create_topic(output, 4, 1).unwrap();
-    }
+    create_output_topics(cluster, kafka);
 }
 
 /// Asserts that no output id was delivered with two contents.

@@ -1,4 +1,5 @@
-//! Reading a whole topic back, for the Kafka tests.
+//! Reading a whole topic back, and creating topics on the mock cluster,
+//! for the Kafka tests.
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -138,5 +139,25 @@ pub fn create_topic_with(brokers: &str, topic: &str, partitions: i32, properties
         if let Err((name, error)) = result {
             panic!("creating {name}: {error}");
         }
+    }
+}
+
+/// Creates the output topics that ragline would create itself on the mock
+/// cluster, which has no CreateTopics (each attempt would wait out its 10 s
+/// request timeout): four partitions each, as the mock gives a topic
+/// created on first use (it keeps 5 MB a partition).
+#[allow(dead_code)] // the tests on the test broker let ragline create them
+pub fn create_output_topics(
+    cluster: &rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    kafka: &ragline::config::KafkaSettings,
+) {
+    for output in [
+        &kafka.values_topic,
+        &kafka.rag_changes_topic,
+        &kafka.scorecards_topic,
+        &kafka.restatements_topic,
+        &kafka.dead_letters_topic,
+    ] {
+        cluster.create_topic(output, 4, 1).unwrap();
     }
 }
