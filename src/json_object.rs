@@ -85,7 +85,7 @@ impl<T: Display> Serialize for Text<T> {
     }
 }
 
-/// Items of a slice serialized as a JSON array (see [`array`]).
+/// Items of a slice serialized as a JSON array (see [`array()`]).
 pub struct Array<'a, T, F>(&'a [T], F);
 
 /// `items` as a JSON array, each serialized as `item` makes it when

@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod catch_up;
+use catch_up::{CatchUp, CatchingUp};
+
 /// Seconds in a day (today's date from the system clock).
 const DAY_SECONDS: i64 = 86_400;
 /// How often [`wait_or_stop`] looks at the shutdown flag.
@@ -82,9 +85,17 @@ pub enum LiveError {
         /// The partition's low watermark.
         first: i64,
     },
+    /// A replay from the input topic found no partition to read.
+    #[error(
+        "the input topic {topic} has no partition to read (does it exist? is kafka.input_topic right?): a replay from it would read nothing"
+    )]
+    NoInputPartitions {
+        /// The input topic.
+        topic: String,
+    },
     /// The state of a bulk rebuild that failed could not be emptied for the
     /// replay batch by batch.
-    #[error("emptying {} to replay batch by batch: {source}", path.display())]
+    #[error("emptying {} to replay batch by batch", path.display())]
     Emptying {
         /// The state directory.
         path: std::path::PathBuf,
@@ -134,7 +145,7 @@ pub fn replay_topic(
                     "the bulk rebuild failed inside ragline; replaying the topic again batch by batch"
                 );
                 drop(shared);
-                std::fs::remove_dir_all(state).map_err(|source| LiveError::Emptying {
+                crate::store::empty_directory(state).map_err(|source| LiveError::Emptying {
                     path: state.to_path_buf(),
                     source,
                 })?;
@@ -163,10 +174,12 @@ pub struct LiveOptions {
     pub mode: Mode,
     /// A fixed "today" (tests); `None` reads the system clock in live mode.
     pub fixed_today: Option<Date>,
-    /// Stop once every partition is read up to the high watermarks found at
-    /// start and the outbox is empty (replay from a topic), or once nothing
-    /// has arrived for `processing.replay_idle_seconds` short of them
-    /// ([`LiveSummary::stopped_short`]).
+    /// A replay from the topic: read every partition up to the high
+    /// watermarks found at start, or stop short of them once the partitions
+    /// still to read have not moved for `processing.replay_idle_seconds`
+    /// ([`LiveSummary::stopped_short`]); then deliver what the broker takes
+    /// and stop. Refused: a topic with no partition, or whose history lost
+    /// its start ([`LiveError::HistoryGap`]).
     pub until_caught_up: bool,
 }
 
@@ -184,67 +197,10 @@ pub struct LiveSummary {
     /// Batches committed.
     pub batches: u64,
     /// Partitions a replay from the topic stopped reading short of the high
-    /// watermarks found at start, because nothing more arrived within
+    /// watermarks found at start, because none of them moved within
     /// `processing.replay_idle_seconds`: each with how far short it stopped
     /// and the watermark. `run` reads on from there.
     pub stopped_short: Vec<PartitionLag>,
-}
-
-/// Where a read up to the high watermarks found at start stands.
-#[derive(Debug, PartialEq, Eq)]
-enum CatchUp {
-    /// More to read.
-    Reading,
-    /// Every partition is read up to its watermark, and the last poll found
-    /// nothing more (some brokers under-report the watermark).
-    Reached,
-    /// Nothing has arrived for the idle limit, short of the watermarks of
-    /// these partitions: waiting longer could be for ever.
-    StoppedShort(Vec<PartitionLag>),
-}
-
-/// Follows a read up to the high watermarks found at start.
-struct CatchingUp {
-    targets: Vec<PartitionLag>,
-    idle_limit: Duration,
-    last_arrival: Instant,
-}
-
-impl CatchingUp {
-    fn new(targets: Vec<PartitionLag>, idle_limit: Duration) -> CatchingUp {
-        CatchingUp {
-            targets,
-            idle_limit,
-            last_arrival: Instant::now(),
-        }
-    }
-
-    /// Where the read stands after a poll that found `messages`; a loop
-    /// that did not poll (its outbox is full) passes `None`, which does not
-    /// count as idle.
-    fn after_poll(&mut self, source: &KafkaSource, messages: Option<usize>) -> CatchUp {
-        if messages != Some(0) {
-            self.last_arrival = Instant::now();
-            return CatchUp::Reading;
-        }
-        let short = source.short_of(&self.targets);
-        if short.is_empty() {
-            CatchUp::Reached
-        } else if self.last_arrival.elapsed() >= self.idle_limit {
-            for partition in &short {
-                tracing::warn!(
-                    partition = partition.partition,
-                    next_offset = partition.high_watermark - partition.lag,
-                    high_watermark = partition.high_watermark,
-                    idle_seconds = self.idle_limit.as_secs(),
-                    "nothing has arrived for processing.replay_idle_seconds: the replay stops short of the high watermark found at start; ragline run reads on from the next offset"
-                );
-            }
-            CatchUp::StoppedShort(short)
-        } else {
-            CatchUp::Reading
-        }
-    }
 }
 
 fn now_millis() -> i64 {
@@ -391,13 +347,12 @@ pub fn run(
     let mut summary = LiveSummary::default();
     let idle_limit = Duration::from_secs(processing.replay_idle_seconds);
     let mut catching_up = match options.until_caught_up {
-        true => Some(CatchingUp::new(
-            source.targets(CAUGHT_UP_WATERMARKS_TIMEOUT)?,
-            idle_limit,
-        )),
+        true => Some(CatchingUp::new(replay_targets(&source)?, idle_limit)),
         false => None,
     };
-    let mut stopped_short = false;
+    // A replay from the topic has read enough: it stops as at shutdown,
+    // delivering what it can.
+    let mut caught_up = false;
     let mut last_today: Option<Date> = None;
     // Consumer lag is measured every LAG_PROBE_INTERVAL by a thread of its
     // own, from the offsets the loop shares every LAG_OFFSETS_INTERVAL.
@@ -443,7 +398,7 @@ pub fn run(
     let shutdown_timeout = Duration::from_secs(processing.shutdown_drain_seconds);
     let mut last_commit = Instant::now();
     loop {
-        let stopping = stopped_short || shutdown.load(Ordering::SeqCst);
+        let stopping = caught_up || shutdown.load(Ordering::SeqCst);
         let today = match options.mode {
             Mode::Live => Some(options.fixed_today.unwrap_or_else(system_today)),
             Mode::Replay => None,
@@ -538,25 +493,46 @@ pub fn run(
             *next_offsets.lock().expect("never poisoned") = source.next_offsets().clone();
         }
         if stopping {
-            let deadline = Instant::now() + shutdown_timeout;
-            while lock().outbox_pending() > 0 && Instant::now() < deadline {
-                let engine = lock();
-                let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
-                telemetry.observe_delivered(&drained.by_topic);
+            if caught_up {
+                // A replay: delivers while the broker takes outputs.
+                summary.delivered += deliver_while_taken(
+                    &mut sink,
+                    lock,
+                    telemetry,
+                    Duration::from_secs(processing.shutdown_drain_seconds),
+                )?;
+            } else {
+                // A shutdown: within the orchestrator's grace period.
+                let deadline = Instant::now() + shutdown_timeout;
+                while lock().outbox_pending() > 0 && Instant::now() < deadline {
+                    let engine = lock();
+                    let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
+                    telemetry.observe_delivered(&drained.by_topic);
+                    summary.delivered += drained.delivered;
+                }
+                sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
             }
-            sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
+            if lock().outbox_pending() > 0 {
+                tracing::warn!(
+                    pending = lock().outbox_pending(),
+                    "outputs left undelivered: the next run delivers them"
+                );
+            }
             source.commit_advisory();
             break;
         }
         if let Some(catching_up) = &mut catching_up {
+            // Records deleted while the replay reads (retention): a
+            // replay that went on would miss them.
+            if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
+                return Err(LiveError::HistoryGap { partition, first });
+            }
             match catching_up.after_poll(&source, polling.then_some(polled.messages.len())) {
-                CatchUp::Reached if lock().outbox_pending() == 0 => break,
-                CatchUp::Reached | CatchUp::Reading => {}
-                // Stops as at shutdown: outputs are delivered for
-                // `shutdown_drain_seconds` at most.
+                CatchUp::Reading => {}
+                CatchUp::Reached => caught_up = true,
                 CatchUp::StoppedShort(short) => {
                     summary.stopped_short = short;
-                    stopped_short = true;
+                    caught_up = true;
                 }
             }
         }
@@ -588,13 +564,65 @@ pub fn run(
     Ok(summary)
 }
 
+/// The targets of a replay from the input topic: the high watermarks of
+/// every partition now. Refused: a topic with no partition to read, a
+/// partition set aside for a retention gap, and a partition not yet read
+/// whose first records were deleted (reading from the earliest offset left
+/// would miss events silently).
+fn replay_targets(source: &KafkaSource) -> Result<Vec<PartitionLag>, LiveError> {
+    if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
+        return Err(LiveError::HistoryGap { partition, first });
+    }
+    if source.partitions() == 0 {
+        return Err(LiveError::NoInputPartitions {
+            topic: source.topic().to_string(),
+        });
+    }
+    let watermarks = source.watermarks(CAUGHT_UP_WATERMARKS_TIMEOUT)?;
+    if let Some(pruned) = source.deleted_start(&watermarks) {
+        return Err(LiveError::HistoryGap {
+            partition: pruned.partition,
+            first: pruned.first,
+        });
+    }
+    Ok(source.targets(&watermarks))
+}
+
+/// Delivers pending outputs until the outbox is empty or the broker has
+/// taken none for `patience` (a replay may end with hundreds of thousands
+/// of them, so a fixed deadline would cut a healthy delivery short), then
+/// flushes; returns how many were delivered. The rest stay in the outbox.
+fn deliver_while_taken<E: std::ops::Deref<Target = Engine>>(
+    sink: &mut KafkaSink,
+    engine: impl Fn() -> E,
+    telemetry: &crate::telemetry::Telemetry,
+    patience: Duration,
+) -> Result<u64, LiveError> {
+    let mut delivered = 0;
+    let mut progress = Instant::now();
+    while engine().outbox_pending() > 0 && progress.elapsed() < patience {
+        let drained = sink.drain(&engine(), DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
+        telemetry.observe_delivered(&drained.by_topic);
+        if drained.failed > 0 {
+            telemetry
+                .kafka_errors
+                .with_label_values(&["delivery"])
+                .inc_by(drained.failed);
+        }
+        if drained.delivered > 0 {
+            delivered += drained.delivered;
+            progress = Instant::now();
+        }
+    }
+    sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
+    Ok(delivered)
+}
+
 /// Rebuilds a fresh state from the whole input topic by the bulk rebuild
 /// ([`Engine::begin_rebuild`]), which folds each owner once instead of
 /// batch by batch: reads every partition up to the high watermarks found
-/// at start and until a poll finds nothing more (some brokers under-report
-/// the watermark), or until nothing has arrived for
-/// `processing.replay_idle_seconds` short of them
-/// ([`LiveSummary::stopped_short`]), delivering dead letters as they are
+/// at start (as [`LiveOptions::until_caught_up`] says), delivering dead
+/// letters as they are
 /// found, then closes every month and delivers the values and scorecards.
 /// The state then holds each partition's next offset, so `run` goes on from
 /// there.
@@ -609,24 +637,7 @@ pub fn rebuild_from_topic(
     let settings = engine.config().kafka.clone();
     let processing = engine.config().processing.clone();
     let mut source = KafkaSource::connect(&settings, engine.positions())?;
-    // The state is empty, so every partition is read from its start: one
-    // whose first records were deleted (retention) would be read from the
-    // earliest offset left, silently missing events.
-    let watermarks = source.watermarks(CAUGHT_UP_WATERMARKS_TIMEOUT)?;
-    if let Some(pruned) = watermarks.iter().find(|marks| marks.first > 0) {
-        return Err(LiveError::HistoryGap {
-            partition: pruned.partition,
-            first: pruned.first,
-        });
-    }
-    let targets: Vec<PartitionLag> = watermarks
-        .iter()
-        .map(|marks| PartitionLag {
-            partition: marks.partition,
-            lag: marks.high,
-            high_watermark: marks.high,
-        })
-        .collect();
+    let targets = replay_targets(&source)?;
     let mut sink = KafkaSink::connect(&settings)?;
     sink.ensure_topics(&settings)?;
     let wait = Duration::from_millis(processing.batch_max_millis.max(1));
@@ -647,7 +658,16 @@ pub fn rebuild_from_topic(
         if let Some((&partition, &(_, first))) = source.gaps().iter().next() {
             return Err(LiveError::HistoryGap { partition, first });
         }
+        if !polled.messages.is_empty() {
+            rebuild.feed(&polled.messages)?;
+            summary.batches += 1;
+            // Dead letters, as they are found.
+            let drained = sink.drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?;
+            shared.telemetry.observe_delivered(&drained.by_topic);
+            summary.delivered += drained.delivered;
+        }
         match catching_up.after_poll(&source, Some(polled.messages.len())) {
+            CatchUp::Reading => {}
             CatchUp::Reached => break,
             // What was read is rebuilt; the state holds each partition's
             // next offset, so `run` reads on from there.
@@ -655,33 +675,20 @@ pub fn rebuild_from_topic(
                 summary.stopped_short = short;
                 break;
             }
-            CatchUp::Reading if polled.messages.is_empty() => continue,
-            CatchUp::Reading => {}
         }
-        rebuild.feed(&polled.messages)?;
-        summary.batches += 1;
-        // Dead letters, as they are found.
-        let drained = sink.drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?;
-        shared.telemetry.observe_delivered(&drained.by_topic);
-        summary.delivered += drained.delivered;
     }
     let outcome = rebuild.finish()?;
     summary.consumed = outcome.consumed;
     summary.applied = outcome.applied;
     summary.rejected = outcome.rejected.values().sum();
     // Everything else once every month is closed; what the broker does not
-    // take within the drain time stays in the outbox for `run`.
-    let patience = Duration::from_secs(processing.shutdown_drain_seconds);
-    let mut progress = Instant::now();
-    while engine.outbox_pending() > 0 && progress.elapsed() < patience {
-        let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
-        shared.telemetry.observe_delivered(&drained.by_topic);
-        if drained.delivered > 0 {
-            summary.delivered += drained.delivered;
-            progress = Instant::now();
-        }
-    }
-    sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
+    // take stays in the outbox for `run`.
+    summary.delivered += deliver_while_taken(
+        &mut sink,
+        || &*engine,
+        &shared.telemetry,
+        Duration::from_secs(processing.shutdown_drain_seconds),
+    )?;
     if engine.outbox_pending() > 0 {
         tracing::warn!(
             pending = engine.outbox_pending(),

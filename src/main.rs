@@ -152,8 +152,9 @@ struct ReplayArgs {
     input: Option<PathBuf>,
     /// Rebuild from the beginning of the configured input topic instead of a
     /// file, into a fresh state directory (in bulk unless --batch or
-    /// --incremental); stops once caught up, or once nothing has arrived
-    /// for processing.replay_idle_seconds (the summary's stopped_short).
+    /// --incremental); stops once caught up, or short of that once the
+    /// partitions still to read have not moved for
+    /// processing.replay_idle_seconds (the summary's stopped_short).
     #[arg(long)]
     from_topic: bool,
     /// State directory (RocksDB).

@@ -206,8 +206,8 @@ pub fn unit_json(reader: &Reader, rows: &[Row]) -> Value {
 }
 
 /// The scorecard rows of the given units and month, as the month-end
-/// scorecard messages carry them (without the history columns of
-/// [`full_report_json`]).
+/// scorecard messages carry them (without the history columns that
+/// `ragline report` adds, [`crate::history::json_fields`]).
 pub fn report_json(reader: &Reader, units: &[UnitIdx], month: Month) -> Value {
     let mut object = Map::new();
     for unit in units {

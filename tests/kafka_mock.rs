@@ -457,9 +457,15 @@ fn within<T: Send + 'static>(limit: Duration, replay: impl FnOnce() -> T + Send 
     std::thread::spawn(move || {
         let _ = done.send(replay());
     });
-    result
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("the replay was still reading after {limit:?}"))
+    match result.recv_timeout(limit) {
+        Ok(returned) => returned,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the replay was still reading after {limit:?}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the replay panicked")
+        }
+    }
 }
 
 /// A broker that reports records but does not serve them (every fetch
@@ -530,17 +536,122 @@ fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
     assert_eq!(replayed.stopped_short, short);
     assert_eq!(replayed.consumed, 0);
 
+    // The broker serves again; both states are opened again with the
+    // shipped idle limit, so that a slow machine does not stop them short.
     cluster.clear_request_errors(RDKafkaApiKey::Fetch);
+    drop((bulk, batches));
+    let mut patient = config.clone();
+    patient.processing.replay_idle_seconds = 60;
     let month = Month::parse("2017-05").unwrap();
     let expected = file_report(&config, &lines, month);
     let units = config.unit_indices();
-    for shared in [&bulk, &batches] {
-        let caught_up = live::run(shared, &replay, &AtomicBool::new(false)).unwrap();
+    for directory in [&bulk_directory, &batch_directory] {
+        let shared = live::open(Arc::new(patient.clone()), directory.path(), Mode::Replay).unwrap();
+        let caught_up = {
+            let (shared, replay) = (shared.clone(), replay.clone());
+            within(STALL_LIMIT, move || {
+                live::run(&shared, &replay, &AtomicBool::new(false))
+            })
+            .unwrap()
+        };
         assert_eq!(caught_up.consumed as usize, lines.len());
         assert!(caught_up.stopped_short.is_empty(), "{caught_up:?}");
         let engine = shared.engine.lock().unwrap();
         assert_eq!(
             report::report_json(&engine.reader(), &units, month),
+            expected
+        );
+    }
+}
+
+/// A topic written to all the time is never found empty: a replay from it
+/// still ends, once every partition is read up to the watermark found at
+/// start (and a little on), in bulk and batch by batch; `run` then reads
+/// the rest.
+#[test]
+fn a_replay_of_a_topic_written_to_all_the_time_ends() {
+    let cluster = MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "busy");
+    let topic = config.kafka.input_topic.clone();
+    create_topics(&cluster, &config, 2);
+    let lines = history(&config, false);
+    let (first, rest) = lines.split_at(lines.len() * 2 / 3);
+    produce(&brokers, &topic, first);
+    // A producer writes the rest, one message every 10 ms (longer than the
+    // replay runs), while both replays read.
+    let writing = {
+        let (brokers, topic, rest) = (brokers.clone(), topic.clone(), rest.to_vec());
+        std::thread::spawn(move || {
+            for line in rest.chunks(1) {
+                produce(&brokers, &topic, line);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let replay = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let bulk_directory = tempfile::tempdir().unwrap();
+    let bulk = live::open(
+        Arc::new(config.clone()),
+        bulk_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let options = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: bulk_directory.path().join("spill"),
+    };
+    let rebuilt = {
+        let bulk = bulk.clone();
+        within(STALL_LIMIT, move || {
+            live::rebuild_from_topic(&bulk, options)
+        })
+        .unwrap()
+    };
+    let batch_directory = tempfile::tempdir().unwrap();
+    let batches = live::open(
+        Arc::new(config.clone()),
+        batch_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let replayed = {
+        let (batches, replay) = (batches.clone(), replay.clone());
+        within(STALL_LIMIT, move || {
+            live::run(&batches, &replay, &AtomicBool::new(false))
+        })
+        .unwrap()
+    };
+    assert!(
+        !writing.is_finished(),
+        "the producer was still writing when both replays ended"
+    );
+    for summary in [&rebuilt, &replayed] {
+        assert!(summary.stopped_short.is_empty(), "{summary:?}");
+        assert!(summary.consumed as usize >= first.len(), "{summary:?}");
+        assert!((summary.consumed as usize) < lines.len(), "{summary:?}");
+    }
+    writing.join().unwrap();
+    // Then everything: both states go on to the same scorecards as a file
+    // replay.
+    let month = Month::parse("2017-05").unwrap();
+    let expected = file_report(&config, &lines, month);
+    for (shared, before) in [(&bulk, &rebuilt), (&batches, &replayed)] {
+        let rest = {
+            let (shared, replay) = (shared.clone(), replay.clone());
+            within(STALL_LIMIT, move || {
+                live::run(&shared, &replay, &AtomicBool::new(false))
+            })
+            .unwrap()
+        };
+        assert_eq!((before.consumed + rest.consumed) as usize, lines.len());
+        let engine = shared.engine.lock().unwrap();
+        assert_eq!(
+            report::report_json(&engine.reader(), &config.unit_indices(), month),
             expected
         );
     }

@@ -27,7 +27,7 @@ pub(crate) fn from_file(args: ReplayArgs) -> Result<()> {
                     "ragline: a bulk rebuild into {} stopped before it finished; starting it again",
                     args.state.display()
                 );
-                std::fs::remove_dir_all(&args.state)
+                ragline::store::empty_directory(&args.state)
                     .with_context(|| format!("emptying {}", args.state.display()))?;
                 Engine::open(Arc::clone(&config), &args.state, Mode::Replay)?
             }
@@ -286,7 +286,7 @@ fn replay_file(args: &ReplayArgs, open: impl Fn() -> Result<Engine>) -> Result<F
 /// the one message whose handling fails is set aside.
 fn empty_for_batches(state: &std::path::Path) -> Result<()> {
     eprintln!("ragline: the bulk rebuild failed inside ragline; replaying again batch by batch");
-    std::fs::remove_dir_all(state).with_context(|| format!("emptying {}", state.display()))
+    ragline::store::empty_directory(state).with_context(|| format!("emptying {}", state.display()))
 }
 
 /// `ragline replay --from-topic`: rebuilds a fresh state from the input
@@ -322,11 +322,6 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
     let replayed = ragline::live::replay_topic(&args.state, bulk, || {
         ragline::live::open(Arc::clone(&config), &args.state, Mode::Replay)
     })?;
-    if replayed.replayed_batch_by_batch {
-        eprintln!(
-            "ragline: the bulk rebuild failed inside ragline; the topic was replayed again batch by batch"
-        );
-    }
     let (shared, summary) = (replayed.shared, replayed.summary);
     let elapsed = started.elapsed().as_secs_f64();
     let engine = shared.engine.lock().expect("the loop has finished");
@@ -339,6 +334,8 @@ pub(crate) fn from_topic(args: ReplayArgs) -> Result<()> {
         "applied": summary.applied,
         "rejected": summary.rejected,
         "outputs_delivered": summary.delivered,
+        "complete": summary.stopped_short.is_empty(),
+        "replayed_batch_by_batch": replayed.replayed_batch_by_batch,
         "stopped_short": summary.stopped_short.iter().map(|short| serde_json::json!({
             "partition": short.partition,
             "next_offset": short.high_watermark - short.lag,

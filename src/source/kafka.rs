@@ -200,13 +200,11 @@ impl KafkaSource {
             .collect()
     }
 
-    /// The high watermarks of every assigned partition now, each with the
-    /// distance from the next offset to read: the targets of a read up to
-    /// them ([`KafkaSource::reached`]).
-    pub fn targets(&self, timeout: Duration) -> Result<Vec<PartitionLag>, SourceError> {
-        Ok(self
-            .watermarks(timeout)?
-            .into_iter()
+    /// The targets of a read up to `watermarks` (their high watermarks),
+    /// each with the distance from the next offset to read.
+    pub fn targets(&self, watermarks: &[Watermarks]) -> Vec<PartitionLag> {
+        watermarks
+            .iter()
             .map(|marks| {
                 let next = self.assigned.get(&marks.partition).copied().unwrap_or(0);
                 PartitionLag {
@@ -215,7 +213,17 @@ impl KafkaSource {
                     high_watermark: marks.high,
                 }
             })
-            .collect())
+            .collect()
+    }
+
+    /// A partition not yet read at all (next offset 0) whose first offset
+    /// in `watermarks` is above 0: the start of its history was deleted
+    /// (retention), and reading from the earliest offset left would miss
+    /// events silently.
+    pub fn deleted_start(&self, watermarks: &[Watermarks]) -> Option<Watermarks> {
+        watermarks.iter().copied().find(|marks| {
+            marks.first > 0 && self.assigned.get(&marks.partition).copied() == Some(0)
+        })
     }
 
     /// Partitions whose unread events were deleted by retention: next offset
@@ -358,14 +366,9 @@ impl KafkaSource {
         }
     }
 
-    /// Whether every assigned partition has been read up to `targets` (the
-    /// high watermarks taken at some earlier point).
-    pub fn reached(&self, targets: &[PartitionLag]) -> bool {
-        self.short_of(targets).is_empty()
-    }
-
-    /// The partitions not yet read up to `targets`, each with its next
-    /// offset's distance from its target (`lag`) and the target.
+    /// The partitions not yet read up to `targets` (high watermarks taken
+    /// at some earlier point), each with its next offset's distance from its
+    /// target (`lag`) and the target.
     pub fn short_of(&self, targets: &[PartitionLag]) -> Vec<PartitionLag> {
         let read = self.read_up_to();
         targets

@@ -155,7 +155,7 @@ impl Drop for BulkLoad<'_> {
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// Puts for a [`BulkLoad`], encoded end to end (each key, then its value)
-/// in chunks of about [`CHUNK_BYTES`], with their total weight. A worker
+/// in chunks of about `CHUNK_BYTES` (1 MiB), with their total weight. A worker
 /// thread fills one and hands it to [`BulkLoad::put_all`]; a load holds
 /// its run in one. Puts grow chunk by chunk instead of being copied into
 /// ever larger buffers.

@@ -355,6 +355,21 @@ impl Store {
     }
 }
 
+/// Removes everything inside the state directory `path`, keeping the
+/// directory itself: it may be a mount point (a container volume), which
+/// cannot be removed.
+pub fn empty_directory(path: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Encodes an `i32` so that byte order equals numeric order.
 pub fn ordered_i32(value: i32) -> [u8; 4] {
     ((value as u32) ^ 0x8000_0000).to_be_bytes()
