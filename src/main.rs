@@ -160,12 +160,14 @@ struct ReplayArgs {
     /// State directory (RocksDB).
     #[arg(long)]
     state: PathBuf,
-    /// Dead-letter file (default: <state>/dead-letters.jsonl).
-    #[arg(long)]
+    /// Dead-letter file (default: <state>/dead-letters.jsonl). From the
+    /// topic, dead letters go to the dead-letter topic.
+    #[arg(long, conflicts_with = "from_topic")]
     dead_letters: Option<PathBuf>,
     /// Also write live values, RAG changes, scorecards and restatements as
-    /// JSON Lines files in this directory.
-    #[arg(long)]
+    /// JSON Lines files in this directory. From the topic, they go to the
+    /// output topics.
+    #[arg(long, conflicts_with = "from_topic")]
     outputs: Option<PathBuf>,
     /// Events per batch (default from configuration). Given, the replay
     /// runs batch by batch even into an empty state.
@@ -178,9 +180,10 @@ struct ReplayArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
-    /// After replaying, serve /metrics and the scorecard pages (http.listen)
-    /// until interrupted.
-    #[arg(long)]
+    /// After replaying a file, serve /metrics and the scorecard pages
+    /// (http.listen) until interrupted (`ragline run` serves them after a
+    /// replay from the topic).
+    #[arg(long, conflicts_with = "from_topic")]
     serve: bool,
 }
 

@@ -221,6 +221,25 @@ fn bad_arguments_fail_with_clear_messages() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.toml: "), "{stderr}");
+    // Options of a file replay are refused with the topic, not ignored.
+    for option in [
+        &["--dead-letters", "letters.jsonl"][..],
+        &["--outputs", "outputs"],
+        &["--serve"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ragline"))
+            .args(["replay", "--from-topic", "--state", "/nonexistent/x"])
+            .args(option)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(option[0]) && stderr.contains("cannot be used with"),
+            "{stderr}"
+        );
+    }
 }
 
 /// Splits one CSV line (fields may be quoted, with doubled quotes inside).

@@ -564,6 +564,40 @@ fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
     }
 }
 
+/// A partition whose watermarks cannot be read at the start (its leader is
+/// down) is an error naming it, not a partition left out of what a replay
+/// reads up to (it would end without it and call itself complete).
+#[test]
+fn a_replay_that_cannot_read_a_partitions_watermark_is_refused() {
+    let cluster = MockCluster::new(2).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let config = kent(&brokers, "leaderless");
+    let topic = config.kafka.input_topic.clone();
+    create_topics(&cluster, &config, 2);
+    produce(&brokers, &topic, &history(&config, false)[..200]);
+    cluster.partition_leader(&topic, 1, Some(2)).unwrap();
+    cluster.broker_down(2).unwrap();
+    let replay = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let shared = live::open(Arc::new(config.clone()), directory.path(), Mode::Replay).unwrap();
+    let refused = within(STALL_LIMIT, move || {
+        live::run(&shared, &replay, &AtomicBool::new(false))
+    });
+    match refused {
+        Err(live::LiveError::Source(error)) => {
+            assert!(
+                error.action.contains("watermarks of partition 1"),
+                "{error}"
+            );
+        }
+        other => panic!("expected the replay refused, got {other:?}"),
+    }
+}
+
 /// A topic written to all the time is never found empty: a replay from it
 /// still ends, once every partition is read up to the watermark found at
 /// start (and a little on), in bulk and batch by batch; `run` then reads

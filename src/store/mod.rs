@@ -358,7 +358,7 @@ impl Store {
 /// Removes everything inside the state directory `path`, keeping the
 /// directory itself: it may be a mount point (a container volume), which
 /// cannot be removed.
-pub fn empty_directory(path: &Path) -> std::io::Result<()> {
+pub fn empty_directory(path: &std::path::Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         if entry.file_type()?.is_dir() {
