@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::pipeline::{Engine, EngineError, Mode};
 use crate::shared::now_seconds;
 pub use crate::shared::Shared;
-use crate::sink::kafka::{KafkaSink, SinkError, MAX_IN_FLIGHT};
+use crate::sink::kafka::{Drained, KafkaSink, SinkError, MAX_IN_FLIGHT};
 use crate::source::kafka::{KafkaSource, LagProbe, PartitionLag, SourceError};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -448,12 +448,8 @@ pub fn run(
             drained
         };
         summary.delivered += drained.delivered;
-        telemetry.observe_delivered(&drained.by_topic);
+        observe_drained(telemetry, &drained);
         if drained.failed > 0 {
-            telemetry
-                .kafka_errors
-                .with_label_values(&["delivery"])
-                .inc_by(drained.failed);
             // An output topic deleted under ragline is created again; the
             // records stay in the outbox until they are delivered.
             if last_topics_check.elapsed() >= OUTPUT_TOPICS_CHECK_INTERVAL {
@@ -507,7 +503,7 @@ pub fn run(
                 while lock().outbox_pending() > 0 && Instant::now() < deadline {
                     let engine = lock();
                     let drained = sink.drain(&engine, DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
-                    telemetry.observe_delivered(&drained.by_topic);
+                    observe_drained(telemetry, &drained);
                     summary.delivered += drained.delivered;
                 }
                 sink.flush(SHUTDOWN_FLUSH_TIMEOUT);
@@ -588,6 +584,17 @@ fn replay_targets(source: &KafkaSource) -> Result<Vec<PartitionLag>, LiveError> 
     Ok(source.targets(&watermarks))
 }
 
+/// Counts one drain's deliveries by topic and its failed deliveries.
+fn observe_drained(telemetry: &crate::telemetry::Telemetry, drained: &Drained) {
+    telemetry.observe_delivered(&drained.by_topic);
+    if drained.failed > 0 {
+        telemetry
+            .kafka_errors
+            .with_label_values(&["delivery"])
+            .inc_by(drained.failed);
+    }
+}
+
 /// Delivers pending outputs until the outbox is empty or the broker has
 /// taken none for `patience` (a replay may end with hundreds of thousands
 /// of them, so a fixed deadline would cut a healthy delivery short), then
@@ -602,13 +609,7 @@ fn deliver_while_taken<E: std::ops::Deref<Target = Engine>>(
     let mut progress = Instant::now();
     while engine().outbox_pending() > 0 && progress.elapsed() < patience {
         let drained = sink.drain(&engine(), DRAIN_MAX_RECORDS, SHUTDOWN_DRAIN_WAIT)?;
-        telemetry.observe_delivered(&drained.by_topic);
-        if drained.failed > 0 {
-            telemetry
-                .kafka_errors
-                .with_label_values(&["delivery"])
-                .inc_by(drained.failed);
-        }
+        observe_drained(telemetry, &drained);
         if drained.delivered > 0 {
             delivered += drained.delivered;
             progress = Instant::now();
@@ -663,7 +664,7 @@ pub fn rebuild_from_topic(
             summary.batches += 1;
             // Dead letters, as they are found.
             let drained = sink.drain(rebuild.engine(), DRAIN_MAX_RECORDS, Duration::ZERO)?;
-            shared.telemetry.observe_delivered(&drained.by_topic);
+            observe_drained(&shared.telemetry, &drained);
             summary.delivered += drained.delivered;
         }
         match catching_up.after_poll(&source, Some(polled.messages.len())) {

@@ -468,6 +468,57 @@ fn within<T: Send + 'static>(limit: Duration, replay: impl FnOnce() -> T + Send 
     }
 }
 
+/// `run` until caught up (a replay from the topic) on a thread of its own,
+/// failing the test if it is still reading after [`STALL_LIMIT`].
+fn catch_up(shared: &live::Shared) -> LiveSummary {
+    let shared = shared.clone();
+    let replay = LiveOptions {
+        mode: Mode::Replay,
+        fixed_today: None,
+        until_caught_up: true,
+    };
+    within(STALL_LIMIT, move || {
+        live::run(&shared, &replay, &AtomicBool::new(false))
+    })
+    .unwrap()
+}
+
+/// Replays `config`'s input topic into two fresh states, in bulk and then
+/// batch by batch, each bounded like [`catch_up`]: each state (open), its
+/// directory and what the replay did.
+fn replay_both_ways(config: &Config) -> [(live::Shared, tempfile::TempDir, LiveSummary); 2] {
+    let bulk_directory = tempfile::tempdir().unwrap();
+    let bulk = live::open(
+        Arc::new(config.clone()),
+        bulk_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let options = ragline::pipeline::RebuildOptions {
+        events_in_memory: 1_000,
+        spill_dir: bulk_directory.path().join("spill"),
+    };
+    let rebuilt = {
+        let bulk = bulk.clone();
+        within(STALL_LIMIT, move || {
+            live::rebuild_from_topic(&bulk, options)
+        })
+        .unwrap()
+    };
+    let batch_directory = tempfile::tempdir().unwrap();
+    let batches = live::open(
+        Arc::new(config.clone()),
+        batch_directory.path(),
+        Mode::Replay,
+    )
+    .unwrap();
+    let replayed = catch_up(&batches);
+    [
+        (bulk, bulk_directory, rebuilt),
+        (batches, batch_directory, replayed),
+    ]
+}
+
 /// A broker that reports records but does not serve them (every fetch
 /// fails): both replays from the topic, in bulk and batch by batch, stop
 /// once nothing has arrived for `replay_idle_seconds`, naming the
@@ -494,45 +545,10 @@ fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
         lag: everything,
         high_watermark: everything,
     }];
-    let replay = LiveOptions {
-        mode: Mode::Replay,
-        fixed_today: None,
-        until_caught_up: true,
-    };
-    let bulk_directory = tempfile::tempdir().unwrap();
-    let bulk = live::open(
-        Arc::new(config.clone()),
-        bulk_directory.path(),
-        Mode::Replay,
-    )
-    .unwrap();
-    let options = ragline::pipeline::RebuildOptions {
-        events_in_memory: 1_000,
-        spill_dir: bulk_directory.path().join("spill"),
-    };
-    let rebuilt = {
-        let bulk = bulk.clone();
-        within(STALL_LIMIT, move || {
-            live::rebuild_from_topic(&bulk, options)
-        })
-        .unwrap()
-    };
+    let [(bulk, bulk_directory, rebuilt), (batches, batch_directory, replayed)] =
+        replay_both_ways(&config);
     assert_eq!(rebuilt.stopped_short, short);
     assert_eq!(rebuilt.consumed, 0);
-    let batch_directory = tempfile::tempdir().unwrap();
-    let batches = live::open(
-        Arc::new(config.clone()),
-        batch_directory.path(),
-        Mode::Replay,
-    )
-    .unwrap();
-    let replayed = {
-        let (batches, replay) = (batches.clone(), replay.clone());
-        within(STALL_LIMIT, move || {
-            live::run(&batches, &replay, &AtomicBool::new(false))
-        })
-        .unwrap()
-    };
     assert_eq!(replayed.stopped_short, short);
     assert_eq!(replayed.consumed, 0);
 
@@ -547,13 +563,7 @@ fn a_replay_from_a_broker_that_serves_nothing_stops_short_and_loses_nothing() {
     let units = config.unit_indices();
     for directory in [&bulk_directory, &batch_directory] {
         let shared = live::open(Arc::new(patient.clone()), directory.path(), Mode::Replay).unwrap();
-        let caught_up = {
-            let (shared, replay) = (shared.clone(), replay.clone());
-            within(STALL_LIMIT, move || {
-                live::run(&shared, &replay, &AtomicBool::new(false))
-            })
-            .unwrap()
-        };
+        let caught_up = catch_up(&shared);
         assert_eq!(caught_up.consumed as usize, lines.len());
         assert!(caught_up.stopped_short.is_empty(), "{caught_up:?}");
         let engine = shared.engine.lock().unwrap();
@@ -623,43 +633,8 @@ fn a_replay_of_a_topic_written_to_all_the_time_ends() {
             }
         })
     };
-    let replay = LiveOptions {
-        mode: Mode::Replay,
-        fixed_today: None,
-        until_caught_up: true,
-    };
-    let bulk_directory = tempfile::tempdir().unwrap();
-    let bulk = live::open(
-        Arc::new(config.clone()),
-        bulk_directory.path(),
-        Mode::Replay,
-    )
-    .unwrap();
-    let options = ragline::pipeline::RebuildOptions {
-        events_in_memory: 1_000,
-        spill_dir: bulk_directory.path().join("spill"),
-    };
-    let rebuilt = {
-        let bulk = bulk.clone();
-        within(STALL_LIMIT, move || {
-            live::rebuild_from_topic(&bulk, options)
-        })
-        .unwrap()
-    };
-    let batch_directory = tempfile::tempdir().unwrap();
-    let batches = live::open(
-        Arc::new(config.clone()),
-        batch_directory.path(),
-        Mode::Replay,
-    )
-    .unwrap();
-    let replayed = {
-        let (batches, replay) = (batches.clone(), replay.clone());
-        within(STALL_LIMIT, move || {
-            live::run(&batches, &replay, &AtomicBool::new(false))
-        })
-        .unwrap()
-    };
+    let [(bulk, _bulk_directory, rebuilt), (batches, _batch_directory, replayed)] =
+        replay_both_ways(&config);
     assert!(
         !writing.is_finished(),
         "the producer was still writing when both replays ended"
@@ -675,13 +650,7 @@ fn a_replay_of_a_topic_written_to_all_the_time_ends() {
     let month = Month::parse("2017-05").unwrap();
     let expected = file_report(&config, &lines, month);
     for (shared, before) in [(&bulk, &rebuilt), (&batches, &replayed)] {
-        let rest = {
-            let (shared, replay) = (shared.clone(), replay.clone());
-            within(STALL_LIMIT, move || {
-                live::run(&shared, &replay, &AtomicBool::new(false))
-            })
-            .unwrap()
-        };
+        let rest = catch_up(shared);
         assert_eq!((before.consumed + rest.consumed) as usize, lines.len());
         let engine = shared.engine.lock().unwrap();
         assert_eq!(
